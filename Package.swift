@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// nicsim: register-level NIC models, a PXE option ROM in software, and bridges.
+// Layers (see ARCHITECTURE.md): NICCore <- device models <- Board <- UNDI <- PXE,
+// with Bridge and BootServer beside them and the `nicsim` CLI on top.
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "nicsim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "NICCore", targets: ["NICCore"]),
+        .library(name: "Board", targets: ["Board"]),
+        .library(name: "NICSim", targets: ["NICSim"]),
+        .executable(name: "nicsim", targets: ["nicsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Contracts shared by every model and host.
+        .target(name: "NICCore", swiftSettings: swiftSettings),
+        // The smallest PC the cards plug into.
+        .target(name: "Board", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // Universal UNDI state machine and one driver per NIC, over the Board's buses.
+        .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
+        // libpcap, for live host NICs.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Everything, for emulators that link the lot.
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "nicsim",
+            dependencies: [
+                "NICCore", "Board", "UNDI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,81 @@
+/// IEEE 802.3 CRC-32 (polynomial 0x04C11DB7, reflected, initial and final
+/// value all-ones): the Ethernet FCS, and the checksum in zlib and pcapng.
+public enum CRC32 {
+    @usableFromInline static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    /// Continues a raw (uninverted) reflected CRC over `bytes`.
+    @inlinable
+    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var c = crc
+        table.withUnsafeBufferPointer { t in
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        }
+        return c
+    }
+
+    /// The standard CRC-32 of `bytes` ("123456789" gives 0xCBF43926).
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        ~update(0xFFFF_FFFF, bytes)
+    }
+
+    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        Array(bytes).withUnsafeBytes { checksum($0) }
+    }
+}
+
+/// The Ethernet frame check sequence.
+public enum EthernetFCS {
+    /// The FCS of a frame (destination address up to the end of the payload).
+    /// It goes on the wire least significant byte first.
+    public static func compute(_ frame: UnsafeRawBufferPointer) -> UInt32 {
+        CRC32.checksum(frame)
+    }
+
+    /// True when the last four bytes of `frameWithFCS` are the FCS of the rest.
+    public static func isValid(_ frameWithFCS: UnsafeRawBufferPointer) -> Bool {
+        guard frameWithFCS.count >= 4 else { return false }
+        let body = UnsafeRawBufferPointer(rebasing: frameWithFCS[..<(frameWithFCS.count - 4)])
+        var stored: UInt32 = 0
+        for i in 0..<4 { stored |= UInt32(frameWithFCS[frameWithFCS.count - 4 + i]) << (8 * UInt32(i)) }
+        return compute(body) == stored
+    }
+}
+
+/// The 64-bin multicast hash filter of the DP8390 and RTL8139 (MAR0-7).
+///
+/// Both datasheets define it the same way: run the destination address
+/// through the receiver's CRC generator (the Ethernet CRC, bits shifted in
+/// least significant bit of each byte first, register initialised to
+/// all-ones) and take the 6 most significant bits of the CRC register. The
+/// top 3 bits pick the MAR byte and the low 3 the bit within it.
+public enum MulticastHash {
+    /// The bin (0...63) for `address`.
+    public static func index(of address: MACAddress) -> Int {
+        var raw: UInt32 = 0xFFFF_FFFF
+        withUnsafeBytes(of: address.rawValue.bigEndian) { p in
+            raw = CRC32.update(raw, UnsafeRawBufferPointer(rebasing: p[2..<8]))
+        }
+        // `raw` is the CRC register in reflected order, so its 6 most
+        // significant bits are its 6 least significant, reversed.
+        var top = 0
+        for bit in 0..<6 where raw & (1 << UInt32(bit)) != 0 {
+            top |= 1 << (5 - bit)
+        }
+        return top
+    }
+
+    /// MAR byte (0...7) and bit mask for `address`.
+    public static func marPosition(of address: MACAddress) -> (byte: Int, mask: UInt8) {
+        let i = index(of: address)
+        return (i >> 3, UInt8(1) << UInt8(i & 7))
+    }
+
+    /// True when the MAR bit for `address` is set in the 8-byte `mar`.
+    public static func matches(_ address: MACAddress, mar: UInt64) -> Bool {
+        mar & (UInt64(1) << UInt64(index(of: address))) != 0
+    }
+}

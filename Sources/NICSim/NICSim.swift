@@ -1,0 +1,4 @@
+// The umbrella module: `import NICSim` brings in every layer an emulator links.
+@_exported import Board
+@_exported import NICCore
+@_exported import UNDI

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nicsim's build and tests need, only those
+# missing, without asking anything. Run as root (CI is root), or with sudo.
+set -euo pipefail
+
+packages=(
+    pkg-config
+    libpcap-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
