@@ -43,10 +43,12 @@ public final class DriverBus {
 
     /// - Parameters:
     ///   - dmaRegion: guest-physical range drivers may allocate DMA buffers
-    ///     from (default: 16 MiB up to 32 MiB, clamped to RAM).
+    ///     from (default: 16 MiB up to 32 MiB; on a smaller board, the
+    ///     upper half of RAM).
     public init(board: Board, dmaRegion: Range<UInt64>? = nil) {
         self.board = board
-        let region = dmaRegion ?? (0x100_0000..<min(0x200_0000, board.memory.size))
+        let size = board.memory.size
+        let region = dmaRegion ?? (size >= 0x200_0000 ? 0x100_0000..<0x200_0000 : size / 2..<size)
         nextDMA = region.lowerBound
         dmaLimit = region.upperBound
     }
