@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "NE2000", targets: ["NE2000"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -24,6 +25,8 @@ let package = Package(
     targets: [
         // Contracts shared by every model and host.
         .target(name: "NICCore", swiftSettings: swiftSettings),
+        // NE2000: the DP8390 core, the RTL8029 PCI card and the ISA board.
+        .target(name: "NE2000", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The smallest PC the cards plug into.
         .target(name: "Board", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
@@ -35,7 +38,7 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -47,7 +50,8 @@ let package = Package(
 
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore", "NE2000"], swiftSettings: swiftSettings),
+        .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 // The umbrella module: `import NICSim` brings in every layer an emulator links.
 @_exported import Board
+@_exported import NE2000
 @_exported import NICCore
 @_exported import UNDI
