@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "RTL8139", targets: ["RTL8139"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -26,6 +27,8 @@ let package = Package(
         .target(name: "NICCore", swiftSettings: swiftSettings),
         // The smallest PC the cards plug into.
         .target(name: "Board", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // RTL8139 / RTL8139C+ device model.
+        .target(name: "RTL8139", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
         .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
@@ -35,7 +38,7 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "RTL8139"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -47,7 +50,8 @@ let package = Package(
 
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore", "RTL8139"], swiftSettings: swiftSettings),
+        .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )
