@@ -3,3 +3,4 @@
 @_exported import NE2000
 @_exported import NICCore
 @_exported import UNDI
+@_exported import RTL8139
