@@ -4,3 +4,4 @@
 @_exported import NICCore
 @_exported import UNDI
 @_exported import RTL8139
+@_exported import VirtioNet
