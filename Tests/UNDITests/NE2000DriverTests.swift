@@ -163,4 +163,33 @@ final class NE2000DriverTests: XCTestCase {
         XCTAssertEqual(streamFrame(1).withUnsafeBytes { rig.port.offer($0) }, .queued)
         XCTAssertTrue(rig.drain().isEmpty)
     }
+
+    /// On PCI the card's interrupt is INTA, routed to the IRQ the BIOS
+    /// wrote in the Interrupt Line register; a received frame with
+    /// interrupts enabled raises it until acknowledged.
+    func testPCIInterruptReachesRoutedIRQ() throws {
+        let rig = NE2000Rig()
+        try rig.probeAndOpen()
+        rig.driver.setInterruptsEnabled(true)
+        XCTAssertGreaterThanOrEqual(rig.irq, 0)
+        streamFrame(1).withUnsafeBytes { _ = rig.port.offer($0) }
+        XCTAssertTrue(rig.board.interrupts.isAsserted(rig.irq))
+        rig.driver.acknowledgeInterrupts()
+        XCTAssertFalse(rig.board.interrupts.isAsserted(rig.irq))
+        rig.driver.setInterruptsEnabled(false)
+        streamFrame(2).withUnsafeBytes { _ = rig.port.offer($0) }
+        XCTAssertFalse(rig.board.interrupts.isAsserted(rig.irq), "masked")
+        XCTAssertEqual(rig.drain().count, 2)
+    }
+
+    /// Shutdown leaves the card reset: stopped, interrupts masked.
+    func testShutdownLeavesCardQuiet() throws {
+        let rig = NE2000Rig()
+        try rig.probeAndOpen()
+        rig.driver.setInterruptsEnabled(true)
+        rig.driver.shutdown()
+        XCTAssertEqual(streamFrame(1).withUnsafeBytes { rig.port.offer($0) }, .queued)
+        XCTAssertFalse(rig.board.interrupts.isAsserted(rig.irq))
+        XCTAssertEqual(rig.bus.inb(UInt16(rig.driver.info.ioBase)) & 0x01, 0x01, "STP")
+    }
 }
