@@ -49,6 +49,22 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     for length in [64, 1514] {
+        // The baseline the ratios are taken against: copying the same bytes.
+        Benchmark("memcpy \(length) bytes (baseline)") { benchmark in
+            let source = frame(length: length)
+            var destination = [UInt8](repeating: 0, count: 2048)
+            source.withUnsafeBytes { from in
+                destination.withUnsafeMutableBytes { to in
+                    benchmark.startMeasurement()
+                    for _ in benchmark.scaledIterations {
+                        to.baseAddress.unsafelyUnwrapped.copyMemory(from: from.baseAddress.unsafelyUnwrapped, byteCount: length)
+                        blackHole(to[length - 1])
+                    }
+                    benchmark.stopMeasurement()
+                }
+            }
+        }
+
         Benchmark("NE2000 transmit \(length) bytes (driver + model)") { benchmark in
             let rig = try Rig()
             let bytes = frame(length: length)
