@@ -66,7 +66,9 @@ extension DP8390 {
         // so CURR == BNRY always means an empty ring.
         let free = current < bound ? bound - current : ringPages - (current - bound)
         guard pages < free else {
-            raise(Interrupt.overwrite)
+            // DP8390D "ISR": an overflow sets OVW, and RST until the host
+            // removes a packet (moves BNRY) or restarts the NIC.
+            raise(Interrupt.overwrite | Interrupt.reset)
             return missed(fromWire: fromWire)
         }
 

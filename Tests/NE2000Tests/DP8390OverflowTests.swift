@@ -59,4 +59,17 @@ final class DP8390OverflowTests: XCTestCase {
         XCTAssertEqual(card.takeFrame(pstart: 0x46, pstop: 0x50)?.frame, makeFrame(length: 1000, seed: 3))
         XCTAssertEqual(card.inb(Port.isr) & 0x10, 0)
     }
+
+    /// DP8390D "ISR": RST is also set by a ring overflow and clears once
+    /// the host removes a packet (moves BNRY).
+    func testOverflowSetsResetStatusUntilPacketRemoved() {
+        let card = Card(policy: .drop)
+        fill(card)
+        XCTAssertEqual(card.inb(Port.isr) & 0x80, 0)
+        card.offer(makeFrame(length: 1000, seed: 3))
+        XCTAssertEqual(card.inb(Port.isr) & 0x90, 0x90)
+        XCTAssertNotNil(card.takeFrame(pstart: 0x46, pstop: 0x50))
+        XCTAssertEqual(card.inb(Port.isr) & 0x80, 0)
+        XCTAssertEqual(card.inb(Port.isr) & 0x10, 0x10, "OVW stays until acknowledged")
+    }
 }
