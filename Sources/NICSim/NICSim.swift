@@ -3,3 +3,5 @@
 @_exported import NE2000
 @_exported import NICCore
 @_exported import UNDI
+@_exported import RTL8139
+@_exported import VirtioNet
