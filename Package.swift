@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "QTest", targets: ["QTest"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -34,12 +35,14 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // QEMU's qtest protocol and command line on a `pc`-like board.
+        .target(name: "QTest", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "QTest"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI",
+                "NICCore", "Board", "UNDI", "QTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )
