@@ -194,6 +194,7 @@ def main():
     p.add_argument("--nicsim", default=os.path.join(ROOT, ".build", "debug", "nicsim"))
     p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("-v", "--verbose", action="store_true", help="print documented deviations too")
+    p.add_argument("--show-qemu", action="store_true", help="print QEMU's transcript of each script and stop (for writing scripts)")
     p.add_argument("scripts", nargs="*")
     o = p.parse_args()
 
@@ -201,7 +202,7 @@ def main():
     if not qemu:
         print("qtest-diff: %s not found; install qemu-system-x86 (make test does)" % o.qemu, file=sys.stderr)
         return 2
-    if not os.access(o.nicsim, os.X_OK):
+    if not o.show_qemu and not os.access(o.nicsim, os.X_OK):
         print("qtest-diff: %s not built; run swift build first" % o.nicsim, file=sys.stderr)
         return 2
     scripts = o.scripts or sorted(
@@ -221,6 +222,9 @@ def main():
             name = os.path.relpath(path, FIXTURES)
             args, steps = parse_script(path)
             expected_path = os.path.splitext(path)[0] + ".out"
+            if o.show_qemu:
+                print("\n".join(run([qemu] + common, args, steps, log)))
+                continue
             try:
                 with open(expected_path) as f:
                     expected = f.read().splitlines()

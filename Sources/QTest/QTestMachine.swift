@@ -28,6 +28,9 @@ public final class QTestMachine {
 
     public init(options: QEMUOptions) throws(QEMUOptionsError) {
         board = Board(memorySize: options.memorySize)
+        // QEMU's pc machine swizzles INTx with the slot minus one: slot 3's
+        // INTA lands on PIRQC, so scripts that route it work unchanged.
+        board.pirq.slotOffset = 3
         piix3 = PIIX3(router: board.pirq)
         board.attach(piix3, at: PCIAddress(device: 1))
         var macIndex: UInt8 = 0

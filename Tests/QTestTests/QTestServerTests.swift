@@ -125,13 +125,20 @@ final class QTestServerTests: XCTestCase {
         let f = InterruptingFunction()
         machine.board.attach(f, at: PCIAddress(device: 3))
         XCTAssertEqual(send("irq_intercept_in ioapic"), ["OK"])
-        // BAR0 = 0xc000, I/O space on; slot 3 INTA is PIRQD (register 0x63).
+        // BAR0 = 0xc000, I/O space on; on the pc machine slot 3 INTA is PIRQC (register 0x62).
         send("outl 0xcf8 0x80001810"); send("outl 0xcfc 0xc000")
         send("outl 0xcf8 0x80001804"); send("outw 0xcfc 0x1")
-        send("outl 0xcf8 0x80000860"); send("outb 0xcff 11")
+        send("outl 0xcf8 0x80000860"); send("outb 0xcfe 11")
         XCTAssertEqual(send("outb 0xc000 1"), ["IRQ raise 11", "OK"])
         XCTAssertEqual(send("outb 0xc000 1"), ["OK"])
         XCTAssertEqual(send("outb 0xc000 0"), ["IRQ lower 11", "OK"])
+    }
+
+    /// QEMU's pc machine swizzles with slot - 1: INTA of slot 3 is PIRQC, of slot 1 PIRQA.
+    func testSlotSwizzleMatchesQEMUPC() {
+        XCTAssertEqual(machine.board.pirq.pirq(slot: 3, pin: 1), 2)
+        XCTAssertEqual(machine.board.pirq.pirq(slot: 1, pin: 1), 0)
+        XCTAssertEqual(machine.board.pirq.pirq(slot: 4, pin: 2), 0)
     }
 
     /// Without routing (PIRQRC 80h) the pin changes but no IRQ line moves.
