@@ -6,6 +6,7 @@
 /// #! args: -m 64M -netdev socket,id=n0,fd=@NET -device ne2k_pci,netdev=n0,addr=3
 /// outl 0xcf8 0x80001800
 /// inl 0xcfc                      # deviation: NE2K-PROM-FILTER
+/// outw 0xc010 0x0001             # settle
 /// %send ffffffffffff525400123456...   (a frame arrives from the wire)
 /// %recv                          (the next frame the NIC sent)
 /// ```
@@ -49,9 +50,14 @@ public struct QTestScript: Sendable {
             var deviation: String?
             if let hash = line.firstIndex(of: "#") {
                 body = line[..<hash].trimmingSuffix()
-                let comment = line[line.index(after: hash)...].drop { $0 == " " }
-                if comment.hasPrefix("deviation:") {
-                    deviation = comment.dropFirst(10).trimmingCharacters()
+                // Annotations, `;`-separated: `deviation: ID` and `settle`
+                // (the harness waits for QEMU to finish the step's work; in
+                // process every step finishes before its reply).
+                for part in line[line.index(after: hash)...].split(separator: ";") {
+                    let annotation = part.trimmingCharacters()
+                    if annotation.hasPrefix("deviation:") {
+                        deviation = annotation.dropFirst(10)[...].trimmingCharacters()
+                    }
                 }
             }
             guard !body.isEmpty else { continue }
