@@ -61,3 +61,30 @@ final class QTestBoardSuiteTests: XCTestCase {
         try QTestFixtureSuites.check(suite: "board", minimumScripts: 3)
     }
 }
+
+final class QTestNE2000SuiteTests: XCTestCase {
+    /// RTL8029 (ne2k_pci): identity, PROM, transmit, receive filters, ring wrap and full ring.
+    func testNE2000PCISuite() throws {
+        try QTestFixtureSuites.check(suite: "ne2k_pci", minimumScripts: 4)
+    }
+
+    /// NE2000 on ISA at 300h/IRQ 9: PROM and receive with its interrupt.
+    func testNE2000ISASuite() throws {
+        try QTestFixtureSuites.check(suite: "ne2k_isa", minimumScripts: 1)
+    }
+}
+
+final class QTestRTL8139SuiteTests: XCTestCase {
+    /// RTL8139C+: identity and EEPROM, classic transmit and receive, filters,
+    /// ring wrap and overflow, C+ descriptor rings, interrupts.
+    func testRTL8139Suite() throws {
+        try QTestFixtureSuites.check(suite: "rtl8139", minimumScripts: 5)
+    }
+}
+
+final class QTestVirtioNetSuiteTests: XCTestCase {
+    /// virtio-net legacy and modern set-up, receive and transmit through the queues.
+    func testVirtioNetSuite() throws {
+        try QTestFixtureSuites.check(suite: "virtio-net-pci", minimumScripts: 2)
+    }
+}
