@@ -10,6 +10,9 @@ let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let names = ((try? FileManager.default.contentsOfDirectory(atPath: here.path)) ?? [])
     .filter { $0.hasSuffix("Benchmarks") }
     .sorted()
+// A path dependency's identity is its directory's name (not always "nicsim",
+// e.g. in a git worktree).
+let nicsimPackage = here.deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "nicsim-benchmarks",
@@ -23,7 +26,7 @@ let package = Package(
             name: name,
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "NICSim", package: "nicsim"),
+                .product(name: "NICSim", package: nicsimPackage),
             ],
             path: name,
             swiftSettings: [.swiftLanguageMode(.v6)],

@@ -109,4 +109,40 @@ final class QTestCommandTests: XCTestCase {
         }
         XCTAssertEqual(String(decoding: reply, as: UTF8.self), "OK little\nOK 0x00ff\n")
     }
+
+    /// -netdev stream connects to a listening peer and carries the NIC's
+    /// transmissions with QEMU's 4-byte big-endian length framing.
+    func testStreamNetdevCarriesTransmittedFrame() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ns-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock").path
+        defer { unlink(path) }
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in path.utf8.enumerated() { p[i] = b } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(listener, 1), 0)
+
+        // An NE2000 sends a 60-byte frame of 0x5A from its buffer page 40h.
+        var script = ["outl 0xcf8 0x80001810", "outl 0xcfc 0xc000", "outl 0xcf8 0x80001804", "outw 0xcfc 0x0001",
+                      "outb 0xc000 0x21", "outb 0xc00e 0x49", "outb 0xc000 0x22",
+                      "outb 0xc00a 60", "outb 0xc00b 0", "outb 0xc008 0", "outb 0xc009 0x40", "outb 0xc000 0x12"]
+        script += Array(repeating: "outw 0xc010 0x5a5a", count: 30)
+        script += ["outb 0xc004 0x40", "outb 0xc005 60", "outb 0xc006 0", "outb 0xc000 0x26", "inb 0xc004"]
+        let r = try qtest(["-netdev", "stream,id=n0,addr.type=unix,addr.path=\(path)", "-device", "ne2k_pci,netdev=n0,addr=3"],
+                          input: script.joined(separator: "\n") + "\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix("OK 0x0003\n"), r.stdout)
+        let conn = accept(listener, nil, nil)
+        XCTAssertGreaterThanOrEqual(conn, 0)
+        defer { close(conn) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = read(conn, &buffer, buffer.count)
+        XCTAssertEqual(n, 64)
+        XCTAssertEqual(Array(buffer[0..<4]), [0, 0, 0, 60])
+        XCTAssertEqual(Array(buffer[4..<64]), [UInt8](repeating: 0x5A, count: 60))
+    }
 }
