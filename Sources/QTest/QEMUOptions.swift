@@ -38,7 +38,8 @@ public struct QEMUOptions: Equatable, Sendable {
     /// One `-netdev TYPE,id=ID,...`.
     public enum Netdev: Equatable, Sendable {
         /// `socket,fd=N`: an already-connected socket passed in by the
-        /// harness (a stream socket carries QEMU's 4-byte length framing).
+        /// harness (a stream socket carries QEMU's 4-byte length framing,
+        /// a datagram socket one frame per datagram).
         case socketFD(Int32)
         /// `stream,addr.type=unix,addr.path=PATH[,server=on|off]`
         case streamUnix(path: String, server: Bool)

@@ -15,7 +15,7 @@ import Darwin
 public final class QTestSession {
     public let machine: QTestMachine
     public let server: QTestServer
-    private var netdevs: [StreamNetdev] = []
+    private var netdevs: [EventSource] = []
     private let input: Int32
     private let output: Int32
     private var listenChannel: Int32 = -1
@@ -59,14 +59,16 @@ public final class QTestSession {
         for (id, netdev) in options.netdevs.sorted(by: { $0.key < $1.key }) {
             // A netdev no device uses is still opened, as QEMU opens it.
             let port = machine.nic(forNetdev: id)?.device.port ?? FramePort(policy: .drop)
-            let backend: StreamNetdev
+            let backend: EventSource
             do throws(Sockets.Failure) {
                 switch netdev {
                 case .socketFD(let fd):
-                    guard Sockets.isStreamSocket(fd) else {
-                        throw Sockets.Failure(description: "-netdev socket,id=\(id): fd \(fd) is not an open stream socket")
+                    switch Sockets.socketType(fd) {
+                    case Int32(SOCK_STREAM.rawValue): backend = StreamNetdev(port: port, fd: fd)
+                    case Int32(SOCK_DGRAM.rawValue): backend = DatagramNetdev(port: port, fd: fd)
+                    default:
+                        throw Sockets.Failure(description: "-netdev socket,id=\(id): fd \(fd) is not an open stream or datagram socket")
                     }
-                    backend = StreamNetdev(port: port, fd: fd)
                 case .streamUnix(let path, let server):
                     backend = StreamNetdev(port: port, fd: server ? try Sockets.listenUnix(path) : try Sockets.connectUnix(path), listening: server)
                 case .streamInet(let host, let p, let server):
@@ -89,8 +91,9 @@ public final class QTestSession {
         defer { chunk.deallocate() }
         while true {
             var fds = [pollfd(fd: input, events: Int16(POLLIN), revents: 0)]
-            for n in netdevs where n.pollDescriptor >= 0 {
-                fds.append(pollfd(fd: n.pollDescriptor, events: Int16(POLLIN), revents: 0))
+            for n in netdevs {
+                let fd = (n as? StreamNetdev)?.pollDescriptor ?? (n as? DatagramNetdev)?.fd ?? -1
+                if fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             }
             let r = Glibc.poll(&fds, nfds_t(fds.count), -1)
             if r < 0 {

@@ -83,10 +83,10 @@ enum Sockets {
         return fd
     }
 
-    /// True when `fd` is an open stream socket.
-    static func isStreamSocket(_ fd: Int32) -> Bool {
+    /// `getsockopt(SO_TYPE)`: SOCK_STREAM or SOCK_DGRAM, nil when `fd` is not an open socket.
+    static func socketType(_ fd: Int32) -> Int32? {
         var type: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
-        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == Int32(SOCK_STREAM.rawValue)
+        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 ? type : nil
     }
 }

@@ -63,11 +63,11 @@ final class QTestCommandTests: XCTestCase {
         }
     }
 
-    /// -netdev socket,fd=N must name an open stream socket.
+    /// -netdev socket,fd=N must name an open socket.
     func testNetdevFDThatIsNotASocketFails() throws {
         let r = try qtest(["-netdev", "socket,id=n0,fd=0"], input: "")
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("fd 0 is not an open stream socket"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("fd 0 is not an open stream or datagram socket"), r.stderr)
     }
 
     /// -qtest unix:PATH connects to a listening harness, as QEMU does for libqtest.
