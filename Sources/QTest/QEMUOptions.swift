@@ -108,9 +108,14 @@ extension QEMUOptions {
                 options.ignored.append("\(raw) \(value)")
             }
         }
+        var bound: Set<String> = []
         for d in options.devices {
-            if let n = d.netdev, options.netdevs[n] == nil {
+            guard let n = d.netdev else { continue }
+            guard options.netdevs[n] != nil else {
                 throw QEMUOptionsError("-device \(d.driver.rawValue): netdev '\(n)' not found")
+            }
+            guard bound.insert(n).inserted else {
+                throw QEMUOptionsError("-device \(d.driver.rawValue): netdev '\(n)' is already used by another device")
             }
         }
         return options

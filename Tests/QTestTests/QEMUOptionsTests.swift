@@ -70,6 +70,8 @@ final class QEMUOptionsTests: XCTestCase {
     func testErrorsNameTheProblem() {
         XCTAssertEqual(error("-device e1000"), "-device e1000: unknown device; nicsim has rtl8139, ne2k_pci, ne2k_isa, virtio-net-pci")
         XCTAssertEqual(error("-device rtl8139,netdev=x"), "-device rtl8139: netdev 'x' not found")
+        XCTAssertEqual(error("-netdev socket,id=n,fd=3 -device rtl8139,netdev=n -device ne2k_pci,netdev=n"),
+                       "-device ne2k_pci: netdev 'n' is already used by another device")
         XCTAssertEqual(error("-netdev user,id=u"), "-netdev user: backend not supported; use socket,fd=N or stream")
         XCTAssertEqual(error("-device"), "-device needs a value")
         XCTAssertEqual(error("-cpu max"), "-cpu: option not supported by nicsim qtest")
