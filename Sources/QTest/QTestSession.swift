@@ -89,8 +89,11 @@ public final class QTestSession {
         var discarding = false
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
         defer { chunk.deallocate() }
+        var fds: [pollfd] = []
+        fds.reserveCapacity(1 + netdevs.count)
         while true {
-            var fds = [pollfd(fd: input, events: Int16(POLLIN), revents: 0)]
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
             for n in netdevs {
                 let fd = (n as? StreamNetdev)?.pollDescriptor ?? (n as? DatagramNetdev)?.fd ?? -1
                 if fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
