@@ -52,6 +52,34 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Baseline for the above: the same batches through the same socket,
+    // read raw into one buffer with nothing parsed or delivered.
+    for size in [64, 1514] {
+        Benchmark("baseline: raw socket read, \(size)-byte frames (batch of 32)") { benchmark in
+            var fds: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { return }
+            var bufferSize: Int32 = 1 << 20
+            setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
+            let batch = [UInt8](repeating: 0xA5, count: 32 * (4 + size))
+            var sink = [UInt8](repeating: 0, count: 4 + 65536)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                _ = batch.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+                var got = 0
+                var spins = 0
+                while got < batch.count && spins < 10_000 {
+                    let n = sink.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+                    if n > 0 { got += n }
+                    spins += 1
+                }
+            }
+            benchmark.stopMeasurement()
+            blackHole(sink[0])
+            close(fds[0])
+            close(fds[1])
+        }
+    }
+
     // One qtest command end to end: parse, a configuration cycle, the reply.
     Benchmark("qtest command: inl 0xcfc (parse, config read, reply)") { benchmark in
         var options = QEMUOptions()
