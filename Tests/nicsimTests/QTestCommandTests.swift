@@ -145,4 +145,42 @@ final class QTestCommandTests: XCTestCase {
         XCTAssertEqual(Array(buffer[0..<4]), [0, 0, 0, 60])
         XCTAssertEqual(Array(buffer[4..<64]), [UInt8](repeating: 0x5A, count: 60))
     }
+
+    /// -qtest unix:PATH,server=on listens at PATH and serves the one peer
+    /// that connects; the session ends when the peer hangs up.
+    func testUnixServerChannelServesOnePeer() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nqs-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock").path
+        defer { unlink(path) }
+        let p = Process()
+        p.executableURL = NicsimProcess.binary
+        p.arguments = ["qtest", "-qtest", "unix:\(path),server=on,wait=on"]
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { b in for (i, c) in path.utf8.enumerated() { b[i] = c } }
+        var conn: Int32 = -1
+        let deadline = Date().addingTimeInterval(20)
+        while conn < 0 && Date() < deadline {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let r = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            if r == 0 { conn = fd } else { close(fd); usleep(20_000) }
+        }
+        XCTAssertGreaterThanOrEqual(conn, 0, "nicsim never listened at \(path)")
+        guard conn >= 0 else { return }
+        _ = "endianness\n".withCString { write(conn, $0, strlen($0)) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var pfd = pollfd(fd: conn, events: Int16(POLLIN), revents: 0)
+        XCTAssertEqual(poll(&pfd, 1, 10_000), 1)
+        let n = read(conn, &buffer, buffer.count)
+        XCTAssertEqual(String(decoding: buffer[0..<max(n, 0)], as: UTF8.self), "OK little\n")
+        close(conn)
+        let end = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < end { usleep(10_000) }
+        XCTAssertFalse(p.isRunning, "nicsim kept running after its peer hung up")
+        XCTAssertEqual(p.terminationStatus, 0)
+    }
 }
