@@ -65,7 +65,7 @@ final class QTestBoardSuiteTests: XCTestCase {
 final class QTestNE2000SuiteTests: XCTestCase {
     /// RTL8029 (ne2k_pci): identity, PROM, transmit, receive filters, ring wrap and full ring.
     func testNE2000PCISuite() throws {
-        try QTestFixtureSuites.check(suite: "ne2k_pci", minimumScripts: 6)
+        try QTestFixtureSuites.check(suite: "ne2k_pci", minimumScripts: 7)
     }
 
     /// NE2000 on ISA at 300h/IRQ 9: PROM and receive with its interrupt.
@@ -78,7 +78,7 @@ final class QTestRTL8139SuiteTests: XCTestCase {
     /// RTL8139C+: identity and EEPROM, classic transmit and receive, filters,
     /// ring wrap and overflow, C+ descriptor rings, interrupts.
     func testRTL8139Suite() throws {
-        try QTestFixtureSuites.check(suite: "rtl8139", minimumScripts: 10)
+        try QTestFixtureSuites.check(suite: "rtl8139", minimumScripts: 11)
     }
 }
 
