@@ -18,7 +18,12 @@ public final class QTestSession {
     private var netdevs: [EventSource] = []
     private let input: Int32
     private let output: Int32
-    private var listenChannel: Int32 = -1
+    /// Set when the channel can't take a reply (the harness went away).
+    private let channelState = ChannelState()
+
+    private final class ChannelState {
+        var broken = false
+    }
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -55,7 +60,10 @@ public final class QTestSession {
             output = input
         }
         let out = output
-        server = QTestServer(board: machine.board) { line in Self.writeLine(out, line) }
+        let state = channelState
+        server = QTestServer(board: machine.board) { line in
+            if !state.broken && !Self.writeLine(out, line) { state.broken = true }
+        }
         for (id, netdev) in options.netdevs.sorted(by: { $0.key < $1.key }) {
             // A netdev no device uses is still opened, as QEMU opens it.
             let port = machine.nic(forNetdev: id)?.device.port ?? FramePort(policy: .drop)
@@ -85,6 +93,9 @@ public final class QTestSession {
     /// Serves until the channel closes. Lines are at most 1 MiB (a longer
     /// one is answered FAIL and skipped).
     public func run() {
+        // A harness that closes its end mid-reply ends the session with an
+        // error from write(2), not a SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         var pending = [UInt8]()
         var discarding = false
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
@@ -106,6 +117,7 @@ public final class QTestSession {
             if fds.dropFirst().contains(where: { $0.revents != 0 }) {
                 machine.board.runUntilIdle()
             }
+            guard !channelState.broken else { return }
             guard fds[0].revents != 0 else { continue }
             let n = read(input, chunk.baseAddress, chunk.count)
             if n < 0 && errno == EINTR { continue }
@@ -115,6 +127,7 @@ public final class QTestSession {
                 if !discarding {
                     pending.append(contentsOf: chunk[lineStart..<i])
                     server.handle(line: String(decoding: pending, as: UTF8.self))
+                    if channelState.broken { return }
                 }
                 pending.removeAll(keepingCapacity: true)
                 discarding = false
@@ -123,22 +136,25 @@ public final class QTestSession {
             if !discarding { pending.append(contentsOf: chunk[lineStart..<n]) }
             if pending.count > 1 << 20 {
                 pending.removeAll()
-                if !discarding { Self.writeLine(output, "FAIL line too long") }
+                if !discarding && !Self.writeLine(output, "FAIL line too long") { return }
                 discarding = true
             }
         }
     }
 
-    static func writeLine(_ fd: Int32, _ line: String) {
+    /// Writes `line` and a newline; false if the channel is gone.
+    @discardableResult
+    static func writeLine(_ fd: Int32, _ line: String) -> Bool {
         var text = line
         text.append("\n")
-        text.withUTF8 { p in
-            guard let base = p.baseAddress else { return }
+        return text.withUTF8 { p in
+            guard let base = p.baseAddress else { return false }
             var sent = 0
             while sent < p.count {
                 let w = write(fd, base + sent, p.count - sent)
-                if w > 0 { sent += w } else if w < 0 && errno == EINTR { continue } else { return }
+                if w > 0 { sent += w } else if w < 0 && errno == EINTR { continue } else { return false }
             }
+            return true
         }
     }
 }
