@@ -65,7 +65,7 @@ final class QTestBoardSuiteTests: XCTestCase {
 final class QTestNE2000SuiteTests: XCTestCase {
     /// RTL8029 (ne2k_pci): identity, PROM, transmit, receive filters, ring wrap and full ring.
     func testNE2000PCISuite() throws {
-        try QTestFixtureSuites.check(suite: "ne2k_pci", minimumScripts: 7)
+        try QTestFixtureSuites.check(suite: "ne2k_pci", minimumScripts: 8)
     }
 
     /// NE2000 on ISA at 300h/IRQ 9: PROM and receive with its interrupt.
