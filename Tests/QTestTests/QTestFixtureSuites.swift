@@ -88,3 +88,26 @@ final class QTestVirtioNetSuiteTests: XCTestCase {
         try QTestFixtureSuites.check(suite: "virtio-net-pci", minimumScripts: 5)
     }
 }
+
+final class QTestDeviationCatalogTests: XCTestCase {
+    /// Every `# deviation: ID` in a script names a `### ID` entry of
+    /// docs/deviations.md, so no difference from QEMU goes unexplained.
+    func testEveryAnnotatedDeviationIsDocumented() throws {
+        let doc = try String(contentsOf: QTestFixtureSuites.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/deviations.md"), encoding: .utf8)
+        let documented = Set(doc.split(separator: "\n").filter { $0.hasPrefix("### ") }.map { String($0.dropFirst(4)) })
+        var used = 0
+        let suites = try FileManager.default.contentsOfDirectory(atPath: QTestFixtureSuites.root.path)
+        for suite in suites {
+            for url in try QTestFixtureSuites.scripts(in: suite) {
+                let script = try QTestScript(text: String(contentsOf: url, encoding: .utf8))
+                for step in script.steps {
+                    guard let id = step.deviation else { continue }
+                    used += 1
+                    XCTAssertTrue(documented.contains(id), "\(suite)/\(url.lastPathComponent):\(step.lineNumber) names \(id), not in docs/deviations.md")
+                }
+            }
+        }
+        XCTAssertGreaterThan(used, 0)
+    }
+}
