@@ -70,7 +70,7 @@ final class QTestNE2000SuiteTests: XCTestCase {
 
     /// NE2000 on ISA at 300h/IRQ 9: PROM and receive with its interrupt.
     func testNE2000ISASuite() throws {
-        try QTestFixtureSuites.check(suite: "ne2k_isa", minimumScripts: 1)
+        try QTestFixtureSuites.check(suite: "ne2k_isa", minimumScripts: 2)
     }
 }
 
