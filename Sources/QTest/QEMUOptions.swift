@@ -247,6 +247,10 @@ extension QEMUOptions {
         }
     }
 
+    /// Largest `-m`: nicsim's board keeps RAM in one block from 0, and the
+    /// pc machine's PCI hole starts at 3.5 GiB, so RAM stays below 3 GiB.
+    static let maxMemory = 3 << 30
+
     /// `-m 128`, `-m 128M`, `-m 1G`, `-m size=128M` (a bare number is MiB).
     static func parseMemorySize(_ text: String) throws(QEMUOptionsError) -> Int {
         var t = Substring(text)
@@ -263,9 +267,10 @@ extension QEMUOptions {
             }
             t = t.dropLast()
         }
-        guard let n = Int(t), n > 0, n <= (4 << 30) >> shift else { throw QEMUOptionsError("-m \(text): size must be 1 byte to 4 GiB") }
+        guard let n = Int(t), n > 0, n <= maxMemory >> shift, n << shift >= 1 << 20 else {
+            throw QEMUOptionsError("-m \(text): nicsim's qtest board takes 1 MiB to 3 GiB of RAM")
+        }
         let bytes = n << shift
-        guard bytes >= 1 << 20 else { throw QEMUOptionsError("-m \(text): nicsim needs at least 1 MiB of RAM") }
         return bytes
     }
 

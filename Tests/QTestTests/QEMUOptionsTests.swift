@@ -51,12 +51,15 @@ final class QEMUOptionsTests: XCTestCase {
                        .streamInet(host: "127.0.0.1", port: 5555, server: false))
     }
 
-    /// -m takes MiB by default and K/M/G suffixes.
+    /// -m takes MiB by default and K/M/G suffixes; RAM stays below the PCI hole.
     func testMemorySizes() throws {
         XCTAssertEqual(try parse("-m 32").memorySize, 32 << 20)
         XCTAssertEqual(try parse("-m 1G").memorySize, 1 << 30)
         XCTAssertEqual(try parse("-m size=16M").memorySize, 16 << 20)
         XCTAssertNotNil(error("-m 0"))
+        XCTAssertNotNil(error("-m 512K"))
+        XCTAssertEqual(try parse("-m 3G").memorySize, 3 << 30)
+        XCTAssertEqual(error("-m 4G"), "-m 4G: nicsim's qtest board takes 1 MiB to 3 GiB of RAM")
         XCTAssertNotNil(error("-m 8X"))
     }
 
