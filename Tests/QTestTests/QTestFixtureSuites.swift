@@ -78,7 +78,7 @@ final class QTestRTL8139SuiteTests: XCTestCase {
     /// RTL8139C+: identity and EEPROM, classic transmit and receive, filters,
     /// ring wrap and overflow, C+ descriptor rings, interrupts.
     func testRTL8139Suite() throws {
-        try QTestFixtureSuites.check(suite: "rtl8139", minimumScripts: 13)
+        try QTestFixtureSuites.check(suite: "rtl8139", minimumScripts: 14)
     }
 }
 
