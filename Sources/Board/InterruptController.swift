@@ -76,6 +76,17 @@ public final class PIRQRouter {
         (slot + Int(pin) - 1) & 3
     }
 
+    /// Added to the slot number before the swizzle: how the board wires
+    /// slots to PIRQ lines. 0 by default; QEMU's `pc` machine wires slot 1
+    /// INTA to PIRQA, which is an offset of 3 (that is, slot - 1).
+    /// Set it before attaching functions.
+    public var slotOffset = 0
+
+    /// The PIRQ INTx pin `pin` of slot `slot` lands on, on this board.
+    public func pirq(slot: Int, pin: UInt8) -> Int {
+        Self.pirq(slot: slot + slotOffset, pin: pin)
+    }
+
     /// The IRQ a PIRQ is routed to, or nil when its routing is disabled.
     public func irq(forPIRQ p: Int) -> Int? {
         let r = routes[p & 3]

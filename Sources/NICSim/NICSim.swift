@@ -5,3 +5,4 @@
 @_exported import UNDI
 @_exported import RTL8139
 @_exported import VirtioNet
+@_exported import QTest
