@@ -77,10 +77,11 @@ public final class PIRQRouter {
     }
 
     /// Added to the slot number before the swizzle: how the board wires
-    /// slots to PIRQ lines. 0 by default; QEMU's `pc` machine wires slot 1
-    /// INTA to PIRQA, which is an offset of 3 (that is, slot - 1).
+    /// slots to PIRQ lines. The i440FX/PIIX3 board wires slot 1 INTA to
+    /// PIRQA, slot 2 INTA to PIRQB and so on: an offset of 3 (slot - 1
+    /// mod 4), which is the default here as it is in QEMU's `pc` machine.
     /// Set it before attaching functions.
-    public var slotOffset = 0
+    public var slotOffset = 3
 
     /// The PIRQ INTx pin `pin` of slot `slot` lands on, on this board.
     public func pirq(slot: Int, pin: UInt8) -> Int {

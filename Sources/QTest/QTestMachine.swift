@@ -28,9 +28,8 @@ public final class QTestMachine {
 
     public init(options: QEMUOptions) throws(QEMUOptionsError) {
         board = Board(memorySize: options.memorySize)
-        // QEMU's pc machine swizzles INTx with the slot minus one: slot 3's
-        // INTA lands on PIRQC, so scripts that route it work unchanged.
-        board.pirq.slotOffset = 3
+        // The Board's default INTx wiring is PIIX3's, as in QEMU's pc machine:
+        // slot 3's INTA lands on PIRQC, so scripts that route it work unchanged.
         piix3 = PIIX3(router: board.pirq)
         board.attach(piix3, at: PCIAddress(device: 1))
         var macIndex: UInt8 = 0

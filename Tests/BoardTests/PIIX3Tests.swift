@@ -31,12 +31,14 @@ final class PIIX3Tests: XCTestCase {
         XCTAssertNil(board.irq(of: PCIAddress(device: 3)))
     }
 
-    /// Writing PIRQRCD (63h) with IRQ 11 steers slot 3 INTA (PIRQD) to IRQ 11,
-    /// carrying a level that is already asserted.
+    /// Writing PIRQRCC (62h) with IRQ 11 steers slot 3 INTA (PIRQC on
+    /// PIIX3 wiring) to IRQ 11, carrying a level that is already asserted.
     func testWritingPIRQRCRoutesTheLine() {
         let (board, f) = makeBoard()
         f.config.set(asserted: true)
-        board.pci.configWrite(PCIAddress(device: 1), offset: 0x63, width: .byte, value: 11)
+        board.pci.configWrite(PCIAddress(device: 1), offset: 0x63, width: .byte, value: 10)
+        XCTAssertFalse(board.interrupts.isAsserted(10), "PIRQD is not slot 3's line")
+        board.pci.configWrite(PCIAddress(device: 1), offset: 0x62, width: .byte, value: 11)
         XCTAssertTrue(board.interrupts.isAsserted(11))
         XCTAssertEqual(board.irq(of: PCIAddress(device: 3)), 11)
     }
