@@ -88,6 +88,10 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
 
     public let msix: MSIXTable?
     let msixCapabilityOffset: Int?
+    /// Where VIRTIO_PCI_CAP_PCI_CFG sits in config space (modern interface only).
+    let pciConfigWindowOffset: Int?
+    /// Set while the device reads its own window bytes.
+    var configWindowBusy = false
 
     // MARK: Scratch, allocated once
 
@@ -119,7 +123,8 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
             subsystemID: variant == .modern ? 0x1100 : VirtioNet.deviceType,
             interruptPin: 1))
         self.memory = BusMasterMemory(ram: memory, config: config)
-        port = FramePort(maxFrameSize: 65_536)
+        // Held frames need room for the largest frame the device takes.
+        port = FramePort(maxFrameSize: max(9216, Int(configuration.mtu ?? 1500) + 18))
         offeredFeatures = configuration.offeredFeatures
         var qs = [
             VirtQueue(index: QueueIndex.receive, maxSize: configuration.queueSize),
@@ -145,14 +150,20 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
         }
         if variant.hasModernInterface {
             config.declareBAR(BARIndex.modern, .memory64(size: VirtioModernRegisters.barSize, prefetchable: true))
-            VirtioModernRegisters.addCapabilities(to: config, bar: BARIndex.modern)
+            pciConfigWindowOffset = VirtioModernRegisters.addCapabilities(to: config, bar: BARIndex.modern)
+        } else {
+            pciConfigWindowOffset = nil
         }
         headerScratch.initializeMemory(as: UInt8.self, repeating: 0)
         controlScratch.initializeMemory(as: UInt8.self, repeating: 0)
         port.receiver = self
         if variant.hasLegacyInterface { legacyRegisters = VirtioLegacyRegisters(device: self) }
         if variant.hasModernInterface { modernRegisters = VirtioModernRegisters(device: self) }
-        config.onWrite = { [unowned self] offset, width in self.configWritten(offset: offset, width: width) }
+        config.onWrite = { [unowned self] offset, width in
+            self.configWritten(offset: offset, width: width)
+            self.configWindowWritten(offset: offset, width: width)
+        }
+        config.onRead = { [unowned self] offset, width in self.configWindowRead(offset: offset, width: width) }
         msix?.isFunctionMasked = { [unowned self] in self.msixFunctionMasked }
         deviceReset()
     }
