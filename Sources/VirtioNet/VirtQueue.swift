@@ -196,9 +196,16 @@ public final class VirtQueue {
             visited += 1
             guard visited <= tableSize else { throw .chainTooLong(limit: tableSize) }
             let at = table + 16 * UInt64(index)
-            let (address, length, flags, next) = try dma { () throws(DMAError) in
-                (try memory.readU64(at), try memory.readU32(at + 8), try memory.readU16(at + 12), try memory.readU16(at + 14))
+            // One 16-byte DMA read per descriptor.
+            var raw: (UInt64, UInt64) = (0, 0)
+            try dma { () throws(DMAError) in
+                try withUnsafeMutableBytes(of: &raw) { (p) throws(DMAError) in try memory.read(at: at, into: p) }
             }
+            let address = UInt64(littleEndian: raw.0)
+            let tail = UInt64(littleEndian: raw.1)
+            let length = UInt32(truncatingIfNeeded: tail)
+            let flags = UInt16(truncatingIfNeeded: tail >> 32)
+            let next = UInt16(truncatingIfNeeded: tail >> 48)
             if flags & DescriptorFlag.indirect != 0 {
                 guard indirectAllowed else { throw .indirectNotNegotiated }
                 guard !inIndirect else { throw .nestedIndirect }
