@@ -49,7 +49,7 @@ extension VirtioNetDriver {
         }
         tx.setDescriptorLength(2 * slot + 1, UInt32(max(frame.count, Self.minimumFrame)))
         tx.publish(2 * slot)
-        if tx.deviceWantsKick { transport.notify(Self.transmitQueue) }
+        if tx.shouldKick() { transport.notify(Self.transmitQueue) }
         statistics.transmitted += 1
     }
 }

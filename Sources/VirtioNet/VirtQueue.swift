@@ -341,6 +341,16 @@ public final class VirtQueue {
         try dma { () throws(DMAError) in try memory.writeU16(at, value) }
     }
 
+    /// With EVENT_IDX, asks for a kick as soon as the driver publishes
+    /// anything new (avail_event = the index published now): what a device
+    /// that ran out of buffers needs.
+    public func requestNotification(_ memory: GuestMemory) throws(VirtQueueError) {
+        guard eventIndex, isEnabled else { return }
+        let published = try publishedAvailable(memory)
+        let at = usedRing + 4 + 8 * UInt64(size)
+        try dma { () throws(DMAError) in try memory.writeU16(at, published) }
+    }
+
     private func dma<R>(_ body: () throws(DMAError) -> R) throws(VirtQueueError) -> R {
         do {
             return try body()

@@ -45,10 +45,13 @@ extension VirtioNet {
         var numBuffersLow: UInt64?
         var numBuffersHigh: UInt64?
 
+        // Out of buffers: the chains taken go back, and with EVENT_IDX the
+        // driver is asked to kick when it adds any (the frame waits in the
+        // port until then).
         func giveBack() throws(VirtioNetError) {
             rx.unpop(chains)
             rx.dropPendingUsed()
-            try onQueue(index) { () throws(VirtQueueError) in try rx.updateAvailableEvent(memory) }
+            try onQueue(index) { () throws(VirtQueueError) in try rx.requestNotification(memory) }
         }
 
         repeat {

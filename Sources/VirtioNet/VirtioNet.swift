@@ -255,6 +255,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
 
     /// The driver kicked queue `index`.
     func notify(queue index: Int) {
+        counters.notifications += 1
         guard isRunning else { return }
         switch index {
         case QueueIndex.receive: port.pump()

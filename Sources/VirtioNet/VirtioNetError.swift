@@ -30,6 +30,8 @@ public struct VirtioNetCounters: Sendable, Equatable {
     /// Control commands answered VIRTIO_NET_OK and VIRTIO_NET_ERR.
     public var controlOK = 0
     public var controlErrors = 0
+    /// Queue notifications (kicks) the driver wrote.
+    public var notifications = 0
     /// Interrupts raised per cause (used buffers, configuration change).
     public var queueInterrupts = 0
     public var configInterrupts = 0
