@@ -19,6 +19,8 @@ public struct DescriptorChain: Sendable, Equatable {
     public var readableCount: Int
     public var readableBytes: Int
     public var writableBytes: Int
+    /// Ring entries the chain took (packed rings; 1 for split rings).
+    public var ringSlots: Int = 1
 }
 
 /// A split virtqueue (virtio 1.x section 2.7): descriptor table, available
@@ -77,13 +79,26 @@ public final class VirtQueue {
     /// The used index the device last published.
     public private(set) var usedIndex: UInt16 = 0
     /// Used entries written but not yet published.
-    public private(set) var pendingUsed: UInt16 = 0
+    public internal(set) var pendingUsed: UInt16 = 0
     /// VIRTIO_F_RING_EVENT_IDX negotiated.
     public var eventIndex = false
     /// VIRTIO_F_RING_INDIRECT_DESC negotiated.
     public var indirectAllowed = false
+    /// VIRTIO_F_RING_PACKED negotiated: the descriptor area is a packed
+    /// descriptor ring and the driver and device areas are event
+    /// suppression structures (see `VirtQueue+Packed`).
+    public var isPacked = false
 
-    private let segments: UnsafeMutablePointer<VirtQueueSegment>
+    // Packed ring state (2.8.1): next slots and the Device Ring Wrap
+    // Counters for reading available and writing used descriptors.
+    var packedNextAvailable: UInt16 = 0
+    var packedAvailableWrap = true
+    var packedNextUsed: UInt16 = 0
+    var packedUsedWrap = true
+    /// Used elements waiting for `publishUsed` on a packed ring: id, length, slots.
+    let packedPending: UnsafeMutablePointer<(id: UInt16, length: UInt32, slots: UInt16)>
+
+    let segments: UnsafeMutablePointer<VirtQueueSegment>
 
     public init(index: Int, maxSize: UInt16) {
         self.index = index
@@ -91,9 +106,14 @@ public final class VirtQueue {
         size = self.maxSize
         segments = .allocate(capacity: VirtQueue.maxSegments)
         segments.initialize(repeating: VirtQueueSegment(address: 0, length: 0, isWritable: false), count: VirtQueue.maxSegments)
+        packedPending = .allocate(capacity: Int(self.maxSize))
+        packedPending.initialize(repeating: (0, 0, 0), count: Int(self.maxSize))
     }
 
-    deinit { segments.deallocate() }
+    deinit {
+        segments.deallocate()
+        packedPending.deallocate()
+    }
 
     /// Back to the reset state: disabled, full size, no vector, indices 0.
     public func reset() {
@@ -109,6 +129,15 @@ public final class VirtQueue {
         pendingUsed = 0
         eventIndex = false
         indirectAllowed = false
+        isPacked = false
+        resetPackedState()
+    }
+
+    func resetPackedState() {
+        packedNextAvailable = 0
+        packedAvailableWrap = true
+        packedNextUsed = 0
+        packedUsedWrap = true
     }
 
     /// The legacy layout (virtio 0.9.5 / 1.x 4.1.5.1): descriptor table at
@@ -137,6 +166,7 @@ public final class VirtQueue {
         lastAvailableIndex = 0
         usedIndex = 0
         pendingUsed = 0
+        resetPackedState()
         isEnabled = true
     }
 
@@ -150,6 +180,7 @@ public final class VirtQueue {
     /// True when the driver has published chains the device has not taken.
     public func hasAvailable(_ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         guard isEnabled else { return false }
+        if isPacked { return try packedIsAvailable(at: packedNextAvailable, memory) }
         return try publishedAvailable(memory) != lastAvailableIndex
     }
 
@@ -164,6 +195,7 @@ public final class VirtQueue {
     /// Takes the next available chain and validates it; nil when the ring is empty.
     public func pop(_ memory: GuestMemory) throws(VirtQueueError) -> DescriptorChain? {
         guard isEnabled else { return nil }
+        if isPacked { return try packedPop(memory) }
         let published = try publishedAvailable(memory)
         guard published != lastAvailableIndex else { return nil }
         let slot = UInt64(lastAvailableIndex % size)
@@ -173,9 +205,22 @@ public final class VirtQueue {
         return chain
     }
 
-    /// Gives back the last `count` popped chains (they were not used).
-    public func unpop(_ count: UInt16) {
-        lastAvailableIndex &-= count
+    /// Where the device will read next, to come back to with `rewind(to:)`.
+    public struct Checkpoint: Sendable, Equatable {
+        var lastAvailable: UInt16
+        var packedNext: UInt16
+        var packedWrap: Bool
+    }
+
+    public var checkpoint: Checkpoint {
+        Checkpoint(lastAvailable: lastAvailableIndex, packedNext: packedNextAvailable, packedWrap: packedAvailableWrap)
+    }
+
+    /// Gives back every chain popped since `checkpoint` (they were not used).
+    public func rewind(to checkpoint: Checkpoint) {
+        lastAvailableIndex = checkpoint.lastAvailable
+        packedNextAvailable = checkpoint.packedNext
+        packedAvailableWrap = checkpoint.packedWrap
     }
 
     /// Segment `i` of the chain popped last.
@@ -227,23 +272,27 @@ public final class VirtQueue {
             guard memory.contains(address: address, length: Int(length)) else {
                 throw .outsideRAM(address: address, length: UInt64(length))
             }
-            let writable = flags & DescriptorFlag.write != 0
-            if !writable && chain.count > chain.readableCount {
-                throw .readableAfterWritable
-            }
-            guard chain.count < VirtQueue.maxSegments else { throw .chainTooLong(limit: VirtQueue.maxSegments) }
-            segments[chain.count] = VirtQueueSegment(address: address, length: Int(length), isWritable: writable)
-            chain.count += 1
-            if writable {
-                chain.writableBytes += Int(length)
-            } else {
-                chain.readableCount += 1
-                chain.readableBytes += Int(length)
-            }
+            try append(address: address, length: length, writable: flags & DescriptorFlag.write != 0, to: &chain)
             guard flags & DescriptorFlag.next != 0 else { break }
             index = next
         }
         return chain
+    }
+
+    /// Adds one validated buffer to the chain being walked.
+    func append(address: UInt64, length: UInt32, writable: Bool, to chain: inout DescriptorChain) throws(VirtQueueError) {
+        if !writable && chain.count > chain.readableCount {
+            throw .readableAfterWritable
+        }
+        guard chain.count < VirtQueue.maxSegments else { throw .chainTooLong(limit: VirtQueue.maxSegments) }
+        segments[chain.count] = VirtQueueSegment(address: address, length: Int(length), isWritable: writable)
+        chain.count += 1
+        if writable {
+            chain.writableBytes += Int(length)
+        } else {
+            chain.readableCount += 1
+            chain.readableBytes += Int(length)
+        }
     }
 
     // MARK: Copying through a chain
@@ -297,7 +346,14 @@ public final class VirtQueue {
 
     /// Writes a used element `pendingUsed` places past the published index.
     /// It becomes visible to the driver at `publishUsed`.
-    public func addUsed(head: UInt16, length: UInt32, _ memory: GuestMemory) throws(VirtQueueError) {
+    public func addUsed(_ chain: DescriptorChain, length: UInt32, _ memory: GuestMemory) throws(VirtQueueError) {
+        if isPacked {
+            guard Int(pendingUsed) < Int(maxSize) else { throw .chainTooLong(limit: Int(maxSize)) }
+            packedPending[Int(pendingUsed)] = (chain.head, length, UInt16(truncatingIfNeeded: chain.ringSlots))
+            pendingUsed &+= 1
+            return
+        }
+        let head = chain.head
         let slot = UInt64((usedIndex &+ pendingUsed) % size)
         let at = usedRing + 4 + 8 * slot
         try dma { () throws(DMAError) in
@@ -317,6 +373,7 @@ public final class VirtQueue {
     /// or, with EVENT_IDX, used_event: virtio 1.x 2.7.7.2 and 2.7.10).
     public func publishUsed(_ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         guard pendingUsed > 0 else { return false }
+        if isPacked { return try packedPublishUsed(memory) }
         let found = try dma { () throws(DMAError) in try memory.readU16(usedRing + 2) }
         guard found == usedIndex else { throw .usedIndexMoved(expected: usedIndex, found: found) }
         let old = usedIndex
@@ -335,7 +392,8 @@ public final class VirtQueue {
     /// With EVENT_IDX, tells the driver which available index to kick at
     /// next (avail_event = the next slot the device will read).
     public func updateAvailableEvent(_ memory: GuestMemory) throws(VirtQueueError) {
-        guard eventIndex, isEnabled else { return }
+        // A packed ring's device area stays at RING_EVENT_FLAGS_ENABLE.
+        guard eventIndex, isEnabled, !isPacked else { return }
         let at = usedRing + 4 + 8 * UInt64(size)
         let value = lastAvailableIndex
         try dma { () throws(DMAError) in try memory.writeU16(at, value) }
@@ -345,13 +403,13 @@ public final class VirtQueue {
     /// anything new (avail_event = the index published now): what a device
     /// that ran out of buffers needs.
     public func requestNotification(_ memory: GuestMemory) throws(VirtQueueError) {
-        guard eventIndex, isEnabled else { return }
+        guard eventIndex, isEnabled, !isPacked else { return }
         let published = try publishedAvailable(memory)
         let at = usedRing + 4 + 8 * UInt64(size)
         try dma { () throws(DMAError) in try memory.writeU16(at, published) }
     }
 
-    private func dma<R>(_ body: () throws(DMAError) -> R) throws(VirtQueueError) -> R {
+    func dma<R>(_ body: () throws(DMAError) -> R) throws(VirtQueueError) -> R {
         do {
             return try body()
         } catch {
