@@ -7,9 +7,11 @@ import NICCore
 /// - here: identity, state, reset, the status state machine, interrupts;
 /// - `+Features`: feature negotiation;
 /// - `+Legacy`: the legacy I/O BAR; `+Modern`: the virtio 1.x capabilities
-///   and their memory BAR; `+MSIX`: the MSI-X table;
+///   and their memory BAR; `+PCIConfigWindow`: VIRTIO_PCI_CAP_PCI_CFG;
+///   `MSIXTable`: the MSI-X table;
 /// - `+DeviceConfig`: the network config space (mac, status, mtu);
-/// - `+Transmit`, `+Receive`, `+Filter`, `+Control`: the queues' work.
+/// - `+Transmit`, `+Receive`, `+Control` (with `VirtioNetRxFilter`): the
+///   queues' work, over `VirtQueue` (split) and `VirtQueue+Packed`.
 ///
 /// Guest input never traps: a queue the guest broke sets
 /// DEVICE_NEEDS_RESET (`lastError` says why) and the device stops using
