@@ -80,6 +80,9 @@ public final class VirtioNetDriver: NICDriver {
     var txHeaders: UInt64 = 0
     var txSlotCount = 0
     var txFreeSlots: [UInt16] = []
+    /// Slot `s` is in flight (the device has it): guards against a device
+    /// that returns a slot twice.
+    var txInFlight: [Bool] = []
     var ctrlBuffer: UInt64 = 0
     var headerLength = 12
     var isOpen = false
@@ -218,6 +221,7 @@ public final class VirtioNetDriver: NICDriver {
         txHeaders = try bus.allocateDMA(size: txSlotCount * 16, alignment: 16)
         txBuffers = try bus.allocateDMA(size: txSlotCount * Self.frameBufferSize, alignment: 64)
         txFreeSlots.reserveCapacity(txSlotCount)
+        txInFlight = Array(repeating: false, count: txSlotCount)
         ctrlBuffer = try bus.allocateDMA(size: 1024, alignment: 16)
     }
 

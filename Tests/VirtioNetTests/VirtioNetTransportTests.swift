@@ -219,6 +219,19 @@ final class VirtioNetTransportTests: XCTestCase {
         XCTAssertFalse(g.intx.isAsserted)
     }
 
+    /// A device with an MSI-X table still uses INTx while the driver leaves
+    /// MSI-X disabled (how iPXE drives it).
+    func testINTxUsedWhileMSIXDisabled() {
+        let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, msixVectors: 3))
+        g.start(features: [.version1, .mac])
+        g.rx.setDescriptor(0, address: VirtioTestGuest.dataBase, length: 2048, flags: MockVirtQueue.write)
+        g.rx.publish(0)
+        g.offer(VirtioTestGuest.frame())
+        XCTAssertFalse(g.device.msixEnabled)
+        XCTAssertTrue(g.intx.isAsserted)
+        XCTAssertEqual(g.device.msix?.deliveries.reduce(0, +), 0)
+    }
+
     /// Legacy layout with MSI-X enabled: vectors at 0x14/0x16, device config moves to 0x18.
     func testLegacyConfigMovesWhenMSIXEnabled() {
         let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, variant: .legacy, msixVectors: 2))
