@@ -53,7 +53,7 @@ extension VirtioNet {
         let header = UnsafeMutableRawBufferPointer(rebasing: headerScratch[0..<headerLength])
         _ = try onQueue(index) { () throws(VirtQueueError) in try tx.copyReadable(chain, from: 0, into: header, memory) }
         let frameLength = chain.readableBytes - headerLength
-        guard frameLength >= 14, frameLength <= maxTransmitFrameLength,
+        guard frameLength >= 14, frameLength <= maxTransmitFrameLength, frameLength <= transmitBuffer.capacity,
               header[VirtioNetHeader.Offset.gsoType] == VirtioNetHeader.gsoNone
         else {
             counters.transmitDropped += 1

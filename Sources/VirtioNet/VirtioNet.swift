@@ -97,11 +97,10 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
 
     // MARK: Scratch, allocated once
 
-    let transmitBuffer = FrameBuffer(capacity: VirtioNet.maxTransmitBytes)
+    /// Holds one outgoing frame: sized for the largest the device sends.
+    let transmitBuffer: FrameBuffer
     let headerScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
     let controlScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNet.maxControlBytes, alignment: 8)
-    /// Largest header plus frame a transmit chain may carry.
-    static let maxTransmitBytes = 65_536 + VirtioNetHeader.size
     /// Largest control command (class, command, data) the device reads.
     static let maxControlBytes = 4096
 
@@ -125,6 +124,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
             subsystemID: variant == .modern ? 0x1100 : VirtioNet.deviceType,
             interruptPin: 1))
         self.memory = BusMasterMemory(ram: memory, config: config)
+        transmitBuffer = FrameBuffer(capacity: Int(configuration.mtu ?? 1500) + 18)
         // Held frames need room for the largest frame the device takes.
         port = FramePort(maxFrameSize: max(9216, Int(configuration.mtu ?? 1500) + 18))
         offeredFeatures = configuration.offeredFeatures
@@ -148,7 +148,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
             msixCapabilityOffset = nil
         }
         if variant.hasLegacyInterface {
-            config.declareBAR(BARIndex.legacy, .io(size: VirtioLegacyRegisters.barSize))
+            config.declareBAR(BARIndex.legacy, .io(size: VirtioLegacyRegisters.barSize(hasMSIX: msix != nil)))
         }
         if variant.hasModernInterface {
             config.declareBAR(BARIndex.modern, .memory64(size: VirtioModernRegisters.barSize, prefetchable: true))
@@ -159,7 +159,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
         headerScratch.initializeMemory(as: UInt8.self, repeating: 0)
         controlScratch.initializeMemory(as: UInt8.self, repeating: 0)
         port.receiver = self
-        if variant.hasLegacyInterface { legacyRegisters = VirtioLegacyRegisters(device: self) }
+        if variant.hasLegacyInterface { legacyRegisters = VirtioLegacyRegisters(device: self, hasMSIX: msix != nil) }
         if variant.hasModernInterface { modernRegisters = VirtioModernRegisters(device: self) }
         config.onWrite = { [unowned self] offset, width in
             self.configWritten(offset: offset, width: width)

@@ -147,3 +147,34 @@ final class VirtioNetRegisterTests: XCTestCase {
         XCTAssertNil(g.device.lastError)
     }
 }
+
+final class VirtioNetDirectAccessTests: XCTestCase {
+    /// Hosts that call register blocks directly with offsets past the end
+    /// (the bus never does) get nothing back and change nothing.
+    func testOutOfRangeDirectAccessesAreHarmless() throws {
+        let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, msixVectors: 1))
+        for bar in [0, 1, 4] {
+            let block = try XCTUnwrap(g.device.registers(forBAR: bar))
+            for offset in [block.size, block.size - 1, UInt64.max, UInt64.max - 3] {
+                for width in AccessWidth.allCases {
+                    XCTAssertEqual(block.read(offset: offset, width: width), 0)
+                    block.write(offset: offset, width: width, value: ~0)
+                }
+            }
+        }
+        XCTAssertEqual(g.device.status, [])
+    }
+
+    /// The largest MTU gives the largest frames without overrunning the
+    /// device's transmit buffer.
+    func testLargestMTUTransmit() {
+        let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, mtu: 65535))
+        g.start(features: [.version1, .mac, .mtu])
+        let length = 65535 + 18
+        g.put([UInt8](repeating: 0, count: 12) + VirtioTestGuest.frame(length: length), at: VirtioTestGuest.dataBase)
+        g.tx.setDescriptor(0, address: VirtioTestGuest.dataBase, length: UInt32(12 + length))
+        g.tx.publish(0)
+        g.kick(1)
+        XCTAssertEqual(g.sink.frames.first?.count, length)
+    }
+}

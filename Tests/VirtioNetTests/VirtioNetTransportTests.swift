@@ -12,7 +12,10 @@ final class VirtioNetTransportTests: XCTestCase {
         XCTAssertEqual(c.read(offset: PCIConfigRegister.subsystemID, width: .word), 1)
         XCTAssertEqual(c.read(offset: PCIConfigRegister.revisionID, width: .byte), 0)
         XCTAssertEqual(c.read(offset: 0x08, width: .dword) >> 8, 0x02_0000)
-        XCTAssertEqual(c.bars[0], .io(size: 64))
+        // Legacy block: 20 bytes of registers and 12 of config, 32 in all.
+        XCTAssertEqual(c.bars[0], .io(size: 32))
+        let withMSIX = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, msixVectors: 2))
+        XCTAssertEqual(withMSIX.device.config.bars[0], .io(size: 64), "24 + 12 bytes round up to 64")
         XCTAssertEqual(c.bars[4], .memory64(size: 0x4000, prefetchable: true))
     }
 
