@@ -29,7 +29,7 @@ extension VirtQueue {
     private func packedDescriptor(_ table: UInt64, _ slot: Int, _ memory: GuestMemory) throws(VirtQueueError)
         -> (address: UInt64, length: UInt32, id: UInt16, flags: UInt16) {
         var raw: (UInt64, UInt64) = (0, 0)
-        let at = table + 16 * UInt64(slot)
+        let at = table &+ 16 * UInt64(slot)
         try dma { () throws(DMAError) in
             try withUnsafeMutableBytes(of: &raw) { (p) throws(DMAError) in try memory.read(at: at, into: p) }
         }
@@ -114,18 +114,18 @@ extension VirtQueue {
         var firstFlags: UInt16 = 0
         for k in 0..<count {
             let e = packedPending[k]
-            let at = descriptorTable + 16 * UInt64(packedNextUsed)
+            let at = descriptorTable &+ 16 * UInt64(packedNextUsed)
             var flags: UInt16 = packedUsedWrap ? VirtQueue.packedAvail | VirtQueue.packedUsed : 0
             if e.length > 0 { flags |= DescriptorFlag.write }
             try dma { () throws(DMAError) in
-                try memory.writeU32(at + 8, e.length)
-                try memory.writeU16(at + 12, e.id)
+                try memory.writeU32(at &+ 8, e.length)
+                try memory.writeU16(at &+ 12, e.id)
             }
             if k == 0 {
-                firstFlagsAt = at + 14
+                firstFlagsAt = at &+ 14
                 firstFlags = flags
             } else {
-                try dma { () throws(DMAError) in try memory.writeU16(at + 14, flags) }
+                try dma { () throws(DMAError) in try memory.writeU16(at &+ 14, flags) }
             }
             let next = Int(packedNextUsed) + Int(max(e.slots, 1))
             if next >= Int(size) {
@@ -145,7 +145,7 @@ extension VirtQueue {
     /// the used descriptor at desc_event_off in the round desc_event_wrap.
     private func packedDriverWantsInterrupt(from old: (slot: UInt16, wrap: Bool), _ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         let (event, flags) = try dma { () throws(DMAError) in
-            (try memory.readU16(availableRing), try memory.readU16(availableRing + 2))
+            (try memory.readU16(availableRing), try memory.readU16(availableRing &+ 2))
         }
         switch flags & 3 {
         case RingEventFlags.enable: return true

@@ -34,8 +34,10 @@ public struct DescriptorChain: Sendable, Equatable {
 ///
 /// Nothing read from the guest is trusted: every index is range-checked,
 /// chains are bounded by their table size, indirect tables by the scratch
-/// capacity, and every buffer must lie in RAM. Segments go into storage
-/// allocated once, so popping a chain allocates nothing.
+/// capacity, and every buffer must lie in RAM. Ring addresses are the
+/// guest's to choose, so address arithmetic wraps (`&+`) and the memory's
+/// range check refuses the result. Segments go into storage allocated
+/// once, so popping a chain allocates nothing.
 public final class VirtQueue {
     /// Flag bits of a descriptor (virtq_desc.flags).
     public enum DescriptorFlag {
@@ -175,17 +177,31 @@ public final class VirtQueue {
     public var availableRingBytes: UInt64 { 6 + 2 * UInt64(size) }
     public var usedRingBytes: UInt64 { 6 + 8 * UInt64(size) }
 
+    /// The three areas must lie inside RAM before the device touches any
+    /// of them (the guest chose the addresses; 2.7.2 / 2.8.10 sizes).
+    func checkAreas(_ memory: GuestMemory) throws(VirtQueueError) {
+        func check(_ address: UInt64, _ length: UInt64) throws(VirtQueueError) {
+            guard memory.contains(address: address, length: Int(length)) else {
+                throw .outsideRAM(address: address, length: length)
+            }
+        }
+        try check(descriptorTable, descriptorTableBytes)
+        try check(availableRing, isPacked ? 4 : availableRingBytes)
+        try check(usedRing, isPacked ? 4 : usedRingBytes)
+    }
+
     // MARK: Available ring
 
     /// True when the driver has published chains the device has not taken.
     public func hasAvailable(_ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         guard isEnabled else { return false }
+        try checkAreas(memory)
         if isPacked { return try packedIsAvailable(at: packedNextAvailable, memory) }
         return try publishedAvailable(memory) != lastAvailableIndex
     }
 
     private func publishedAvailable(_ memory: GuestMemory) throws(VirtQueueError) -> UInt16 {
-        let published = try dma { () throws(DMAError) in try memory.readU16(availableRing + 2) }
+        let published = try dma { () throws(DMAError) in try memory.readU16(availableRing &+ 2) }
         guard published &- lastAvailableIndex <= size else {
             throw .availableIndexJump(lastSeen: lastAvailableIndex, published: published)
         }
@@ -195,11 +211,12 @@ public final class VirtQueue {
     /// Takes the next available chain and validates it; nil when the ring is empty.
     public func pop(_ memory: GuestMemory) throws(VirtQueueError) -> DescriptorChain? {
         guard isEnabled else { return nil }
+        try checkAreas(memory)
         if isPacked { return try packedPop(memory) }
         let published = try publishedAvailable(memory)
         guard published != lastAvailableIndex else { return nil }
         let slot = UInt64(lastAvailableIndex % size)
-        let head = try dma { () throws(DMAError) in try memory.readU16(availableRing + 4 + 2 * slot) }
+        let head = try dma { () throws(DMAError) in try memory.readU16(availableRing &+ 4 &+ 2 * slot) }
         let chain = try walk(head: head, memory)
         lastAvailableIndex &+= 1
         return chain
@@ -240,7 +257,7 @@ public final class VirtQueue {
             guard Int(index) < tableSize else { throw .descriptorIndexOutOfRange(index: index, tableSize: tableSize) }
             visited += 1
             guard visited <= tableSize else { throw .chainTooLong(limit: tableSize) }
-            let at = table + 16 * UInt64(index)
+            let at = table &+ 16 * UInt64(index)
             // One 16-byte DMA read per descriptor.
             var raw: (UInt64, UInt64) = (0, 0)
             try dma { () throws(DMAError) in
@@ -355,10 +372,10 @@ public final class VirtQueue {
         }
         let head = chain.head
         let slot = UInt64((usedIndex &+ pendingUsed) % size)
-        let at = usedRing + 4 + 8 * slot
+        let at = usedRing &+ 4 &+ 8 * slot
         try dma { () throws(DMAError) in
             try memory.writeU32(at, UInt32(head))
-            try memory.writeU32(at + 4, length)
+            try memory.writeU32(at &+ 4, length)
         }
         pendingUsed &+= 1
     }
@@ -373,16 +390,17 @@ public final class VirtQueue {
     /// or, with EVENT_IDX, used_event: virtio 1.x 2.7.7.2 and 2.7.10).
     public func publishUsed(_ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         guard pendingUsed > 0 else { return false }
+        try checkAreas(memory)
         if isPacked { return try packedPublishUsed(memory) }
-        let found = try dma { () throws(DMAError) in try memory.readU16(usedRing + 2) }
+        let found = try dma { () throws(DMAError) in try memory.readU16(usedRing &+ 2) }
         guard found == usedIndex else { throw .usedIndexMoved(expected: usedIndex, found: found) }
         let old = usedIndex
         let new = usedIndex &+ pendingUsed
-        try dma { () throws(DMAError) in try memory.writeU16(usedRing + 2, new) }
+        try dma { () throws(DMAError) in try memory.writeU16(usedRing &+ 2, new) }
         usedIndex = new
         pendingUsed = 0
         if eventIndex {
-            let usedEvent = try dma { () throws(DMAError) in try memory.readU16(availableRing + 4 + 2 * UInt64(size)) }
+            let usedEvent = try dma { () throws(DMAError) in try memory.readU16(availableRing &+ 4 &+ 2 * UInt64(size)) }
             return new &- usedEvent &- 1 < new &- old
         }
         let flags = try dma { () throws(DMAError) in try memory.readU16(availableRing) }
@@ -394,7 +412,7 @@ public final class VirtQueue {
     public func updateAvailableEvent(_ memory: GuestMemory) throws(VirtQueueError) {
         // A packed ring's device area stays at RING_EVENT_FLAGS_ENABLE.
         guard eventIndex, isEnabled, !isPacked else { return }
-        let at = usedRing + 4 + 8 * UInt64(size)
+        let at = usedRing &+ 4 &+ 8 * UInt64(size)
         let value = lastAvailableIndex
         try dma { () throws(DMAError) in try memory.writeU16(at, value) }
     }
@@ -405,7 +423,7 @@ public final class VirtQueue {
     public func requestNotification(_ memory: GuestMemory) throws(VirtQueueError) {
         guard eventIndex, isEnabled, !isPacked else { return }
         let published = try publishedAvailable(memory)
-        let at = usedRing + 4 + 8 * UInt64(size)
+        let at = usedRing &+ 4 &+ 8 * UInt64(size)
         try dma { () throws(DMAError) in try memory.writeU16(at, published) }
     }
 
