@@ -97,6 +97,23 @@ final class RTL8139CPlusTests: XCTestCase {
         XCTAssertEqual(reassembled, data)
     }
 
+    /// Large send and VLAN insertion together: every segment carries the
+    /// tag, and its IP and TCP checksums verify once the tag is removed.
+    func testLargeSendWithVLANTagsEverySegment() {
+        let rig = Rig()
+        rig.startCPlus()
+        rig.sendCPlus(ipv4Frame(proto: 6, l4Header: tcpHeader(), payload: payload(1200)),
+                      flags: DescriptorBits.largeSend | 500 << DescriptorBits.mssShift, vlan: DescriptorBits.tagc | 0x0500)
+        XCTAssertEqual(rig.sent.count, 3)
+        for seg in rig.sent {
+            XCTAssertEqual(Array(seg[12..<16]), [0x81, 0x00, 0x00, 0x05])
+            let untagged = Array(seg[0..<12]) + Array(seg[16...])
+            let check = checksumsVerify(untagged)
+            XCTAssertTrue(check.ip)
+            XCTAssertTrue(check.l4)
+        }
+    }
+
     /// A received frame fills one descriptor: OWN cleared, FS|LS, the PAM
     /// class bit and the length including FCS; EOR is kept.
     func testReceiveFillsDescriptor() throws {

@@ -109,6 +109,19 @@ final class RTL8139HardeningTests: XCTestCase {
         XCTAssertEqual(rig.sent.count, 64)
     }
 
+    /// A receive ring of zero-sized descriptors, all owned by the chip and
+    /// without EOR: the search for buffer space stops after 64 descriptors
+    /// and the frame is missed.
+    func testReceiveRingOfEmptyBuffersIsBounded() {
+        let rig = Rig()
+        rig.startCPlus()
+        for i in 0..<100 {
+            rig.putDescriptor(ring: Rig.rxRing, index: i, command: DescriptorBits.own, buffer: 0x4_0000)
+        }
+        XCTAssertEqual(rig.offer(makeFrame()), .noRoom)
+        XCTAssertEqual(rig.r32(R.mpc), 1)
+    }
+
     /// A descriptor ring pointing outside RAM raises SERR and a PCI master
     /// abort, and nothing is sent.
     func testTransmitRingOutsideRAMRaisesSERR() {
