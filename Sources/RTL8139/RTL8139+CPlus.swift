@@ -50,15 +50,24 @@ extension RTL8139 {
     }
 
     /// TPPoll: HPQ and NPQ start the high- and normal-priority rings (high
-    /// first); FSWInt raises the software interrupt.
+    /// first); FSWInt raises the software interrupt. A poll that arrives
+    /// while the chip is already walking a ring (a host that reacts to a
+    /// sent frame by queueing the next one at once) is remembered and
+    /// served when the current walk ends, never nested.
     func writeTransmitPoll(_ value: UInt8) {
         if value & TransmitPollBits.fswInt != 0 { raise(InterruptBits.swInt) }
         guard transmitterEnabled, cPlusTransmit, clockRunning else { return }
-        if value & TransmitPollBits.hpq != 0 {
-            serviceCPlusRing(base: highTransmitRing, index: &cPlusHighTxIndex)
-        }
-        if value & TransmitPollBits.npq != 0 {
-            serviceCPlusRing(base: normalTransmitRing, index: &cPlusTxIndex)
+        pendingPoll |= value & (TransmitPollBits.hpq | TransmitPollBits.npq)
+        guard !servicingTransmit else { return }
+        servicingTransmit = true
+        defer { servicingTransmit = false }
+        // Each round visits at most 64 descriptors per ring; a few rounds
+        // cover polls made during the walk without letting a host loop us.
+        for _ in 0..<4 where pendingPoll != 0 {
+            let poll = pendingPoll
+            pendingPoll = 0
+            if poll & TransmitPollBits.hpq != 0 { serviceCPlusRing(high: true) }
+            if poll & TransmitPollBits.npq != 0 { serviceCPlusRing(high: false) }
         }
     }
 
@@ -66,9 +75,11 @@ extension RTL8139 {
 
     /// Sends every frame the driver has handed over on one ring. Each
     /// descriptor is visited at most once per poll.
-    func serviceCPlusRing(base: UInt64, index: inout Int) {
+    func serviceCPlusRing(high: Bool) {
+        let base = high ? highTransmitRing : normalTransmitRing
         var sent = false
         for _ in 0..<RTL8139.maxDescriptors {
+            let index = high ? cPlusHighTxIndex : cPlusTxIndex
             let address = base &+ UInt64(index * 16)
             let d: Descriptor
             do {
@@ -99,7 +110,8 @@ extension RTL8139 {
                 updateInterrupt()
                 return
             }
-            index = d.command & DescriptorBits.eor != 0 ? 0 : (index + 1) % RTL8139.maxDescriptors
+            let next = d.command & DescriptorBits.eor != 0 ? 0 : (index + 1) % RTL8139.maxDescriptors
+            if high { cPlusHighTxIndex = next } else { cPlusTxIndex = next }
             if d.command & DescriptorBits.ls != 0 {
                 finishCPlusFrame(d)
                 sent = true

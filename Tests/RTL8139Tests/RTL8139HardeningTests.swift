@@ -242,3 +242,56 @@ final class RTL8139HardeningTests: XCTestCase {
         XCTAssertEqual(rig.r8(R.cr) & CommandBits.rst, 0)
     }
 }
+
+/// A wire that reacts to each sent frame by queueing the next one at once,
+/// from inside the card's transmit: the re-entrant host.
+final class EagerWire: FrameTransmitter {
+    var frames = 0
+    var react: ((Int) -> Void)?
+    func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) {
+        frames += 1
+        react?(frames)
+    }
+}
+
+final class RTL8139ReentrancyTests: XCTestCase {
+    typealias R = RTL8139Register
+
+    /// TPPoll written from inside a transmit callback is served after the
+    /// running ring walk, not nested in it: every frame goes out once.
+    func testTransmitPollFromTransmitCallback() {
+        let rig = Rig()
+        let wire = EagerWire()
+        rig.nic.port.transmitter = wire
+        rig.startCPlus()
+        let frame = makeFrame(length: 60)
+        try? rig.memory.write(at: 0x8000, bytes: frame)
+        let last = DescriptorBits.own | DescriptorBits.fs | DescriptorBits.ls | 60
+        wire.react = { n in
+            guard n < 20 else { return }
+            rig.putDescriptor(ring: Rig.txRing, index: n % 16, command: last | (n % 16 == 15 ? DescriptorBits.eor : 0), buffer: 0x8000)
+            rig.w8(R.tppoll, TransmitPollBits.npq)
+        }
+        rig.putDescriptor(ring: Rig.txRing, index: 0, command: last, buffer: 0x8000)
+        rig.w8(R.tppoll, TransmitPollBits.npq)
+        XCTAssertEqual(wire.frames, 20)
+    }
+
+    /// TSD written from inside a transmit callback is sent by the running
+    /// loop, once, in slot order.
+    func testTSDWriteFromTransmitCallback() {
+        let rig = Rig()
+        let wire = EagerWire()
+        rig.nic.port.transmitter = wire
+        rig.w8(R.cr, CommandBits.te)
+        try? rig.memory.write(at: 0x4000, bytes: makeFrame(length: 60))
+        for i in 0..<4 { rig.w32(R.tsad0 + 4 * i, 0x4000) }
+        wire.react = { n in
+            guard n < 6 else { return }
+            rig.w32(R.tsd0 + 4 * (n % 4), 60)
+        }
+        rig.w32(R.tsd0, 60)
+        XCTAssertEqual(wire.frames, 6)
+        XCTAssertEqual(rig.nic.nextTransmitSlot, 2)
+    }
+}
