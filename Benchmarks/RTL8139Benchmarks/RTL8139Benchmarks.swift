@@ -50,6 +50,34 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000
     )
 
+    // Baselines in the same run: copying a frame's bytes once, and the
+    // Ethernet FCS the receiver computes for every stored frame.
+    for length in [64, 1514] {
+        Benchmark("Baseline memcpy \(length) bytes") { benchmark in
+            let source = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
+            let target = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
+            defer { source.deallocate(); target.deallocate() }
+            source.initializeMemory(as: UInt8.self, repeating: 0x5A)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                target.copyMemory(from: UnsafeRawBufferPointer(source))
+                blackHole(target[length - 1])
+            }
+            benchmark.stopMeasurement()
+        }
+
+        Benchmark("Baseline Ethernet FCS \(length) bytes") { benchmark in
+            let bytes = frame(length: length)
+            bytes.withUnsafeBytes { p in
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    blackHole(EthernetFCS.compute(p))
+                }
+                benchmark.stopMeasurement()
+            }
+        }
+    }
+
     for (label, mode) in [("classic", RTL8139Driver.Mode.classic), ("C+", .automatic)] {
         for length in [64, 1514] {
             Benchmark("RTL8139 \(label) transmit \(length) bytes (driver + model)") { benchmark in
