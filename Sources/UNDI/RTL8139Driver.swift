@@ -158,7 +158,10 @@ public final class RTL8139Driver: NICDriver {
 
     private func allocateOnce() throws(DriverError) {
         guard !allocated else { return }
-        let slack = Self.bufferSize + 16
+        // With RCR.WRAP the chip writes a frame that starts near the end of
+        // the ring on past it; it accepts frames up to 4 KiB, so that much
+        // slack (the datasheet's "+1.5K" assumes standard frames only).
+        let slack = 4096 + 16
         rxRing = try bus.allocateDMA(size: Self.classicRingSize + slack, alignment: 16)
         txBuffers = try bus.allocateDMA(size: Self.bufferSize * Self.descriptorCount, alignment: 16)
         txDescriptors = try bus.allocateDMA(size: 16 * Self.descriptorCount, alignment: 256)

@@ -207,3 +207,33 @@ final class RTL8139DriverTests: XCTestCase {
         frame.withUnsafeBytes { rig.nic.port.offer($0) }
     }
 }
+
+final class RTL8139DriverRingSlackTests: XCTestCase {
+    /// In classic mode a 4000-byte frame written across the end of the
+    /// ring (WRAP set) lands in the driver's slack, not in its transmit
+    /// buffers: a frame sent afterwards is still intact.
+    func testLongFrameAtRingEndStaysInSlack() throws {
+        let rig = RTL8139DriverRig(mode: .classic)
+        rig.keepSent = true
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        // Walk the ring almost to its end with 1514-byte frames.
+        var sequence = 0
+        while rig.driver.rxOffset < RTL8139Driver.classicRingSize - 1600 {
+            let frame = sequencedFrame(sequence, length: 1514)
+            frame.withUnsafeBytes { _ = rig.nic.port.offer($0) }
+            XCTAssertEqual(buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }, 1514)
+            sequence += 1
+        }
+        let outgoing = sequencedFrame(99, length: 1000)
+        try outgoing.withUnsafeBytes { try rig.driver.transmit($0) }
+        let long = sequencedFrame(7, length: 4000)
+        long.withUnsafeBytes { _ = rig.nic.port.offer($0) }
+        XCTAssertEqual(buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }, 4000)
+        XCTAssertEqual(Array(buffer[0..<4000]), long)
+        // Slot 0's transmit buffer, allocated right after the ring, still
+        // holds the frame staged there.
+        XCTAssertEqual(try rig.board.memory.readBytes(at: rig.driver.txBuffers, count: 1000), outgoing)
+    }
+}
