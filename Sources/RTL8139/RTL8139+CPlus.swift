@@ -179,14 +179,14 @@ extension RTL8139 {
         var covered = 0
         var count = 0
         while covered < total {
-            guard count < RTL8139.maxDescriptors else { return missCPlus() }
+            guard count < RTL8139.maxDescriptors else { return missFrame() }
             let d: Descriptor
             do { d = try readDescriptor(at: rdsar &+ UInt64(index * 16)) } catch {
                 reportBusError()
                 updateInterrupt()
                 return .accepted
             }
-            guard d.command & DescriptorBits.own != 0 else { return missCPlus() }
+            guard d.command & DescriptorBits.own != 0 else { return missFrame() }
             covered += Int(d.command & DescriptorBits.rxSizeMask)
             count += 1
             index = d.command & DescriptorBits.eor != 0 ? 0 : (index + 1) % RTL8139.maxDescriptors
@@ -232,14 +232,6 @@ extension RTL8139 {
         countAccepted(status)
         raise(InterruptBits.rok)
         return .accepted
-    }
-
-    /// No descriptor free: RDU (ISR bit 4) and a missed packet.
-    private func missCPlus() -> ReceiveOutcome {
-        missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
-        tally.missed &+= 1
-        raise(InterruptBits.rxovw)
-        return .noRoom
     }
 
     /// Stages a frame for the C+ ring: with CPCR.RxVLAN an 802.1Q tag is

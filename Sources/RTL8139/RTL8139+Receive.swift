@@ -97,9 +97,30 @@ extension RTL8139 {
         return readPointer % size == writePointer % size
     }
 
+    /// Whether a frame refused now is lost. A port that holds frames for a
+    /// retry plays the part of the chip's receive FIFO: the frame waits and
+    /// is not missed (the port counts it if its own queue overflows). A
+    /// port that drops, or a looped-back frame, loses it.
+    var refusedFrameIsLost: Bool {
+        if inLoopback { return true }
+        if case .hold(let capacity) = port.policy, capacity > 0 { return false }
+        return true
+    }
+
+    /// Receive resources are exhausted: RXOVW (RDU in C+ mode) is raised,
+    /// and MPC counts the frame if it is lost.
+    func missFrame() -> ReceiveOutcome {
+        if refusedFrameIsLost {
+            missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
+            tally.missed &+= 1
+        }
+        raise(InterruptBits.rxovw)
+        return .noRoom
+    }
+
     /// Stores the staged frame behind a 4-byte header (status, length with
     /// FCS) at CBR, then moves CBR to the next dword boundary. A frame that
-    /// does not fit before CAPR is missed: RXOVW and MPC.
+    /// does not fit before CAPR raises RXOVW (see `missFrame`).
     func receiveClassic(status: UInt16) -> ReceiveOutcome {
         let size = receiveRingSize
         let length = UInt32(rxStage.count)
@@ -107,12 +128,7 @@ extension RTL8139 {
         let write = writePointer % size
         var free = (readPointer % size &+ size &- write) % size
         if free == 0 { free = size }
-        guard need < free else {
-            missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
-            tally.missed &+= 1
-            raise(InterruptBits.rxovw)
-            return .noRoom
-        }
+        guard need < free else { return missFrame() }
         let header = UInt32(status) | length << 16
         do {
             var offset = write

@@ -169,7 +169,7 @@ final class RTL8139CPlusTests: XCTestCase {
 
     /// No descriptor owned by the chip: RDU (ISR bit 4) and MPC, nothing written.
     func testReceiveWithoutDescriptorsRaisesRDU() {
-        let rig = Rig()
+        let rig = Rig(policy: .drop)
         rig.startCPlus()
         rig.putDescriptor(ring: Rig.rxRing, index: 0, command: 1536, buffer: 0x4_0000)
         XCTAssertEqual(rig.offer(makeFrame()), .noRoom)

@@ -200,6 +200,7 @@ final class RTL8139DriverTests: XCTestCase {
         XCTAssertEqual(bad, 0)
         XCTAssertEqual(rig.driver.statistics.received, count)
         XCTAssertEqual(rig.nic.port.counters.droppedNoRoom, 0)
+        XCTAssertEqual(rig.driver.statistics.receiveResourceErrors, 0, "held frames are not missed")
     }
 
     @discardableResult
