@@ -238,3 +238,48 @@ final class RTL8139DriverRingSlackTests: XCTestCase {
         XCTAssertEqual(try rig.board.memory.readBytes(at: rig.driver.txBuffers, count: 1000), outgoing)
     }
 }
+
+final class RTL8139DriverLifecycleTests: XCTestCase {
+    /// close() turns the receiver and transmitter off (the card takes no
+    /// frames); a second open() brings both paths back from the start.
+    func testCloseAndReopen() throws {
+        for mode in [RTL8139Driver.Mode.classic, .automatic] {
+            let rig = RTL8139DriverRig(mode: mode, policy: .drop)
+            try rig.driver.probe()
+            try rig.driver.open(filter: [.directed], multicast: [])
+            rig.driver.close()
+            XCTAssertEqual(sequencedFrame(1, length: 80).withUnsafeBytes { rig.nic.port.offer($0) }, .dropped)
+            try rig.driver.open(filter: [.directed], multicast: [])
+            XCTAssertEqual(sequencedFrame(2, length: 80).withUnsafeBytes { rig.nic.port.offer($0) }, .delivered)
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            XCTAssertEqual(buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }, 80)
+            XCTAssertEqual(Array(buffer[0..<80]), sequencedFrame(2, length: 80))
+        }
+    }
+
+    /// shutdown() leaves the card reset: RE/TE off, IMR 0, C+ off.
+    func testShutdownLeavesCardReset() throws {
+        let rig = RTL8139DriverRig()
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        rig.driver.setInterruptsEnabled(true)
+        rig.driver.shutdown()
+        let io = UInt16(rig.bus.barBase(PCIAddress(device: 3), 0))
+        XCTAssertEqual(rig.bus.inb(io + 0x37) & 0x0C, 0)
+        XCTAssertEqual(rig.bus.inw(io + 0x3C), 0)
+        XCTAssertEqual(rig.bus.inw(io + 0xE0) & 0x3, 0)
+    }
+
+    /// setStationAddress reprograms IDR: frames to the new address are
+    /// accepted, frames to the old one are not.
+    func testSetStationAddress() throws {
+        let rig = RTL8139DriverRig(policy: .drop)
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        let fresh = MACAddress(0x02, 0x11, 0x22, 0x33, 0x44, 0x55)
+        try rig.driver.setStationAddress(fresh)
+        XCTAssertEqual(sequencedFrame(1, length: 80, to: fresh).withUnsafeBytes { rig.nic.port.offer($0) }, .delivered)
+        XCTAssertEqual(sequencedFrame(2, length: 80).withUnsafeBytes { rig.nic.port.offer($0) }, .filtered)
+        XCTAssertEqual(rig.driver.permanentAddress, RTL8139DriverRig.mac)
+    }
+}
