@@ -179,7 +179,11 @@ extension RTL8139 {
         var covered = 0
         var count = 0
         while covered < total {
-            guard count < RTL8139.maxDescriptors else { return missFrame() }
+            // Every descriptor of the ring is the chip's and the frame still
+            // does not fit: it never will.
+            guard count < RTL8139.maxDescriptors, count == 0 || index != cPlusRxIndex else {
+                return discardUnstorable()
+            }
             let d: Descriptor
             do { d = try readDescriptor(at: rdsar &+ UInt64(index * 16)) } catch {
                 reportBusError()

@@ -107,6 +107,17 @@ extension RTL8139 {
         return true
     }
 
+    /// A frame that can never be stored (larger than the whole ring) is
+    /// discarded at once, so it cannot block the frames queued behind it:
+    /// RXOVW, MPC, and the port forgets it.
+    func discardUnstorable() -> ReceiveOutcome {
+        missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
+        tally.missed &+= 1
+        tally.rxErrors &+= 1
+        raise(InterruptBits.rxovw)
+        return .filtered
+    }
+
     /// Receive resources are exhausted: RXOVW (RDU in C+ mode) is raised,
     /// and MPC counts the frame if it is lost.
     func missFrame() -> ReceiveOutcome {
@@ -126,6 +137,7 @@ extension RTL8139 {
         let length = UInt32(rxStage.count)
         let need = (4 + length + 3) & ~3
         let write = writePointer % size
+        guard need < size else { return discardUnstorable() }
         var free = (readPointer % size &+ size &- write) % size
         if free == 0 { free = size }
         guard need < free else { return missFrame() }

@@ -111,15 +111,36 @@ final class RTL8139HardeningTests: XCTestCase {
 
     /// A receive ring of zero-sized descriptors, all owned by the chip and
     /// without EOR: the search for buffer space stops after 64 descriptors
-    /// and the frame is missed.
+    /// and the frame, which can never fit, is discarded.
     func testReceiveRingOfEmptyBuffersIsBounded() {
-        let rig = Rig(policy: .drop)
+        let rig = Rig()
         rig.startCPlus()
         for i in 0..<100 {
             rig.putDescriptor(ring: Rig.rxRing, index: i, command: DescriptorBits.own, buffer: 0x4_0000)
         }
-        XCTAssertEqual(rig.offer(makeFrame()), .noRoom)
+        XCTAssertEqual(rig.offer(makeFrame()), .filtered)
         XCTAssertEqual(rig.r32(R.mpc), 1)
+    }
+
+    /// A frame larger than a whole, fully owned C+ ring (EOR after two
+    /// small buffers) is discarded instead of waiting forever at the head
+    /// of the port's queue; the next frame gets through.
+    func testFrameLargerThanCPlusRingDoesNotBlockTheQueue() {
+        let rig = Rig()
+        rig.startCPlus()
+        rig.armReceive(count: 2, size: 256)
+        XCTAssertEqual(rig.offer(makeFrame(length: 1000)), .filtered)
+        XCTAssertEqual(rig.offer(makeFrame(length: 100)), .accepted)
+    }
+
+    /// A LONG frame (accepted with AER) larger than the whole 8K classic
+    /// ring is discarded, not held forever.
+    func testFrameLargerThanClassicRingIsDiscarded() {
+        let rig = Rig()
+        rig.startClassicReceiver(filter: ReceiveConfigBits.apm | ReceiveConfigBits.aer)
+        XCTAssertEqual(rig.offer(makeFrame(length: 9000)), .filtered)
+        XCTAssertEqual(rig.r32(R.mpc), 1)
+        XCTAssertEqual(rig.offer(makeFrame(length: 100)), .accepted)
     }
 
     /// A descriptor ring pointing outside RAM raises SERR and a PCI master
