@@ -118,14 +118,18 @@ extension RTL8139 {
         return .filtered
     }
 
-    /// Receive resources are exhausted: RXOVW (RDU in C+ mode) is raised,
-    /// and MPC counts the frame if it is lost.
+    /// Receive resources are exhausted: RXOVW (RDU in C+ mode) is raised.
+    /// If the frame is lost it has overflowed the receive FIFO: FOVW, and
+    /// MPC counts it (the datasheet's "packets discarded due to Rx FIFO
+    /// overflow").
     func missFrame() -> ReceiveOutcome {
+        var bits = InterruptBits.rxovw
         if refusedFrameIsLost {
             missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
             tally.missed &+= 1
+            bits |= InterruptBits.fovw
         }
-        raise(InterruptBits.rxovw)
+        raise(bits)
         return .noRoom
     }
 
