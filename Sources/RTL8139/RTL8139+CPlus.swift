@@ -103,6 +103,9 @@ extension RTL8139 {
             if d.command & DescriptorBits.ls != 0, txAssemblyOverflow || txGatherFailed {
                 done |= DescriptorBits.txErrorSummary
             }
+            if d.command & DescriptorBits.ls != 0, !linkUp {
+                done |= DescriptorBits.txErrorSummary | DescriptorBits.txLinkFailure
+            }
             do {
                 try writeDescriptorStatus(at: address, command: done, vlan: d.vlan)
             } catch {
@@ -153,7 +156,7 @@ extension RTL8139 {
         }
         let tag: UInt16? = last.vlan & DescriptorBits.tagc != 0
             ? UInt16(truncatingIfNeeded: last.vlan).byteSwapped : nil
-        if transmitWithOffloads(command: last.command, vlanTag: tag) {
+        if transmitWithOffloads(command: last.command, vlanTag: tag), linkUp {
             tally.txOK &+= 1
             raise(InterruptBits.tok)
         } else {

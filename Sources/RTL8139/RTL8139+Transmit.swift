@@ -61,7 +61,9 @@ extension RTL8139 {
             raise(InterruptBits.ter)
             return
         }
-        tsd[slot] = keep | TransmitStatusBits.own | TransmitStatusBits.tok
+        // Without a link the frame goes nowhere: CRS (carrier sense lost).
+        let carrier = linkUp ? 0 : TransmitStatusBits.crs
+        tsd[slot] = keep | TransmitStatusBits.own | TransmitStatusBits.tok | carrier
         tally.txOK &+= 1
         emit(txOut.bytes)
         raise(InterruptBits.tok)

@@ -215,6 +215,19 @@ final class RTL8139CPlusTests: XCTestCase {
         XCTAssertEqual(try rig.memory.readU64(0x6000 + 48), 1)
     }
 
+    /// Without a link the C+ descriptor comes back with the link-failure
+    /// and error-summary bits, and nothing reaches the wire.
+    func testCPlusTransmitWithoutLinkReportsLinkFailure() {
+        let rig = Rig()
+        rig.startCPlus()
+        rig.nic.port.setLink(up: false)
+        rig.sendCPlus(makeFrame(length: 60))
+        XCTAssertTrue(rig.sent.isEmpty)
+        let bits = DescriptorBits.txLinkFailure | DescriptorBits.txErrorSummary
+        XCTAssertEqual(rig.descriptor(ring: Rig.txRing, index: 0).command & bits, bits)
+        XCTAssertEqual(rig.r16(R.isr) & (InterruptBits.ter | InterruptBits.tok), InterruptBits.ter)
+    }
+
     /// HPQ polls the high-priority ring at THPDS.
     func testHighPriorityRing() {
         let rig = Rig()
