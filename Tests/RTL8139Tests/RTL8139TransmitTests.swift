@@ -147,6 +147,22 @@ final class RTL8139TransmitTests: XCTestCase {
         XCTAssertEqual(rig.r32(R.tctr), 33)
     }
 
+    /// TCTR is 32 bits: after it wraps, the TimerInt match comes round
+    /// again, 2^32 ticks (about 130 s at 33 MHz) later.
+    func testTimerIntMatchesAgainAfterWrap() {
+        let rig = Rig()
+        rig.w32(R.timerInt, 33_000)
+        rig.clock.advance(by: VirtualClock.millisecond)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.timeOut, InterruptBits.timeOut)
+        rig.w16(R.isr, InterruptBits.timeOut)
+        let wrap = (UInt64(1) << 32) * 1_000 / 33     // ns per 2^32 ticks, rounded down
+        rig.clock.advance(by: wrap - 1_000)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.timeOut, 0)
+        rig.clock.advance(by: 2_000)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.timeOut, InterruptBits.timeOut)
+        XCTAssertLessThan(rig.r32(R.tctr), 33_000 + 100)
+    }
+
     /// When TCTR reaches TimerInt, ISR.TimeOut is set (not before).
     func testTimerIntRaisesTimeOut() {
         let rig = Rig()
