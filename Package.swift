@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "Bridge", targets: ["Bridge"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -34,8 +35,10 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
+        .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "Bridge"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )
