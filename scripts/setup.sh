@@ -6,6 +6,14 @@ set -euo pipefail
 packages=(
     pkg-config
     libpcap-dev
+    # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
+    tcpdump
+    tshark
+    wireshark-common
+    iproute2
+    qemu-system-x86
+    seabios
+    ipxe-qemu
 )
 
 missing=()

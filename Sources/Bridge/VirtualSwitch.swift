@@ -71,14 +71,14 @@ public final class VirtualSwitch {
         return p
     }
 
-    /// Makes a port for a backend. The backend becomes the transmitter of
-    /// the returned port's `port` and offers it the frames it brings in.
+    /// Makes a port for a backend (a live capture, a QEMU socket): hand the
+    /// returned port's `port` to the backend, which becomes its transmitter
+    /// and offers it the frames it brings in, exactly as it would a NIC's.
     @discardableResult
-    public func connect(backend: FrameTransmitter, faults: FaultProfile = .none) -> SwitchPort {
+    public func addBackendPort(faults: FaultProfile = .none) -> SwitchPort {
         let frames = FramePort(policy: .drop, maxFrameSize: configuration.maxFrameSize)
         let p = SwitchPort(switch: self, index: ports.count, facing: .backend, port: frames, faults: faults)
         frames.receiver = p
-        frames.transmitter = backend
         ports.append(p)
         return p
     }

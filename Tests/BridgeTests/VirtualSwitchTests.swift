@@ -105,7 +105,7 @@ final class VirtualSwitchTests: XCTestCase {
     func testMulticastSourceIsNotLearned() {
         let (_, sw, s) = makeSwitch(ports: 2)
         let group = MACAddress(0x03, 0, 0, 0, 0, 1)
-        TestStation.frame(from: group, to: .broadcast, tag: 0).withUnsafeBytes { _ = s[0].port.transmit($0) }
+        TestStation.frame(from: group, to: .broadcast, tag: 0).withUnsafeBytes { s[0].port.transmit($0) }
         XCTAssertNil(sw.port(for: group))
     }
 
@@ -151,7 +151,8 @@ final class VirtualSwitchTests: XCTestCase {
         let nic = TestStation(1)
         sw.connect(device: nic.port)
         let backend = RecordingBackend()
-        let bp = sw.connect(backend: backend)
+        let bp = sw.addBackendPort()
+        bp.port.transmitter = backend
         TestStation.frame(from: MACAddress(0x02, 0, 0, 0, 0, 0x50), to: nic.mac, tag: 3).withUnsafeBytes { _ = bp.port.offer($0) }
         XCTAssertEqual(nic.tags, [3])
         nic.send(to: MACAddress(0x02, 0, 0, 0, 0, 0x50), tag: 4)
