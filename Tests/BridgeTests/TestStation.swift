@@ -14,6 +14,11 @@ final class TestStation: FrameReceiver {
         port.receiver = self
     }
 
+    init(mac: MACAddress) {
+        self.mac = mac
+        port.receiver = self
+    }
+
     func receive(frame: UnsafeRawBufferPointer) -> ReceiveOutcome {
         received.append(Array(frame))
         return .accepted
