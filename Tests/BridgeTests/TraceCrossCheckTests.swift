@@ -94,10 +94,16 @@ final class TraceCrossCheckTests: XCTestCase {
     }
 
     /// Sends UDP datagrams to a closed port on the namespace's loopback with
-    /// bash's /dev/udp; each one also draws an ICMP port unreachable, so a
-    /// capture sees two packets per datagram.
-    private func sendUDP(in ns: TestNamespace, datagrams: Int) throws {
-        try ns.exec("bash", "-c", "for i in $(seq \(datagrams)); do echo nicsim-$i > /dev/udp/127.0.0.1/9; sleep 0.05; done")
+    /// bash's /dev/udp (some draw an ICMP port unreachable, rate-limited by
+    /// the kernel) until `capture` has its packets and exits.
+    private func sendUDP(in ns: TestNamespace, until capture: ExternalTool.Running) throws {
+        let deadline = Date().addingTimeInterval(20)
+        var i = 0
+        while capture.process.isRunning, Date() < deadline {
+            try ns.exec("bash", "-c", "echo nicsim-\(i) > /dev/udp/127.0.0.1/9")
+            i += 1
+            usleep(50_000)
+        }
     }
 
     // A live capture by dumpcap (pcapng with its own SHB/IDB options, and an
@@ -109,7 +115,7 @@ final class TraceCrossCheckTests: XCTestCase {
         let path = dir + "/dumpcap.pcapng"
         let capture = try ns.start(["dumpcap", "-i", "lo", "-c", "8", "-w", path])
         XCTAssertTrue(capture.waitForStderr(containing: "Capturing on"))
-        try sendUDP(in: ns, datagrams: 4)
+        try sendUDP(in: ns, until: capture)
         capture.finish()
         let ours = try TraceFixtures.readAll(PcapNGReader(path: path))
         XCTAssertEqual(ours.count, 8)
@@ -126,7 +132,7 @@ final class TraceCrossCheckTests: XCTestCase {
             let path = dir + "/tcpdump-\(precision).pcap"
             let capture = try ns.start(["tcpdump", "-i", "lo", "-c", "6", "-U", "--time-stamp-precision=\(precision)", "-w", path])
             XCTAssertTrue(capture.waitForStderr(containing: "listening on"))
-            try sendUDP(in: ns, datagrams: 3)
+            try sendUDP(in: ns, until: capture)
             capture.finish()
             let r = try PcapReader(path: path)
             XCTAssertEqual(r.precision, precision == "nano" ? .nanosecond : .microsecond)
