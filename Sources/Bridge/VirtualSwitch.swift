@@ -102,9 +102,9 @@ public final class VirtualSwitch {
 
     private func learn(_ source: MACAddress, on port: Int) {
         let now = clock.now
-        if macTable[source] != nil {
-            macTable[source]?.port = port
-            macTable[source]?.lastSeen = now
+        if let i = macTable.index(forKey: source) {
+            // Refresh in place: one hash lookup, no rehash.
+            macTable.values[i] = MACTableEntry(port: port, lastSeen: now)
             return
         }
         if macTable.count >= configuration.macTableCapacity {
