@@ -8,6 +8,9 @@ public struct SwitchCounters: Sendable, Equatable {
     /// Frames whose destination was learned on the port they came in on:
     /// that segment already has them, so they go nowhere (802.1D filtering).
     public var filteredSameSegment = 0
+    /// Frames to an 802.1D reserved group address (BPDU, PAUSE, LACP...),
+    /// which a bridge consumes rather than relays.
+    public var reservedGroupFiltered = 0
     /// Frames shorter than an Ethernet header.
     public var runts = 0
     /// Source addresses not learned because the MAC table was full.

@@ -146,6 +146,14 @@ public final class VirtualSwitch {
 
         let destination = MACAddress(loadingFrom: base)
         let source = MACAddress(loadingFrom: base + 6)
+
+        // IEEE 802.1D reserved addresses 01-80-C2-00-00-00...0F (spanning
+        // tree BPDUs, MAC control PAUSE, LACP, 802.1X) are for the link:
+        // never relayed by a bridge, nor learned from.
+        if destination.rawValue & ~0xF == 0x0180_C200_0000 {
+            counters.reservedGroupFiltered += 1
+            return
+        }
         if !source.isMulticast { learn(source, on: ingress.index) }
 
         if !destination.isMulticast, let out = port(for: destination), out < ports.count {

@@ -69,6 +69,18 @@ final class VirtualSwitchTests: XCTestCase {
         XCTAssertEqual(sw.counters.filteredSameSegment, 1)
     }
 
+    // IEEE 802.1D table 7-10: 01-80-C2-00-00-00 to -0F are never relayed (a
+    // PAUSE frame to 01-80-C2-00-00-01 stays on its link); -10 is an ordinary group.
+    func testReservedGroupAddressesAreNotRelayed() {
+        let (_, sw, s) = makeSwitch(ports: 2)
+        s[0].send(to: MACAddress(0x01, 0x80, 0xC2, 0, 0, 0x01))
+        s[0].send(to: MACAddress(0x01, 0x80, 0xC2, 0, 0, 0x0F))
+        XCTAssertTrue(s[1].received.isEmpty)
+        XCTAssertEqual(sw.counters.reservedGroupFiltered, 2)
+        s[0].send(to: MACAddress(0x01, 0x80, 0xC2, 0, 0, 0x10))
+        XCTAssertEqual(s[1].received.count, 1)
+    }
+
     // A station that moves to another port is learned at its new port.
     func testStationThatMovesIsRelearned() {
         let (_, sw, s) = makeSwitch(ports: 3)
