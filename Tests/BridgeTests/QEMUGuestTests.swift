@@ -65,6 +65,34 @@ final class QEMUGuestTests: XCTestCase {
         XCTAssertFalse(discovers.isEmpty, "tshark sees a DHCP Discover in our capture")
     }
 
+    // nicsim connecting: QEMU listens (-netdev stream,server=on) and our
+    // QEMUSocket connects to it once the socket file appears.
+    func testNicsimConnectsToAListeningQEMU() throws {
+        let station = TestStation(1)
+        let path = dir + "/listen.sock"
+        let qemu = try ExternalTool.start("qemu-system-x86_64", [
+            "-machine", "pc,accel=tcg", "-m", "64", "-nodefaults", "-display", "none",
+            "-serial", "none", "-monitor", "none", "-boot", "n",
+            "-netdev", "stream,id=n0,server=on,addr.type=unix,addr.path=\(path)",
+            "-device", "rtl8139,netdev=n0,mac=52:54:00:12:34:57",
+        ])
+        defer {
+            qemu.process.terminate()
+            qemu.process.waitUntilExit()
+        }
+        var socket: QEMUSocket?
+        let deadline = Date().addingTimeInterval(30)
+        while socket == nil, Date() < deadline, qemu.process.isRunning {
+            socket = try? QEMUSocket(.connect(.unix(path: path)), port: station.port)
+            if socket == nil { usleep(50_000) }
+        }
+        let connected = try XCTUnwrap(socket, "could not connect to QEMU's listening socket")
+        XCTAssertTrue(station.port.isLinkUp)
+        XCTAssertTrue(pollUntil([connected], seconds: 120) { station.received.contains { Self.isDHCPRequest($0) } })
+        XCTAssertEqual(MACAddress(bytes: station.received.first { Self.isDHCPRequest($0) }?.dropFirst(6).prefix(6) ?? []),
+                       MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x57))
+    }
+
     // Both directions over QEMU's legacy -netdev socket to our TCP listener:
     // we answer the guest's DHCPDISCOVER with a DHCPOFFER, and the guest's
     // iPXE, having received it, sends a DHCPREQUEST for the offered address.
