@@ -73,6 +73,17 @@ public final class SwitchPort: FrameTransmitter, FrameReceiver {
         if facing == .device { port.setLink(up: up) }
     }
 
+    /// Takes the link down `after` ns from now and back up `downFor` ns
+    /// later, on the virtual clock (a cable pulled and plugged back in).
+    public func flapLink(after delay: UInt64, downFor duration: UInt64) {
+        let clock = owner.clock
+        clock.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            self.setLink(up: false)
+            clock.schedule(after: duration) { [weak self] in self?.setLink(up: true) }
+        }
+    }
+
     // MARK: Ingress
 
     /// A device on this port transmitted.

@@ -186,4 +186,22 @@ final class VirtualSwitchFaultTests: XCTestCase {
         XCTAssertTrue(b.received.isEmpty)
         XCTAssertEqual(pb.counters.droppedLinkDown, 3)
     }
+
+    // A scheduled flap: down at 1 ms for 2 ms, on the virtual clock; the NIC sees both edges.
+    func testFlapLinkTakesThePortDownAndUpOnSchedule() {
+        let clock = VirtualClock()
+        let sw = VirtualSwitch(clock: clock, seed: 1)
+        let a = TestStation(1), b = TestStation(2)
+        sw.connect(device: a.port)
+        let pb = sw.connect(device: b.port)
+        pb.flapLink(after: VirtualClock.millisecond, downFor: 2 * VirtualClock.millisecond)
+        clock.advance(by: VirtualClock.millisecond)
+        XCTAssertFalse(pb.isLinkUp)
+        a.send(to: .broadcast, tag: 1)
+        clock.advance(by: 2 * VirtualClock.millisecond)
+        XCTAssertTrue(pb.isLinkUp)
+        a.send(to: .broadcast, tag: 2)
+        XCTAssertEqual(b.tags, [2])
+        XCTAssertEqual(b.linkEvents, [false, true])
+    }
 }
