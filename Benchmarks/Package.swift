@@ -11,6 +11,10 @@ let names = ((try? FileManager.default.contentsOfDirectory(atPath: here.path)) ?
     .filter { $0.hasSuffix("Benchmarks") }
     .sorted()
 
+// SwiftPM names a path dependency after its directory (a checkout or
+// worktree need not be called "nicsim").
+let root = here.deletingLastPathComponent().lastPathComponent.lowercased()
+
 let package = Package(
     name: "nicsim-benchmarks",
     platforms: [.macOS(.v13)],
@@ -23,7 +27,7 @@ let package = Package(
             name: name,
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "NICSim", package: "nicsim"),
+                .product(name: "NICSim", package: root),
             ],
             path: name,
             swiftSettings: [.swiftLanguageMode(.v6)],

@@ -34,11 +34,15 @@ public final class SwitchPort: FrameTransmitter, FrameReceiver {
     /// Release order for a reorder window, reused.
     var reorderOrder: [Int]
     var delayTimer: TimerID?
+    /// A pending reorder-window timer, kept across windows so a busy port
+    /// schedules at most one per hold time instead of one per window.
     var reorderTimer: TimerID?
+    /// When the current reorder window must be released, if it holds frames.
+    var reorderDeadline: UInt64?
     /// True while a frame is being handed to the attached side.
     var isDelivering = false
     lazy var delayLineDue: () -> Void = { [unowned self] in self.releaseDueDelayedFrames() }
-    lazy var reorderWindowDue: () -> Void = { [unowned self] in self.releaseReorderWindow() }
+    lazy var reorderWindowDue: () -> Void = { [unowned self] in self.reorderTimerFired() }
 
     init(switch owner: VirtualSwitch, index: Int, facing: Facing, port: FramePort, faults: FaultProfile) {
         self.owner = owner
@@ -68,6 +72,7 @@ public final class SwitchPort: FrameTransmitter, FrameReceiver {
             counters.droppedLinkDown += delayLine.count + reorderWindow.count
             delayLine.removeAll()
             reorderWindow.removeAll()
+            reorderDeadline = nil
             owner.flushEntries(on: index)
         }
         if facing == .device { port.setLink(up: up) }

@@ -114,16 +114,27 @@ extension SwitchPort {
         if reorderWindow.count >= f.reorderWindow {
             releaseReorderWindow()
         } else if reorderWindow.count == 1 {
-            reorderTimer = owner.clock.schedule(after: f.reorderHold, reorderWindowDue)
+            let (due, overflow) = owner.clock.now.addingReportingOverflow(f.reorderHold)
+            reorderDeadline = overflow ? .max : due
+            if reorderTimer == nil { reorderTimer = owner.clock.schedule(at: reorderDeadline ?? due, reorderWindowDue) }
+        }
+    }
+
+    /// Timer: releases the window if its hold time is up, or waits for the
+    /// deadline of the window that started after the timer was set.
+    func reorderTimerFired() {
+        reorderTimer = nil
+        guard let deadline = reorderDeadline else { return }
+        if deadline <= owner.clock.now {
+            releaseReorderWindow()
+        } else {
+            reorderTimer = owner.clock.schedule(at: deadline, reorderWindowDue)
         }
     }
 
     /// Releases the reorder window in a seeded random order (Fisher-Yates).
     func releaseReorderWindow() {
-        if let t = reorderTimer {
-            owner.clock.cancel(t)
-            reorderTimer = nil
-        }
+        reorderDeadline = nil
         let n = reorderWindow.count
         guard n > 0 else { return }
         for i in 0..<n { reorderOrder[i] = i }

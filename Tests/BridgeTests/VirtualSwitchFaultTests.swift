@@ -119,6 +119,24 @@ final class VirtualSwitchFaultTests: XCTestCase {
         XCTAssertEqual(b.tags.sorted(), [0, 1, 2])
     }
 
+    // A window that starts while an earlier window's timer is pending still
+    // waits its own full hold time, no more and no less.
+    func testLaterWindowWaitsItsOwnHoldTime() {
+        let clock = VirtualClock()
+        let sw = VirtualSwitch(clock: clock, seed: 1)
+        let a = TestStation(1), b = TestStation(2)
+        sw.connect(device: a.port)
+        sw.connect(device: b.port, faults: FaultProfile(reorderWindow: 4, reorderHold: 2 * VirtualClock.millisecond))
+        for i in 0..<4 { a.send(to: b.mac, tag: UInt16(i)) }
+        XCTAssertEqual(b.received.count, 4, "a full window goes at once")
+        clock.advance(by: 1_500 * VirtualClock.microsecond)
+        a.send(to: b.mac, tag: 9)
+        clock.advance(by: 1_999 * VirtualClock.microsecond)
+        XCTAssertEqual(b.received.count, 4)
+        clock.advance(by: VirtualClock.microsecond)
+        XCTAssertEqual(b.tags.last, 9)
+    }
+
     // Every fault at once, twice with one seed: identical arrivals and counters.
     func testCombinedFaultsAreReproducible() {
         let faults = FaultProfile(lossRate: 0.1, duplicationRate: 0.1, corruptionRate: 0.1,
