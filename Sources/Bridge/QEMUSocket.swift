@@ -22,6 +22,8 @@ public struct QEMUSocketCounters: Sendable, Equatable {
     public var connections = 0
     /// Connections closed because the peer broke the framing.
     public var protocolErrors = 0
+    /// Peers turned away because one was already connected.
+    public var refusedPeers = 0
 }
 
 /// QEMU's socket netdev, so a real QEMU guest joins a nicsim network.
@@ -221,6 +223,7 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
             }
         }
         guard connection >= 0 else { return worked }
+        if listener >= 0 { refuseExtraPeers() }
         if flushSendBuffer() { worked = true }
         // At most 64 reads per pass, so one busy peer can't starve the loop.
         for _ in 0..<64 where connection >= 0 {
@@ -243,6 +246,18 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
             break
         }
         return worked
+    }
+
+    /// One peer at a time: a second one is accepted and closed at once (so
+    /// it fails fast instead of hanging in the backlog), and logged.
+    private func refuseExtraPeers() {
+        for _ in 0..<4 {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            closeDescriptor(fd)
+            counters.refusedPeers += 1
+            log("QEMU socket \(endpointDescription): refused another peer: one is already connected")
+        }
     }
 
     /// Hands every complete frame in the receive buffer to the port.

@@ -25,7 +25,7 @@ public protocol TraceFileReader: AnyObject {
 public func openTraceFile(_ path: String) throws(TraceFileError) -> any TraceFileReader {
     let input = try TraceInput(path: path)
     guard let magic = try input.peek(4) else {
-        throw .truncated(offset: 0, reason: "the file header (the file is empty)")
+        throw .truncated(offset: 0, reason: "the file header (the file is shorter than 4 bytes)")
     }
     if magic.load(as: UInt32.self) == PcapNGBlockType.sectionHeader {
         return try PcapNGReader(input: input)

@@ -109,6 +109,23 @@ final class QEMUSocketTests: XCTestCase {
         XCTAssertTrue(pollUntil([socket]) { b.tags == [5, 6] })
     }
 
+    // One peer at a time: a second is closed at once and logged; the first keeps working.
+    func testSecondPeerIsRefusedWhileOneIsConnected() throws {
+        let nic = TestStation(1)
+        let path = dir + "/two.sock"
+        let server = try QEMUSocket(.listen(.unix(path: path)), port: nic.port)
+        var logged: [String] = []
+        server.log = { logged.append($0) }
+        let first = try RawStreamClient(unixPath: path)
+        XCTAssertTrue(pollUntil([server]) { server.isConnected })
+        let second = try RawStreamClient(unixPath: path)
+        XCTAssertTrue(pollUntil([server]) { server.counters.refusedPeers == 1 })
+        XCTAssertTrue(second.receive(seconds: 1).closed)
+        XCTAssertEqual(logged, ["QEMU socket unix:\(path): refused another peer: one is already connected"])
+        first.send(RawStreamClient.framed(TestStation.frame(from: MACAddress(0x02, 0, 0, 0, 0, 3), to: nic.mac, tag: 4)))
+        XCTAssertTrue(pollUntil([server]) { nic.tags == [4] })
+    }
+
     // A zero length is not a frame: the connection is closed and the reason says why.
     func testZeroLengthClosesTheConnection() throws {
         let nic = TestStation(1)
