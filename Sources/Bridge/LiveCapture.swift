@@ -51,6 +51,10 @@ public final class LiveCapture: FrameTransmitter, EventSource {
     }
 
     private let loop: CaptureLoop
+    /// A second handle that only sends (its socket's protocol is 0, so it
+    /// receives nothing): libpcap handles are not safe to share between
+    /// threads, and the capture thread owns the first.
+    private let injector: OpaquePointer
     private var thread = pthread_t()
     private var running = false
 
@@ -64,7 +68,7 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         self.port = port
         let filter = promiscuous ? nil : "ether dst \(macAddress) or ether multicast"
         self.filter = filter
-        let opened: Result<OpaquePointer, LiveCaptureError>
+        let opened: Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError>
         if let networkNamespace {
             do {
                 opened = try NetworkNamespace.run(networkNamespace) {
@@ -76,8 +80,9 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         } else {
             opened = Self.open(interface, snapLength: snapLength, filter: filter)
         }
-        let handle = try opened.get()
-        loop = CaptureLoop(handle: handle, ring: FrameRing(capacity: ringCapacity, slotSize: snapLength))
+        let handles = try opened.get()
+        injector = handles.inject
+        loop = CaptureLoop(handle: handles.capture, ring: FrameRing(capacity: ringCapacity, slotSize: snapLength))
         port.transmitter = self
         port.setLink(up: true)
         try start()
@@ -88,8 +93,32 @@ public final class LiveCapture: FrameTransmitter, EventSource {
     // MARK: Opening
 
     /// pcap_findalldevs (exists? up?), pcap_create, options, pcap_activate,
-    /// pcap_setdirection, pcap_compile/pcap_setfilter.
-    private static func open(_ name: String, snapLength: Int, filter: String?) -> Result<OpaquePointer, LiveCaptureError> {
+    /// pcap_setdirection, pcap_compile/pcap_setfilter; then the send-only handle.
+    private static func open(_ name: String, snapLength: Int, filter: String?) -> Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError> {
+        let capture: OpaquePointer
+        switch openCapture(name, snapLength: snapLength, filter: filter) {
+        case .success(let h): capture = h
+        case .failure(let e): return .failure(e)
+        }
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let inject = pcap_create(name, &errbuf) else {
+            pcap_close(capture)
+            return .failure(.failed(name, reason: text(errbuf)))
+        }
+        pcap_set_protocol_linux(inject, 0)
+        pcap_set_snaplen(inject, 64)
+        let rc = pcap_activate(inject)
+        guard rc >= 0 else {
+            let reason = String(cString: pcap_geterr(inject))
+            pcap_close(inject)
+            pcap_close(capture)
+            return .failure(rc == PCAP_ERROR_PERM_DENIED ? .permissionDenied(name) : .failed(name, reason: "cannot open for sending: \(reason)"))
+        }
+        return .success((capture, inject))
+    }
+
+    /// The capture handle.
+    private static func openCapture(_ name: String, snapLength: Int, filter: String?) -> Result<OpaquePointer, LiveCaptureError> {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         var devices: UnsafeMutablePointer<pcap_if_t>?
         if pcap_findalldevs(&devices, &errbuf) == 0 {
@@ -165,6 +194,7 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         }, context)
         guard rc == 0 else {
             Unmanaged<CaptureLoop>.fromOpaque(context).release()
+            pcap_close(injector)
             throw .failed(interface, reason: "cannot start the capture thread: \(String(cString: strerror(rc)))")
         }
         running = true
@@ -177,6 +207,7 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         loop.stop()
         pthread_join(thread, nil)
         loop.close()
+        pcap_close(injector)
         port.setLink(up: false)
     }
 
@@ -209,7 +240,7 @@ public final class LiveCapture: FrameTransmitter, EventSource {
             counters.injectErrors += 1
             return
         }
-        if pcap_inject(loop.handle, base, frame.count) == Int32(frame.count) {
+        if pcap_inject(injector, base, frame.count) == Int32(frame.count) {
             counters.framesOut += 1
         } else {
             counters.injectErrors += 1
