@@ -159,6 +159,16 @@ final class TraceRoundTripTests: XCTestCase {
         XCTAssertEqual(n, 3000)
     }
 
+    // Readers take a pipe as well as a file (reading with read(2), never seeking).
+    func testReaderReadsFromAPipe() throws {
+        let packets = TraceFixtures.packets(count: 200, seed: 21, directions: true)
+        try TraceFixtures.writePcapNG(packets, to: dir + "/pipe.pcapng")
+        let cat = try ExternalTool.start("cat", [dir + "/pipe.pcapng"])
+        let fd = cat.stdout.fileHandleForReading.fileDescriptor
+        XCTAssertEqual(try TraceFixtures.readAll(PcapNGReader(fileDescriptor: fd)), packets)
+        cat.process.waitUntilExit()
+    }
+
     // A switch capture: one interface per port, in and out per frame, virtual time stamps.
     func testSwitchCaptureRecordsInboundAndOutboundPerPort() throws {
         let clock = VirtualClock()
