@@ -36,11 +36,11 @@ public struct LiveCaptureCounters: Sendable, Equatable {
 /// Board's thread, offers them to the port. No allocation per frame.
 public final class LiveCapture: FrameTransmitter, EventSource {
     public let interface: String
-    public let macAddress: MACAddress
-    public let promiscuous: Bool
+    public private(set) var macAddress: MACAddress
+    public private(set) var promiscuous: Bool
     public let port: FramePort
-    /// The BPF filter in force (nil when promiscuous).
-    public let filter: String?
+    /// The BPF filter asked for (nil when promiscuous).
+    public private(set) var filter: String?
     public private(set) var counters = LiveCaptureCounters()
     /// Why the capture stopped (the interface went down or away), once it has.
     public private(set) var failure: String?
@@ -66,7 +66,7 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         self.macAddress = macAddress
         self.promiscuous = promiscuous
         self.port = port
-        let filter = promiscuous ? nil : "ether dst \(macAddress) or ether multicast"
+        let filter = Self.filter(for: macAddress, promiscuous: promiscuous)
         self.filter = filter
         let opened: Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError>
         if let networkNamespace {
@@ -181,6 +181,28 @@ public final class LiveCapture: FrameTransmitter, EventSource {
     private static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    private static func filter(for mac: MACAddress, promiscuous: Bool) -> String? {
+        promiscuous ? nil : "ether dst \(mac) or ether multicast"
+    }
+
+    /// Follows the guest: when its driver changes the station address or
+    /// turns promiscuous mode on or off, the BPF filter changes with it.
+    /// The capture thread applies the change before its next batch; frames
+    /// already captured under the old filter are still delivered.
+    public func update(macAddress: MACAddress, promiscuous: Bool) {
+        guard macAddress != self.macAddress || promiscuous != self.promiscuous else { return }
+        self.macAddress = macAddress
+        self.promiscuous = promiscuous
+        filter = Self.filter(for: macAddress, promiscuous: promiscuous)
+        loop.requestFilter(filter)
+    }
+
+    /// Filter changes the capture thread has applied (for waiting on one).
+    public var appliedFilterChanges: Int { loop.filterChanges.load(ordering: .acquiring) }
+
+    /// Why the last filter change failed, if it did.
+    public var filterError: String? { loop.filterError.withLock { $0 } }
 
     // MARK: Capture thread
 
