@@ -6,12 +6,13 @@ set -euo pipefail
 packages=(
     pkg-config
     libpcap-dev
+    python3
+    qemu-system-x86
     # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
     tcpdump
     tshark
     wireshark-common
     iproute2
-    qemu-system-x86
     seabios
     ipxe-qemu
 )

@@ -5,4 +5,5 @@
 @_exported import UNDI
 @_exported import RTL8139
 @_exported import VirtioNet
+@_exported import QTest
 @_exported import Bridge
