@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "NE2000", targets: ["NE2000"]),
         .library(name: "RTL8139", targets: ["RTL8139"]),
         .library(name: "VirtioNet", targets: ["VirtioNet"]),
+        .library(name: "Bridge", targets: ["Bridge"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -44,10 +45,12 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
+        .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "Bridge"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -8,6 +8,13 @@ packages=(
     libpcap-dev
     python3
     qemu-system-x86
+    # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
+    tcpdump
+    tshark
+    wireshark-common
+    iproute2
+    seabios
+    ipxe-qemu
 )
 
 missing=()

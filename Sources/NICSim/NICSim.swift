@@ -6,3 +6,4 @@
 @_exported import RTL8139
 @_exported import VirtioNet
 @_exported import QTest
+@_exported import Bridge
