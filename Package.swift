@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "BootServer", targets: ["BootServer"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -28,6 +30,10 @@ let package = Package(
         .target(name: "Board", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
         .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
+        // Wire formats: Ethernet, ARP, IPv4, UDP, DHCP (+PXE options), TFTP.
+        .target(name: "Wire", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // The embedded DHCP/proxyDHCP and TFTP server with its own IP endpoint.
+        .target(name: "BootServer", dependencies: ["NICCore", "Wire"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
         .systemLibrary(
             name: "CPcap",
@@ -35,11 +41,11 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "Wire", "BootServer"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI",
+                "NICCore", "Board", "UNDI", "Wire", "BootServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -48,6 +54,7 @@ let package = Package(
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -2,3 +2,5 @@
 @_exported import Board
 @_exported import NICCore
 @_exported import UNDI
+@_exported import BootServer
+@_exported import Wire
