@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "Board", targets: ["Board"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "BootServer", targets: ["BootServer"]),
+        .library(name: "UNDI", targets: ["UNDI"]),
+        .library(name: "PXE", targets: ["PXE"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -34,6 +36,9 @@ let package = Package(
         .target(name: "Wire", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The embedded DHCP/proxyDHCP and TFTP server with its own IP endpoint.
         .target(name: "BootServer", dependencies: ["NICCore", "Wire"], swiftSettings: swiftSettings),
+        // PXE option ROM in software: the PXE API over guest memory, the base
+        // code (ARP, IPv4, UDP, DHCP, TFTP) and a pxelinux-compatible NBP.
+        .target(name: "PXE", dependencies: ["NICCore", "Board", "UNDI", "Wire"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
         .systemLibrary(
             name: "CPcap",
@@ -41,7 +46,7 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "Wire", "BootServer"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "Wire", "BootServer", "PXE"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -54,6 +59,7 @@ let package = Package(
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]

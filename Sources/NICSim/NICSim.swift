@@ -4,3 +4,4 @@
 @_exported import UNDI
 @_exported import BootServer
 @_exported import Wire
+@_exported import PXE

@@ -201,6 +201,18 @@ extension UNDI {
         return .success
     }
 
+    /// Runs whichever of START_UNDI, STARTUP, INITIALIZE and OPEN are still
+    /// to do, in order, as a PXE ROM does before DHCP. Stops at the first
+    /// failure and returns its status.
+    @discardableResult
+    public func bringUp(filter: ReceiveFilter = [.directed, .broadcast], multicast: [MACAddress] = []) -> PXEStatus {
+        if phase == .stopped { let s = startUNDI(); guard s.isSuccess else { return s } }
+        if phase == .loaded { let s = startup(); guard s.isSuccess else { return s } }
+        if phase == .startedUp { let s = initialize(); guard s.isSuccess else { return s } }
+        if phase == .initialized { return open(filter: filter, multicast: multicast) }
+        return .success
+    }
+
     func resetISRState() {
         pendingTransmitCompletions = 0
         forcedInterrupt = false
