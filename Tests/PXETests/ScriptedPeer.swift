@@ -253,6 +253,8 @@ final class ScriptedPeer: FrameTransmitter {
         guard case .readRequest(let request)? = payload.withUnsafeBytes({ try? TFTPPacket(parsing: $0) }) else { return }
         readRequests.append(request)
         if ignoreReadRequests > 0 { ignoreReadRequests -= 1; return }
+        // Answer as the address asked (a server beyond the router answers through it).
+        let host = Host(mac: host.mac, ip: datagram.ip.destination)
         let client = UDPEndpoint(mac: datagram.ethernet.source, ip: datagram.ip.source, port: datagram.udp.sourcePort)
         let serverPort = nextServerPort
         nextServerPort &+= 1
@@ -283,9 +285,6 @@ final class ScriptedPeer: FrameTransmitter {
             }
         }
         transfers[serverPort] = t
-        if sendStrayFromWrongPort {
-            sendTFTP(.data(block: 1, payload: 0..<0), from: host, port: serverPort &+ 1000, to: client, body: [0xEE])
-        }
         if acked.isEmpty {
             sendWindow(from: 1, serverPort, host: host)
         } else {
@@ -296,7 +295,8 @@ final class ScriptedPeer: FrameTransmitter {
     }
 
     private func handleTFTP(_ datagram: UDPDatagram, _ payload: [UInt8], _ t: Transfer) {
-        let host = [dhcpServer, proxyServer].first { $0.ip == datagram.ip.destination } ?? dhcpServer
+        let mac = [dhcpServer, proxyServer, router].first { $0.mac == datagram.ethernet.destination }?.mac ?? dhcpServer.mac
+        let host = Host(mac: mac, ip: datagram.ip.destination)
         switch payload.withUnsafeBytes({ try? TFTPPacket(parsing: $0) }) {
         case .acknowledgement(let block)?:
             acks.append(block)
@@ -337,6 +337,10 @@ final class ScriptedPeer: FrameTransmitter {
             return
         }
         t.sentOnce.insert(block)
+        if sendStrayFromWrongPort, block == 2 {
+            // Once the transfer's TID is set, a packet from another port is a stranger.
+            sendTFTP(.data(block: 2, payload: 0..<0), from: host, port: t.serverPort &+ 1000, to: t.client, body: [0xEE])
+        }
         sendTFTP(.data(block: block, payload: 0..<0), from: host, port: t.serverPort, to: t.client, body: body)
         if duplicateBlocks.contains(block) {
             sendTFTP(.data(block: block, payload: 0..<0), from: host, port: t.serverPort, to: t.client, body: body)
