@@ -30,8 +30,10 @@ public final class PXEAPI {
     public var opcode0015: Opcode0015 = .stopUNDI
     /// Set by PXENV_RESTART_TFTP: the NBP it loaded at 0000:7C00 and its size.
     public internal(set) var restartedNBP: (file: String, size: Int)?
-    /// Every call made, in order (opcode and status), for tracing.
+    /// The most recent calls, oldest first (opcode and status), for
+    /// tracing; at most `callLogLimit` are kept.
     public internal(set) var callLog: [(opcode: UInt16, status: PXEStatus)] = []
+    public var callLogLimit = 1024
     /// Where RESTART_TFTP loads the NBP.
     public static let nbpLoadAddress: UInt64 = 0x7C00
 
@@ -83,6 +85,7 @@ public final class PXEAPI {
         } catch {
             status = error
         }
+        if callLog.count >= max(callLogLimit, 1) { callLog.removeFirst(callLog.count - max(callLogLimit, 1) / 2) }
         callLog.append((opcode, status))
         do throws(PXEStatus) {
             try b.set16(0, status.rawValue)

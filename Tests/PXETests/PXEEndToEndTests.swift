@@ -153,4 +153,64 @@ final class PXEEndToEndTests: XCTestCase {
         XCTAssertEqual(frame.protocolType, .ip)
         XCTAssertEqual(frame.frameLength, 14 + 20 + 8 + 3)  // as the peer sent it (our wire carries unpadded frames)
     }
+
+    /// ISR through the API on a real card: a broadcast arrives, START says
+    /// OURS (the card's interrupt status has it), PROCESS returns it,
+    /// GET_NEXT says DONE, and a second START says NOT_OURS. Then TRANSMIT
+    /// through a TBD reaches the wire and PROCESS reports its completion.
+    private func isrAndTransmitThroughTheAPI(_ rig: ModelRig, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(rig.undi.bringUp(), .success, file: file, line: line)
+        let memory = rig.board.memory
+        let block = RealModeAddress(segment: 0x2000, offset: 0)
+        func isr(_ f: ISRFunction) throws -> UInt16 {
+            try memory.fill(at: block.linear, count: 16, with: 0)
+            try memory.writeU16(block.linear + 2, f.rawValue)
+            XCTAssertEqual(rig.api.callPXENV(bx: PXEOpcode.undiISR.rawValue, es: block.segment, di: block.offset), .success, file: file, line: line)
+            return try memory.readU16(block.linear + 2)
+        }
+        rig.peer.sendUDP(from: rig.peer.dhcpServer, sourcePort: 9, to: UDPEndpoint(mac: .broadcast, ip: .broadcast, port: 9),
+                         payload: [UInt8](repeating: 0x42, count: 100))
+        rig.board.advance(by: VirtualClock.millisecond)
+        XCTAssertEqual(try isr(.start), 0, "OURS", file: file, line: line)
+        XCTAssertEqual(try isr(.process), 3, "RECEIVE", file: file, line: line)
+        XCTAssertEqual(try memory.readU16(block.linear + 6), 142, file: file, line: line)
+        XCTAssertEqual(try memory.readU8(block.linear + 15), 1, "P_BROADCAST", file: file, line: line)
+        let frameAt = RealModeAddress(packed: try memory.readU32(block.linear + 10))
+        XCTAssertEqual(try memory.readBytes(at: frameAt.linear + 42, count: 100), [UInt8](repeating: 0x42, count: 100), file: file, line: line)
+        XCTAssertEqual(try isr(.getNext), 0, "DONE", file: file, line: line)
+        XCTAssertEqual(try isr(.start), 1, "NOT_OURS", file: file, line: line)
+
+        let payload = [UInt8](repeating: 0x99, count: 200)
+        try memory.write(at: 0x30000, bytes: payload)
+        try memory.write(at: 0x23000, bytes: rig.peer.dhcpServer.mac.bytes)
+        var tbd = [UInt8](repeating: 0, count: 72)
+        tbd[0] = 200; tbd[5] = 0x30  // ImmedLength 200 at 3000:0000
+        try memory.write(at: 0x21000, bytes: tbd)
+        try memory.fill(at: block.linear, count: 20, with: 0)
+        try memory.writeU8(block.linear + 2, 1)  // P_IP
+        try memory.writeU32(block.linear + 4, RealModeAddress(segment: 0x2300, offset: 0).packed)
+        try memory.writeU32(block.linear + 8, RealModeAddress(segment: 0x2100, offset: 0).packed)
+        XCTAssertEqual(rig.api.callPXENV(bx: PXEOpcode.undiTransmit.rawValue, es: block.segment, di: block.offset), .success, file: file, line: line)
+        rig.board.advance(by: VirtualClock.millisecond)
+        XCTAssertEqual(rig.peer.framesSeen.last.map { Array($0[0..<6]) }, rig.peer.dhcpServer.mac.bytes, file: file, line: line)
+        XCTAssertEqual(rig.peer.framesSeen.last.map { Array($0[14...]) }, payload, file: file, line: line)
+        XCTAssertEqual(try isr(.process), 2, "TRANSMIT", file: file, line: line)
+        XCTAssertEqual(try isr(.getNext), 0, "DONE", file: file, line: line)
+    }
+
+    func testISRAndTransmitThroughTheAPIOnRTL8029() throws {
+        try isrAndTransmitThroughTheAPI(try ModelRig(rtl8029))
+    }
+
+    func testISRAndTransmitThroughTheAPIOnISANE2000() throws {
+        try isrAndTransmitThroughTheAPI(try ModelRig(ne2000ISA))
+    }
+
+    func testISRAndTransmitThroughTheAPIOnRTL8139() throws {
+        try isrAndTransmitThroughTheAPI(try ModelRig(rtl8139))
+    }
+
+    func testISRAndTransmitThroughTheAPIOnVirtioNet() throws {
+        try isrAndTransmitThroughTheAPI(try ModelRig(virtio))
+    }
 }

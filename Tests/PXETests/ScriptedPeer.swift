@@ -76,6 +76,8 @@ final class ScriptedPeer: FrameTransmitter {
     private(set) var arpRequests = 0
     private(set) var udpToOthers: [(UDPDatagram, [UInt8])] = []
     private(set) var dhcpSendTimes: [UInt64] = []
+    /// Every frame the client put on the wire.
+    private(set) var framesSeen: [[UInt8]] = []
 
     private struct Transfer {
         var data: [UInt8]
@@ -121,6 +123,7 @@ final class ScriptedPeer: FrameTransmitter {
     // MARK: FrameTransmitter
 
     func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) {
+        framesSeen.append(Array(frame))
         guard let ethernet = try? EthernetHeader(parsing: frame) else { return }
         if ethernet.etherType == .arp {
             handleARP(frame, ethernet)

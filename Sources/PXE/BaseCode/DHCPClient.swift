@@ -76,6 +76,8 @@ public final class DHCPClient {
     /// Boot-server type to pick from an option 43 menu; nil takes the first
     /// item (as a ROM does when the menu prompt times out).
     public var menuSelection: UInt16?
+    /// Progress, as it happens.
+    public var onEvent: ((PXEEvent) -> Void)?
     private var random: SeededRandom
     private var transactionID: UInt32 = 0
     private var startTime: UInt64 = 0
@@ -161,7 +163,8 @@ public final class DHCPClient {
     private func collectOffers(_ discover: DHCPMessage) throws(PXEStatus) -> (DHCPMessage, DHCPMessage?) {
         var addressOffer: DHCPMessage?
         var proxyOffer: DHCPMessage?
-        for timeout in timing.dhcpTimeouts {
+        for (attempt, timeout) in timing.dhcpTimeouts.enumerated() {
+            onEvent?(.dhcpDiscover(attempt: attempt + 1))
             var d = discover
             d.seconds = UInt16(clamping: (ip.clock.now - startTime) / VirtualClock.second)
             try send(d)
@@ -170,6 +173,8 @@ public final class DHCPClient {
             while ip.clock.now < stopAt {
                 listen(timeout: stopAt - ip.clock.now) { m in
                     guard m.messageType == .offer else { return false }
+                    let server = m.addressOption(.serverIdentifier) ?? m.serverIP
+                    self.onEvent?(.dhcpOffer(server: server, address: m.yourIP, proxy: m.yourIP.isAny))
                     if !m.yourIP.isAny {
                         if addressOffer == nil { addressOffer = m }
                     } else if m.isPXEClient, proxyOffer == nil {
@@ -198,6 +203,7 @@ public final class DHCPClient {
         }
         for timeout in timing.dhcpTimeouts {
             r.seconds = UInt16(clamping: (ip.clock.now - startTime) / VirtualClock.second)
+            onEvent?(.dhcpRequest(address: offer.yourIP, server: offer.addressOption(.serverIdentifier) ?? offer.serverIP))
             try send(r)
             var reply: DHCPMessage?
             listen(timeout: timeout) { m in
@@ -205,7 +211,14 @@ public final class DHCPClient {
                 reply = m
                 return true
             }
-            if let reply { return reply.messageType == .ack ? reply : nil }
+            if let reply {
+                if reply.messageType == .ack {
+                    onEvent?(.dhcpAck(address: reply.yourIP))
+                    return reply
+                }
+                onEvent?(.dhcpNak(server: reply.addressOption(.serverIdentifier) ?? reply.serverIP))
+                return nil
+            }
         }
         throw .dhcpTimeout
     }
@@ -242,6 +255,7 @@ public final class DHCPClient {
         result.bootFile = file
         result.tftpServer = !reply.serverIP.isAny ? reply.serverIP
             : reply.addressOption(.serverIdentifier) ?? (!ack.serverIP.isAny ? ack.serverIP : result.serverIdentifier)
+        onEvent?(.bootFile(name: file, server: result.tftpServer))
         return result
     }
 
@@ -291,6 +305,7 @@ public final class DHCPClient {
         r.options.append(DHCPOption(.vendorSpecific, item43.encoded()))
         for timeout in timing.discoveryTimeouts {
             for (server, port) in targets {
+                onEvent?(.bootServerDiscovery(type: type, server: server))
                 r.seconds = UInt16(clamping: (ip.clock.now - startTime) / VirtualClock.second)
                 try send(r, to: server, port: port)
             }

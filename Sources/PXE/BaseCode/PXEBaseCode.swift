@@ -25,6 +25,14 @@ public final class PXEBaseCode {
     /// The three GET_CACHED_INFO packets, encoded, as the wire carried them.
     public internal(set) var cachedPackets: [CachedPacketType: [UInt8]] = [:]
 
+    /// Progress of DHCP and TFTP, as it happens.
+    public var onEvent: ((PXEEvent) -> Void)? {
+        didSet {
+            dhcp.onEvent = onEvent
+            tftp.onEvent = onEvent
+        }
+    }
+
     /// PXENV_UDP_OPEN happened (and no UDP_CLOSE since).
     var udpOpen = false
     /// The UDP source port UDP_WRITE uses when the caller gives 0.

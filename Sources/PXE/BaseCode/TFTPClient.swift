@@ -102,6 +102,10 @@ public final class TFTPClient {
     /// Every block delivered so far, for statistics.
     public private(set) var blocksReceived = 0
     public private(set) var retransmissions = 0
+    /// Progress, as it happens.
+    public var onEvent: ((PXEEvent) -> Void)?
+    /// Bytes delivered in the current transfer.
+    private var bytesReceived = 0
 
     private var localPort: UInt16
     private var nextLocalPort: UInt16
@@ -148,6 +152,7 @@ public final class TFTPClient {
         gapAckedFor = nil
         pendingValid = false
         blocksReceived = 0
+        bytesReceived = 0
         var requestOptions: [TFTPOption] = []
         let blockSize = max(8, min(options.blockSize, 65464))
         if blockSize != 512 { requestOptions.append(TFTPOption(TFTPOption.blockSize, String(blockSize))) }
@@ -181,11 +186,13 @@ public final class TFTPClient {
                     }
                 }
                 transfer = t
+                onEvent?(.tftpOpened(file: name, server: server, size: t.transferSize))
                 try sendAck(0)
                 return t
             case .firstBlock:
                 let t = Transfer(server: server, fileName: name, blockSize: 512, windowSize: 1, transferSize: nil)
                 transfer = t
+                onEvent?(.tftpOpened(file: name, server: server, size: nil))
                 return t
             case .refusedOptions:
                 // Error 8: the server won't negotiate; ask again plainly.
@@ -334,6 +341,7 @@ public final class TFTPClient {
             throw .tooLarge
         }
         blocksReceived += 1
+        bytesReceived += body.count
         expected = block &+ 1
         gapAckedFor = nil
         inWindow += 1
@@ -342,7 +350,10 @@ public final class TFTPClient {
             try? sendAck(block)
             inWindow = 0
         }
-        if last { finished = true }
+        if last {
+            finished = true
+            onEvent?(.tftpCompleted(file: t.fileName, bytes: bytesReceived))
+        }
         return (block, body.count, last)
     }
 
