@@ -205,4 +205,24 @@ final class DHCPClientTests: XCTestCase {
         id.undiMinor = 10
         XCTAssertEqual(id.vendorClass, "PXEClient:Arch:00007:UNDI:003010")
     }
+
+    func testPlainDHCPOfferWaitsForAProxyThenUsesItsOwnBootFile() throws {
+        // An offer without PXE information: listen on for a proxyDHCP
+        // (2 s here), then boot from what the DHCP server said.
+        let rig = PXETestRig()
+        rig.peer.mode = .plain
+        let start = rig.clock.now
+        let r = try rig.boot()
+        XCTAssertNil(r.proxyOffer)
+        XCTAssertEqual(r.bootFile, "pxelinux.0")
+        XCTAssertGreaterThanOrEqual(rig.clock.now - start, 2 * VirtualClock.second)
+        XCTAssertLessThan(rig.clock.now - start, 4 * VirtualClock.second)
+    }
+
+    func testPXEAwareOfferIsTakenWithoutWaiting() throws {
+        let rig = PXETestRig()
+        let start = rig.clock.now
+        try rig.boot()
+        XCTAssertLessThan(rig.clock.now - start, VirtualClock.second)
+    }
 }

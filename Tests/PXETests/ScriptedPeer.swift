@@ -19,6 +19,9 @@ final class ScriptedPeer: FrameTransmitter {
         /// The DHCP server gives only an address; a proxyDHCP sends the
         /// PXE information.
         case withProxy
+        /// A plain DHCP server (no option 60) that still names a boot file,
+        /// and no proxyDHCP.
+        case plain
     }
 
     let clock: VirtualClock
@@ -64,6 +67,8 @@ final class ScriptedPeer: FrameTransmitter {
     var tftpErrors: [String: (UInt16, String)] = [:]
     /// Stop sending after this block (the server "dies").
     var stopAfterBlock: UInt16?
+    /// Acknowledge this blksize whatever was asked.
+    var oackBlockSizeOverride: Int?
     /// Sends a stray DATA from a wrong port at the start of a transfer.
     var sendStrayFromWrongPort = false
 
@@ -85,8 +90,10 @@ final class ScriptedPeer: FrameTransmitter {
         var window: Int
         var client: UDPEndpoint
         var serverPort: UInt16
-        var sentOnce: Set<UInt16> = []
+        var sentOnce: Set<Int> = []
         var dead = false
+        /// Highest block sent, counted without wrapping.
+        var lastSent = 0
     }
 
     private var transfers: [UInt16: Transfer] = [:]
@@ -205,6 +212,7 @@ final class ScriptedPeer: FrameTransmitter {
             DHCPOption(.subnetMask, address: subnetMask),
             DHCPOption(.router, address: router.ip),
         ]
+        if mode == .plain { r.setBootFile(bootFile) }
         if mode == .pxeAware {
             r.setBootFile(bootFile)
             r.options.append(DHCPOption(.vendorClassIdentifier, string: "PXEClient"))
@@ -275,7 +283,10 @@ final class ScriptedPeer: FrameTransmitter {
             for o in request.options {
                 switch o.name.lowercased() {
                 case TFTPOption.blockSize:
-                    if let v = Int(o.value) { t.blockSize = min(v, maxBlockSize); acked.append(TFTPOption(o.name, String(t.blockSize))) }
+                    if let v = Int(o.value) {
+                        t.blockSize = oackBlockSizeOverride ?? min(v, maxBlockSize)
+                        acked.append(TFTPOption(o.name, String(t.blockSize)))
+                    }
                 case TFTPOption.windowSize:
                     if let v = Int(o.value) { t.window = min(v, maxWindowSize); acked.append(TFTPOption(o.name, String(t.window))) }
                 case TFTPOption.transferSize:
@@ -303,7 +314,12 @@ final class ScriptedPeer: FrameTransmitter {
         switch payload.withUnsafeBytes({ try? TFTPPacket(parsing: $0) }) {
         case .acknowledgement(let block)?:
             acks.append(block)
-            sendWindow(from: block &+ 1, datagram.udp.destinationPort, host: host)
+            guard let t = transfers[datagram.udp.destinationPort] else { return }
+            // Block numbers wrap at 65535; take the unwrapped value nearest the last sent.
+            var acked = (t.lastSent & ~0xFFFF) | Int(block)
+            if acked > t.lastSent + 0x8000 { acked -= 0x10000 }
+            if acked < t.lastSent - 0x8000 { acked += 0x10000 }
+            sendWindow(from: acked + 1, datagram.udp.destinationPort, host: host)
         case .error(let code, let message)?:
             errorsFromClient.append((code, message))
             transfers[datagram.udp.destinationPort] = nil
@@ -314,33 +330,36 @@ final class ScriptedPeer: FrameTransmitter {
 
     private func blockCount(_ t: Transfer) -> Int { t.data.count / t.blockSize + 1 }
 
-    private func sendWindow(from first: UInt16, _ serverPort: UInt16, host: Host) {
+    private func sendWindow(from first: Int, _ serverPort: UInt16, host: Host) {
         guard var t = transfers[serverPort], !t.dead else { return }
-        var held: [UInt16] = []
+        var held: [Int] = []
         for i in 0..<t.window {
-            let block = first &+ UInt16(i)
-            guard Int(block) >= 1, Int(block) <= blockCount(t) else { break }
-            if let stop = stopAfterBlock, block > stop { t.dead = true; break }
-            if delayBlocksInWindow.contains(block), !t.sentOnce.contains(block), i + 1 < t.window, Int(block) < blockCount(t) {
-                held.append(block)
-                t.sentOnce.insert(block)
+            let n = first + i
+            guard n >= 1, n <= blockCount(t) else { break }
+            let wire = UInt16(truncatingIfNeeded: n)
+            if let stop = stopAfterBlock, n > Int(stop) { t.dead = true; break }
+            if delayBlocksInWindow.contains(wire), !t.sentOnce.contains(n), i + 1 < t.window, n < blockCount(t) {
+                held.append(n)
+                t.sentOnce.insert(n)
                 continue
             }
-            sendBlock(block, &t, host: host)
+            sendBlock(n, &t, host: host)
         }
-        for block in held { sendBlock(block, &t, host: host, force: true) }
+        for n in held { sendBlock(n, &t, host: host, force: true) }
         transfers[serverPort] = t
     }
 
-    private func sendBlock(_ block: UInt16, _ t: inout Transfer, host: Host, force: Bool = false) {
-        let start = (Int(block) - 1) * t.blockSize
+    private func sendBlock(_ n: Int, _ t: inout Transfer, host: Host, force: Bool = false) {
+        let block = UInt16(truncatingIfNeeded: n)
+        let start = (n - 1) * t.blockSize
         let body = Array(t.data[min(start, t.data.count)..<min(start + t.blockSize, t.data.count)])
-        if dropBlocksOnce.contains(block), !t.sentOnce.contains(block), !force {
-            t.sentOnce.insert(block)
+        t.lastSent = max(t.lastSent, n)
+        if dropBlocksOnce.contains(block), !t.sentOnce.contains(n), !force {
+            t.sentOnce.insert(n)
             return
         }
-        t.sentOnce.insert(block)
-        if sendStrayFromWrongPort, block == 2 {
+        t.sentOnce.insert(n)
+        if sendStrayFromWrongPort, n == 2 {
             // Once the transfer's TID is set, a packet from another port is a stranger.
             sendTFTP(.data(block: 2, payload: 0..<0), from: host, port: t.serverPort &+ 1000, to: t.client, body: [0xEE])
         }

@@ -232,4 +232,27 @@ final class TFTPClientTests: XCTestCase {
         XCTAssertEqual(out, patternFile(10))
         XCTAssertEqual(rig.baseCode.ip.arpCache.lookup(rig.peer.router.ip), rig.peer.router.mac)
     }
+
+    func testOACKWithALargerBlockSizeThanAskedIsRefusedWithError8() throws {
+        // RFC 2348: the server may only lower blksize; the client answers
+        // anything else with ERROR 8 and gives up on the transfer.
+        let rig = try bootedRig()
+        rig.peer.files["f"] = patternFile(100)
+        rig.peer.oackBlockSizeOverride = 4096
+        XCTAssertThrowsError(try fetch(rig, "f", TFTPTransferOptions(blockSize: 1024))) {
+            XCTAssertEqual(($0 as? TFTPClientError)?.status, .tftpCannotOpenConnection)
+        }
+        XCTAssertEqual(rig.peer.errorsFromClient.first?.0, 8)
+    }
+
+    func testBlockNumbersRollOverPast65535() throws {
+        // RFC 1350 leaves wrap-around open; servers count 65535 -> 0 and so do we.
+        let rig = try bootedRig()
+        let file = patternFile(8 * 65_600 + 3)
+        rig.peer.files["wrap"] = file
+        rig.peer.maxBlockSize = 8
+        let got = try fetch(rig, "wrap", TFTPTransferOptions(blockSize: 8, windowSize: 64))
+        XCTAssertEqual(got.count, file.count)
+        XCTAssertEqual(got, file)
+    }
 }
