@@ -170,7 +170,11 @@ public final class DHCPClient {
             try send(d)
             let deadline = ip.clock.now + timeout
             var stopAt = deadline
-            while ip.clock.now < stopAt {
+            // Each pass takes one offer or lets time run out; a flood of
+            // offers can't hold the client here past this many.
+            var passes = 0
+            while ip.clock.now < stopAt, passes < 1024 {
+                passes += 1
                 listen(timeout: stopAt - ip.clock.now) { m in
                     guard m.messageType == .offer else { return false }
                     let server = m.addressOption(.serverIdentifier) ?? m.serverIP
