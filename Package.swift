@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "Wire", "BootServer",
+                "NICCore", "Board", "UNDI", "Wire", "BootServer", "CPcap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -10,9 +10,16 @@ import Darwin
 /// are served.
 public struct TFTPRoot: Sendable {
     /// Why a name was refused, mapped to TFTP error codes by the server.
-    public enum Refusal: Error, Equatable, Sendable {
+    public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case notFound
         case accessViolation(String)
+
+        public var description: String {
+            switch self {
+            case .notFound: "file not found"
+            case .accessViolation(let why): why
+            }
+        }
     }
 
     /// The root, fully resolved.

@@ -92,7 +92,7 @@ public final class TFTPServer {
             case .notFound: sendError(.fileNotFound, "file not found", from: localPort, to: client)
             case .accessViolation(let why): sendError(.accessViolation, why, from: localPort, to: client)
             }
-            log(.transferFailed(client: client.ip, file: request.filename, reason: "\(error)"))
+            log(.transferFailed(client: client.ip, file: request.filename, reason: error.description))
             return
         }
         var source = TFTPSession.Source.file(fd: opened.fd)
