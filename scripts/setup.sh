@@ -13,6 +13,7 @@ packages=(
     syslinux-common
     dnsmasq
     iproute2
+    ethtool
     curl
 )
 
