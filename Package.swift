@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "NE2000", targets: ["NE2000"]),
+        .library(name: "RTL8139", targets: ["RTL8139"]),
+        .library(name: "VirtioNet", targets: ["VirtioNet"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "BootServer", targets: ["BootServer"]),
         .library(name: "NICSim", targets: ["NICSim"]),
@@ -26,8 +29,14 @@ let package = Package(
     targets: [
         // Contracts shared by every model and host.
         .target(name: "NICCore", swiftSettings: swiftSettings),
+        // NE2000: the DP8390 core, the RTL8029 PCI card and the ISA board.
+        .target(name: "NE2000", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The smallest PC the cards plug into.
         .target(name: "Board", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // RTL8139 / RTL8139C+ device model.
+        .target(name: "RTL8139", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // virtio-net: legacy, transitional and modern virtio-pci.
+        .target(name: "VirtioNet", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
         .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
         // Wire formats: Ethernet, ARP, IPv4, UDP, DHCP (+PXE options), TFTP.
@@ -41,11 +50,11 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "Wire", "BootServer"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "Wire", "BootServer", "CPcap",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "CPcap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -53,7 +62,10 @@ let package = Package(
 
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
