@@ -6,6 +6,15 @@ set -euo pipefail
 packages=(
     pkg-config
     libpcap-dev
+    # Integration tests (Tests/nicsimTests): real peers and boot files.
+    qemu-system-x86
+    ipxe-qemu
+    pxelinux
+    syslinux-common
+    dnsmasq
+    iproute2
+    ethtool
+    curl
 )
 
 missing=()
