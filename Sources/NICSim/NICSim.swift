@@ -6,5 +6,6 @@
 @_exported import RTL8139
 @_exported import UNDI
 @_exported import VirtioNet
+@_exported import Bridge
 @_exported import Wire
 @_exported import PXE
