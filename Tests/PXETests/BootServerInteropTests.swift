@@ -1,5 +1,6 @@
 import BootServer
 import Board
+import Bridge
 import Foundation
 import NE2000
 import NICCore
@@ -55,7 +56,15 @@ final class BootServerInteropTests: XCTestCase {
         Array(try Data(contentsOf: URL(fileURLWithPath: Self.root).appendingPathComponent(name)))
     }
 
-    private func boot(_ plug: (Board) throws -> (NICDriver, FramePort), windowSize: Int = 1) throws {
+    /// How the client's card reaches the server.
+    enum Network {
+        /// A cable: frames cross when the event loop polls.
+        case cable
+        /// nicsim's learning switch, with these faults on the client's port.
+        case virtualSwitch(FaultProfile)
+    }
+
+    private func boot(_ plug: (Board) throws -> (NICDriver, FramePort), windowSize: Int = 1, network: Network = .cable) throws {
         let board = Board(memorySize: 64 << 20)
         let (driver, port) = try plug(board)
         board.add(port: port)
@@ -63,8 +72,20 @@ final class BootServerInteropTests: XCTestCase {
                                              pool: IPv4Address(10, 0, 2, 15)...IPv4Address(10, 0, 2, 99), tftpRoot: Self.root)
         config.router = IPv4Address(10, 0, 2, 2)
         let server = try BootServer(configuration: config, clock: board.clock)
-        let cable = TestCable(port, server.port)
-        board.add(source: cable)
+        var keep: AnyObject
+        var clientPort: SwitchPort?
+        switch network {
+        case .cable:
+            let cable = TestCable(port, server.port)
+            board.add(source: cable)
+            keep = cable
+        case .virtualSwitch(let faults):
+            let sw = VirtualSwitch(clock: board.clock, seed: 7)
+            clientPort = sw.connect(device: port, faults: faults)
+            sw.connect(device: server.port)
+            board.add(port: server.port)
+            keep = sw
+        }
         let client = try PXEClient(board: board, driver: driver, identity: PXEClientIdentity(uuid: Array(repeating: 0x5A, count: 16)))
         client.baseCode.tftpOptions.windowSize = windowSize
         let report = try client.boot()
@@ -83,7 +104,13 @@ final class BootServerInteropTests: XCTestCase {
         if let rd = report.nbp.initrds.first {
             XCTAssertEqual(try board.memory.readBytes(at: rd.address, count: initrd.count), initrd)
         }
-        withExtendedLifetime((server, cable)) {}
+        if let c = clientPort.map(\.counters) {
+            // The faults did happen, and the boot still delivered every byte.
+            XCTAssertGreaterThan(c.lost, 0)
+            XCTAssertGreaterThan(c.duplicated, 0)
+            XCTAssertGreaterThan(c.reorderWindows, 0)
+        }
+        withExtendedLifetime((server, keep)) {}
     }
 
     func testBootsFromTheBootServerOnRTL8139() throws {
@@ -119,5 +146,37 @@ final class BootServerInteropTests: XCTestCase {
             card.interruptLine = try board.attachISA(card, ioBase: card.ioBase, irq: card.irq, name: "ne2000")
             return (NE2000Driver(bus: DriverBus(board: board), location: .isa(ioBase: UInt16(card.ioBase), irq: UInt8(card.irq))), card.port)
         }, windowSize: 8)
+    }
+
+    // On the virtual switch, with the wire misbehaving on the client's port:
+    // 2 % loss, 2 % duplication, reordering within 4 frames, 200 µs delay.
+    static let badWire = FaultProfile(lossRate: 0.02, duplicationRate: 0.02, delay: 200 * VirtualClock.microsecond,
+                                      reorderWindow: 4)
+
+    func testBootsAcrossAFaultyVirtualSwitchOnRTL8139() throws {
+        try boot({ board in
+            let card = RTL8139(macAddress: Self.mac, memory: board.memory, clock: board.clock)
+            board.attach(card, at: PCIAddress(device: 3))
+            board.assignResources()
+            return (RTL8139Driver(bus: DriverBus(board: board)), card.port)
+        }, network: .virtualSwitch(Self.badWire))
+    }
+
+    func testBootsAcrossAFaultyVirtualSwitchOnVirtioNet() throws {
+        try boot({ board in
+            let card = VirtioNet(configuration: VirtioNetConfiguration(macAddress: Self.mac), memory: board.memory, clock: board.clock)
+            board.attach(card, at: PCIAddress(device: 3))
+            board.assignResources()
+            return (VirtioNetDriver(bus: DriverBus(board: board)), card.port)
+        }, windowSize: 4, network: .virtualSwitch(Self.badWire))
+    }
+
+    func testBootsAcrossAFaultyVirtualSwitchOnRTL8029() throws {
+        try boot({ board in
+            let card = RTL8029(macAddress: Self.mac, memory: board.memory, clock: board.clock)
+            board.attach(card, at: PCIAddress(device: 3))
+            board.assignResources()
+            return (NE2000Driver(bus: DriverBus(board: board), location: .pci()), card.port)
+        }, network: .virtualSwitch(Self.badWire))
     }
 }
