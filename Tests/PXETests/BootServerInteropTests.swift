@@ -179,4 +179,38 @@ final class BootServerInteropTests: XCTestCase {
             return (NE2000Driver(bus: DriverBus(board: board), location: .pci()), card.port)
         }, network: .virtualSwitch(Self.badWire))
     }
+
+    func testProxyDHCPBootServerBesideAPlainDHCPServerOnTheSwitch() throws {
+        // A plain DHCP server (scripted, address only) and the BootServer as
+        // proxyDHCP on one switch: the address comes from the first, the
+        // boot file (through the proxy's offer and, when it sends a menu,
+        // boot-server discovery on 4011) from the second.
+        let board = Board(memorySize: 64 << 20)
+        let card = RTL8139(macAddress: Self.mac, memory: board.memory, clock: board.clock)
+        board.attach(card, at: PCIAddress(device: 3))
+        board.assignResources()
+        board.add(port: card.port)
+        var config = BootServerConfiguration(mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x00, 0x01), ip: IPv4Address(10, 0, 0, 2),
+                                             pool: IPv4Address(10, 0, 0, 50)...IPv4Address(10, 0, 0, 60), tftpRoot: Self.root)
+        config.proxyDHCP = true
+        let server = try BootServer(configuration: config, clock: board.clock)
+        let sw = VirtualSwitch(clock: board.clock, seed: 3)
+        sw.connect(device: card.port)
+        sw.connect(device: server.port)
+        board.add(port: server.port)
+        let dhcp = ScriptedPeer(clock: board.clock, port: sw.addBackendPort().port)
+        dhcp.mode = .plain
+        dhcp.bootFile = ""
+        dhcp.proxyServer = ScriptedPeer.Host(mac: MACAddress(0x02, 0, 0, 0, 0, 0x77), ip: IPv4Address(10, 0, 0, 77))
+
+        let client = try PXEClient(board: board, driver: RTL8139Driver(bus: DriverBus(board: board)))
+        let report = try client.boot()
+        XCTAssertEqual(report.dhcp.address, dhcp.clientAddress)
+        XCTAssertNotNil(report.dhcp.proxyOffer)
+        XCTAssertEqual(report.dhcp.tftpServer, IPv4Address(10, 0, 0, 2))
+        XCTAssertEqual(report.dhcp.bootFile, "pxelinux.0")
+        let kernel = try file("vmlinuz")
+        XCTAssertEqual(try board.memory.readBytes(at: report.nbp.kernel.address, count: kernel.count), kernel)
+        withExtendedLifetime((server, sw, dhcp)) {}
+    }
 }
