@@ -20,6 +20,7 @@ packages=(
     tshark
     wireshark-common
     seabios
+    python3
 )
 
 missing=()

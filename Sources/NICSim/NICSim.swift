@@ -9,3 +9,4 @@
 @_exported import Bridge
 @_exported import Wire
 @_exported import PXE
+@_exported import QTest
