@@ -19,6 +19,10 @@ let package = Package(
         .library(name: "NE2000", targets: ["NE2000"]),
         .library(name: "RTL8139", targets: ["RTL8139"]),
         .library(name: "VirtioNet", targets: ["VirtioNet"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "BootServer", targets: ["BootServer"]),
+        .library(name: "UNDI", targets: ["UNDI"]),
+        .library(name: "PXE", targets: ["PXE"]),
         .library(name: "Bridge", targets: ["Bridge"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
@@ -39,6 +43,13 @@ let package = Package(
         .target(name: "VirtioNet", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
         .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
+        // Wire formats: Ethernet, ARP, IPv4, UDP, DHCP (+PXE options), TFTP.
+        .target(name: "Wire", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // The embedded DHCP/proxyDHCP and TFTP server with its own IP endpoint.
+        .target(name: "BootServer", dependencies: ["NICCore", "Wire"], swiftSettings: swiftSettings),
+        // PXE option ROM in software: the PXE API over guest memory, the base
+        // code (ARP, IPv4, UDP, DHCP, TFTP) and a pxelinux-compatible NBP.
+        .target(name: "PXE", dependencies: ["NICCore", "Board", "UNDI", "Wire"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
         .systemLibrary(
             name: "CPcap",
@@ -50,11 +61,11 @@ let package = Package(
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "Bridge"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "Bridge", "Wire", "BootServer", "PXE"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "QTest",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "CPcap", "QTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -68,6 +79,9 @@ let package = Package(
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
+        .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet", "BootServer", "Bridge"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -4,17 +4,26 @@
 set -euo pipefail
 
 packages=(
+    # Build.
     pkg-config
     libpcap-dev
+    # qtest differential runs and the QEMU guests of the bridge and
+    # integration tests.
     python3
     qemu-system-x86
-    # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
+    seabios
+    ipxe-qemu
+    # Trace cross-checks and live capture in network namespaces.
     tcpdump
     tshark
     wireshark-common
     iproute2
-    seabios
-    ipxe-qemu
+    ethtool
+    # Integration tests: real PXE peers and boot files.
+    dnsmasq
+    pxelinux
+    syslinux-common
+    curl
 )
 
 missing=()
