@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
     pkg-config
     libpcap-dev
+    ipxe-qemu
+    ipxe
+    libunicorn-dev
 )
 
 missing=()

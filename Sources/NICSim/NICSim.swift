@@ -2,3 +2,4 @@
 @_exported import Board
 @_exported import NICCore
 @_exported import UNDI
+@_exported import OptionROM
