@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Board", targets: ["Board"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .library(name: "OptionROM", targets: ["OptionROM"]),
+        .library(name: "Machine", targets: ["Machine"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [
@@ -37,12 +38,20 @@ let package = Package(
         ),
         // PCI expansion ROM images: parse, validate, build.
         .target(name: "OptionROM", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // Unicorn, the x86 CPU emulator under the Machine.
+        .systemLibrary(
+            name: "CUnicorn",
+            pkgConfig: "unicorn",
+            providers: [.apt(["libunicorn-dev"])]
+        ),
+        // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
+        .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "OptionROM"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "OptionROM",
+                "NICCore", "Board", "UNDI", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -52,6 +61,7 @@ let package = Package(
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

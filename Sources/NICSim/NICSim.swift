@@ -3,3 +3,4 @@
 @_exported import NICCore
 @_exported import UNDI
 @_exported import OptionROM
+@_exported import Machine
