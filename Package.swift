@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "NE2000", targets: ["NE2000"]),
+        .library(name: "RTL8139", targets: ["RTL8139"]),
+        .library(name: "VirtioNet", targets: ["VirtioNet"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .library(name: "OptionROM", targets: ["OptionROM"]),
         .library(name: "Machine", targets: ["Machine"]),
@@ -26,8 +29,14 @@ let package = Package(
     targets: [
         // Contracts shared by every model and host.
         .target(name: "NICCore", swiftSettings: swiftSettings),
+        // NE2000: the DP8390 core, the RTL8029 PCI card and the ISA board.
+        .target(name: "NE2000", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The smallest PC the cards plug into.
         .target(name: "Board", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // RTL8139 / RTL8139C+ device model.
+        .target(name: "RTL8139", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // virtio-net: legacy, transitional and modern virtio-pci.
+        .target(name: "VirtioNet", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
         .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
@@ -47,11 +56,11 @@ let package = Package(
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "OptionROM", "Machine",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -59,9 +68,12 @@ let package = Package(
 
         .testTarget(name: "NICCoreTests", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BoardTests", dependencies: ["Board", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "UNDITests", dependencies: ["UNDI", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM"], swiftSettings: swiftSettings),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,7 +1,9 @@
-/// Interrupt delivery in real mode, through the guest's own IVT: INT n
-/// from guest code, and hardware interrupts the PIC hands the CPU. A
-/// vector the guest hooked reaches the guest's handler; one it did not
-/// reaches the BIOS trap for that vector.
+/// Interrupt delivery through the guest's own tables: in real mode the IVT
+/// (INT n from guest code, and hardware interrupts the PIC hands the CPU;
+/// a vector the guest hooked reaches the guest's handler, one it did not
+/// reaches the BIOS trap for that vector); in protected mode the IDT, for
+/// hardware interrupts taken at HLT (iPXE's librm reflects them to the
+/// real-mode IVT from there).
 extension Machine {
     /// Exceptions that return to the faulting instruction: with only the
     /// BIOS's default handler behind them they would repeat forever.
@@ -44,5 +46,52 @@ extension Machine {
     func deliverPendingInterrupt() {
         guard let vector = pic.acknowledge() else { return }
         enter(vector: vector)
+        cpu.watchInterruptWindow = false
+    }
+
+    /// Protected-mode interrupt entry through an IDT gate, at privilege
+    /// level 0 as loaders run: push EFLAGS, CS, EIP (dwords for a 32-bit
+    /// gate, words for a 16-bit one), clear TF/NT (and IF for an interrupt
+    /// gate), load CS:EIP from the gate (Intel SDM vol. 3 §6.12.1).
+    func enterProtected(vector: UInt8) throws(MachineError) {
+        let idt = cpu.idt
+        let entry = UInt64(vector) * 8
+        guard entry + 7 <= UInt64(idt.limit) else {
+            throw .guestFault("interrupt \(vector) is past the IDT limit", linearPC: linearPC())
+        }
+        let gate = idt.base + entry
+        let access = read8(gate + 5)
+        let type = access & 0x0F
+        guard access & 0x80 != 0, [0x6, 0x7, 0xE, 0xF].contains(type) else {
+            throw .guestFault("IDT entry \(vector) is not a present interrupt or trap gate", linearPC: linearPC())
+        }
+        let selector = read16(gate + 2)
+        let offset = UInt32(read16(gate)) | (type >= 0xE ? UInt32(read16(gate + 6)) << 16 : 0)
+        let flags = cpu[.eflags]
+        let wide = type >= 0xE
+        let ssBase = segmentBase(cpu[.ss])
+        let bigStack = isBig(cpu[.ss])
+        var esp = cpu[.esp]
+        func push(_ v: UInt32) {
+            if wide {
+                esp = bigStack ? esp &- 4 : (esp & 0xFFFF_0000) | UInt32(UInt16(truncatingIfNeeded: esp) &- 4)
+                write32((ssBase + UInt64(bigStack ? esp : esp & 0xFFFF)) & 0xFFFF_FFFF, v)
+            } else {
+                esp = bigStack ? esp &- 2 : (esp & 0xFFFF_0000) | UInt32(UInt16(truncatingIfNeeded: esp) &- 2)
+                write16((ssBase + UInt64(bigStack ? esp : esp & 0xFFFF)) & 0xFFFF_FFFF, UInt16(truncatingIfNeeded: v))
+            }
+        }
+        push(flags)
+        push(cpu[.cs])
+        push(cpu[.eip])
+        guard cpu.loadSegment(.cs, selector) else {
+            throw .guestFault("IDT entry \(vector) selector 0x\(String(selector, radix: 16)) cannot be loaded", linearPC: linearPC())
+        }
+        cpu[.esp] = esp
+        let nested: UInt32 = 1 << 14
+        var cleared = X86Flag.trap | nested
+        if type == 0xE || type == 0x6 { cleared |= X86Flag.interrupt }
+        cpu[.eflags] = flags & ~cleared
+        cpu[.eip] = offset
     }
 }

@@ -28,11 +28,14 @@ public final class Machine {
 
     enum StopRequest {
         case final(MachineStop)
-        case interrupt
+        /// Take an interrupt before the real-mode instruction at this linear address.
+        case interrupt(resumeAt: UInt64)
         case fault(String, UInt64)
     }
 
     var stopRequest: StopRequest?
+    /// Where the next option ROM is shadowed (2 KiB aligned, C0000h-DFFFFh).
+    var nextOptionROM = PCMemoryMap.optionROMStart
     private var condition: () -> Bool = { false }
     private var deadline: UInt64 = .max
 
@@ -65,6 +68,7 @@ public final class Machine {
         pit.onTick = { [unowned self] in pic.pulse(irq: 0) }
         bios = BIOS(machine: self)
         bios.install()
+        try resetToRealMode()
         pit.startTimer()
     }
 
@@ -104,14 +108,26 @@ public final class Machine {
 
     /// CS.base + EIP: where the engine resumes.
     func linearPC() -> UInt64 {
-        let eip = UInt64(cpu[.eip])
         guard cpu.isProtectedMode else { return Self.linear(cpu[.cs], cpu[.eip]) }
-        let selector = UInt64(cpu[.cs] & 0xFFF8)
+        return (segmentBase(cpu[.cs]) + UInt64(cpu[.eip])) & 0xFFFF_FFFF
+    }
+
+    /// The base of a protected-mode selector's GDT descriptor (0 if it is
+    /// outside the GDT or an LDT selector, which this machine does not use).
+    func segmentBase(_ selector: UInt32) -> UInt64 {
+        let index = UInt64(selector & 0xFFF8)
         let gdt = cpu.gdt
-        guard selector + 7 <= UInt64(gdt.limit) else { return eip }
-        let d = gdt.base + selector
-        let base = UInt64(read16(d + 2)) | UInt64(read8(d + 4)) << 16 | UInt64(read8(d + 7)) << 24
-        return (base + eip) & 0xFFFF_FFFF
+        guard selector & 4 == 0, index + 7 <= UInt64(gdt.limit) else { return 0 }
+        let d = gdt.base + index
+        return UInt64(read16(d + 2)) | UInt64(read8(d + 4)) << 16 | UInt64(read8(d + 7)) << 24
+    }
+
+    /// True when the selector's descriptor has the D/B bit (32-bit segment).
+    func isBig(_ selector: UInt32) -> Bool {
+        let index = UInt64(selector & 0xFFF8)
+        let gdt = cpu.gdt
+        guard selector & 4 == 0, index + 7 <= UInt64(gdt.limit) else { return false }
+        return read8(gdt.base + index + 6) & 0x40 != 0
     }
 
     // MARK: Running
@@ -130,13 +146,14 @@ public final class Machine {
             if condition() { return .condition }
             if board.clock.now >= deadline { return .timeout }
             stopRequest = nil
-            let err = cpu.start(linearPC: linearPC())
+            let err = cpu.start(at: cpu.startAddress)
             switch stopRequest {
             case .final(let s):
                 return s
             case .fault(let message, let pc):
                 throw .guestFault(message, linearPC: pc)
-            case .interrupt:
+            case .interrupt(let linear):
+                cpu[.eip] = UInt32(truncatingIfNeeded: linear &- UInt64(cpu[.cs]) << 4) & 0xFFFF
                 deliverPendingInterrupt()
             case nil:
                 guard err == UC_ERR_OK else {
@@ -148,12 +165,25 @@ public final class Machine {
         }
     }
 
+    /// Runs the BIOS reset stub from the engine's power-on state (32-bit
+    /// flat protected mode) to real mode.
+    private func resetToRealMode() throws(MachineError) {
+        cpu[.eip] = UInt32(BIOS.address(BIOS.Stub.reset))
+        let err = cpu.start(at: cpu.startAddress)
+        guard err == UC_ERR_OK, !cpu.isProtectedMode, cpu[.cs] == UInt32(PCMemoryMap.biosSegment) else {
+            throw .engine("the CPU did not reach real mode (\(X86CPU.describe(err)))")
+        }
+    }
+
     /// Far-calls `segment:offset` in real mode on the host stack with
     /// `registers` set, and runs until it returns (RETF) or stops.
     @discardableResult
     public func call(segment: UInt16, offset: UInt16, registers: [X86Register: UInt32] = [:],
+                     until condition: @escaping () -> Bool = { false },
                      timeout: UInt64) throws(MachineError) -> MachineStop {
-        cpu[.cr0] = cpu[.cr0] & ~1
+        guard !cpu.isProtectedMode else {
+            throw .guestFault("a host call needs real mode; the guest left the CPU in protected mode", linearPC: linearPC())
+        }
         for seg in [X86Register.ds, .es, .fs, .gs] { cpu[seg] = 0 }
         cpu[.ss] = 0
         var sp = UInt32(PCMemoryMap.hostStackTop)
@@ -164,7 +194,7 @@ public final class Machine {
         for (r, v) in registers { cpu[r] = v }
         cpu[.cs] = UInt32(segment)
         cpu[.eip] = UInt32(offset)
-        return try run(timeout: timeout)
+        return try run(until: condition, timeout: timeout)
     }
 
     /// Ends the current `start` for good with `stop` (from inside a hook).
@@ -185,10 +215,12 @@ public final class Machine {
             pic.sample(board.interrupts.isAsserted)
             let enabled = cpu[.eflags] & X86Flag.interrupt != 0
             if enabled, pic.pendingVector != nil {
-                guard !cpu.isProtectedMode else {
-                    throw .guestFault("HLT in protected mode waiting for an interrupt", linearPC: linearPC())
+                if cpu.isProtectedMode {
+                    guard let vector = pic.acknowledge() else { continue }
+                    try enterProtected(vector: vector)
+                } else {
+                    deliverPendingInterrupt()
                 }
-                deliverPendingInterrupt()
                 return nil
             }
             if condition() { return .condition }
@@ -205,37 +237,44 @@ public final class Machine {
 
 extension Machine: X86Host {
     func portRead(_ port: UInt16, width: Int) -> UInt32 {
-        board.advance(by: nanosecondsPerIOCycle)
+        elapse(nanosecondsPerIOCycle)
         return UInt32(truncatingIfNeeded: board.io.read(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte))
     }
 
     func portWrite(_ port: UInt16, width: Int, value: UInt32) {
-        board.advance(by: nanosecondsPerIOCycle)
+        elapse(nanosecondsPerIOCycle)
         board.io.write(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte, value: UInt64(value))
     }
 
     func mmioRead(_ address: UInt64, width: Int) -> UInt64 {
-        board.advance(by: nanosecondsPerIOCycle)
+        elapse(nanosecondsPerIOCycle)
         return board.mmio.read(address, width: AccessWidth(rawValue: width) ?? .byte)
     }
 
     func mmioWrite(_ address: UInt64, width: Int, value: UInt64) {
-        board.advance(by: nanosecondsPerIOCycle)
+        elapse(nanosecondsPerIOCycle)
         board.mmio.write(address, width: AccessWidth(rawValue: width) ?? .byte, value: value)
     }
 
+    /// Moves virtual time on while the CPU runs, and watches for the
+    /// moment a pending interrupt can be taken.
+    private func elapse(_ ns: UInt64) {
+        board.advance(by: ns)
+        pic.sample(board.interrupts.isAsserted)
+        cpu.watchInterruptWindow = pic.pendingVector != nil
+    }
+
     func sliceExpired(at linear: UInt64) {
-        board.advance(by: cpu.sliceLength * nanosecondsPerInstruction)
+        elapse(cpu.sliceLength * nanosecondsPerInstruction)
         if condition() {
             finish(.condition)
         } else if board.clock.now >= deadline {
             finish(.timeout)
-        } else if !cpu.isProtectedMode, cpu[.eflags] & X86Flag.interrupt != 0 {
-            pic.sample(board.interrupts.isAsserted)
-            if pic.pendingVector != nil {
-                stopRequest = .interrupt
-                cpu.stop()
-            }
+        } else if cpu.watchInterruptWindow, !cpu.isProtectedMode, cpu[.eflags] & X86Flag.interrupt != 0 {
+            // Writing EIP inside a hook would make the engine drop the
+            // stop request, so the resume point is fixed up after it stops.
+            stopRequest = .interrupt(resumeAt: linear)
+            cpu.stop()
         }
     }
 

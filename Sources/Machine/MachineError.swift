@@ -6,6 +6,8 @@ public enum MachineError: Error, Equatable, Sendable, CustomStringConvertible {
     case engine(String)
     /// The board's port space already had one of the PC's fixed ports mapped.
     case board(String)
+    /// An option ROM image cannot be shadowed or run.
+    case optionROM(String)
     /// The guest faulted in a way a PC would reset or hang on.
     case guestFault(String, linearPC: UInt64)
 
@@ -13,6 +15,7 @@ public enum MachineError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .engine(let s): "x86 engine: \(s)"
         case .board(let s): "board: \(s)"
+        case .optionROM(let s): "option ROM: \(s)"
         case .guestFault(let s, let pc): "guest fault at 0x\(String(pc, radix: 16)): \(s)"
         }
     }

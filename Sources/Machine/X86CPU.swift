@@ -40,11 +40,16 @@ final class X86CPU {
     /// trapping instructions in `trapRange` (linear addresses).
     init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>) throws(MachineError) {
         var uc: OpaquePointer?
-        let err = uc_open(UC_ARCH_X86, UC_MODE_16, &uc)
+        // Opened in 32-bit mode so that uc_emu_start takes a full 32-bit
+        // EIP (in 16-bit mode it sets IP = start - CS*16, 16 bits only,
+        // which cannot resume 32-bit protected-mode code). The machine then
+        // runs a reset stub that takes the CPU to real mode the way
+        // software must: through a 16-bit segment, then CR0.PE clear.
+        let err = uc_open(UC_ARCH_X86, UC_MODE_32, &uc)
         guard err == UC_ERR_OK, let uc else { throw .engine("uc_open: \(String(cString: uc_strerror(err)))") }
         engine = uc
         slice = .allocate(capacity: 1)
-        slice.initialize(to: nicsim_slice(remaining: 1000, executed: 0, expired: nil, owner: nil))
+        slice.initialize(to: nicsim_slice(remaining: 1000, executed: 0, expired: nil, owner: nil, watch_interrupt_window: 0))
         do throws(MachineError) {
             try check(uc_mem_map_ptr(uc, 0, Int(ramSize), UInt32(UC_PROT_ALL.rawValue), ram), "map RAM")
             let me = Unmanaged.passUnretained(self).toOpaque()
@@ -107,6 +112,12 @@ final class X86CPU {
         guard err == UC_ERR_OK else { throw .engine("\(what): \(String(cString: uc_strerror(err)))") }
     }
 
+    /// End the slice as soon as real-mode code enables interrupts.
+    var watchInterruptWindow: Bool {
+        get { slice.pointee.watch_interrupt_window != 0 }
+        set { slice.pointee.watch_interrupt_window = newValue ? 1 : 0 }
+    }
+
     /// Instructions executed so far.
     var instructionsExecuted: UInt64 { slice.pointee.executed }
 
@@ -134,12 +145,30 @@ final class X86CPU {
         return (mmr.base, mmr.limit)
     }
 
+    /// The IDT base and limit (protected-mode interrupt delivery).
+    var idt: (base: UInt64, limit: UInt32) {
+        var mmr = uc_x86_mmr()
+        _ = uc_reg_read(engine, Int32(bitPattern: UC_X86_REG_IDTR.rawValue), &mmr)
+        return (mmr.base, mmr.limit)
+    }
+
+    /// Loads a segment register through the engine's own checks (in
+    /// protected mode: the descriptor from the GDT). False if the load
+    /// would fault.
+    func loadSegment(_ r: X86Register, _ selector: UInt16) -> Bool {
+        var v = UInt64(selector)
+        return uc_reg_write(engine, r.unicorn, &v) == UC_ERR_OK
+    }
+
     // MARK: Running
 
-    /// Runs from the current CS:EIP until HLT, `stop()`, or an error.
-    /// `linearPC` is CS.base + EIP, which is what the engine takes as its start.
-    func start(linearPC: UInt64) -> uc_err {
-        lastError = uc_emu_start(engine, linearPC, UInt64.max, 0, 0)
+    /// The start address that makes the engine resume at the current
+    /// CS:EIP: the engine (opened in 32-bit mode) sets EIP to it as is.
+    var startAddress: UInt64 { UInt64(self[.eip]) }
+
+    /// Runs from `address` (see `startAddress`) until HLT, `stop()`, or an error.
+    func start(at address: UInt64) -> uc_err {
+        lastError = uc_emu_start(engine, address, UInt64.max, 0, 0)
         return lastError
     }
 

@@ -1,6 +1,9 @@
 // The umbrella module: `import NICSim` brings in every layer an emulator links.
 @_exported import Board
+@_exported import NE2000
 @_exported import NICCore
 @_exported import UNDI
+@_exported import RTL8139
+@_exported import VirtioNet
 @_exported import OptionROM
 @_exported import Machine
