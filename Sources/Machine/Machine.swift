@@ -75,6 +75,11 @@ public final class Machine {
     /// Instructions the CPU has executed.
     public var instructionsExecuted: UInt64 { cpu.instructionsExecuted }
 
+    /// Port I/O cycles (IN/OUT) the guest has made.
+    public private(set) var portCycles = 0
+    /// MMIO cycles the guest has made above `PCMemoryMap.mmioStart`.
+    public private(set) var mmioCycles = 0
+
     /// The last POST code written to port 80h.
     public var lastPOSTCode: UInt8 { postCode.last }
 
@@ -237,21 +242,25 @@ public final class Machine {
 
 extension Machine: X86Host {
     func portRead(_ port: UInt16, width: Int) -> UInt32 {
+        portCycles += 1
         elapse(nanosecondsPerIOCycle)
         return UInt32(truncatingIfNeeded: board.io.read(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte))
     }
 
     func portWrite(_ port: UInt16, width: Int, value: UInt32) {
+        portCycles += 1
         elapse(nanosecondsPerIOCycle)
         board.io.write(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte, value: UInt64(value))
     }
 
     func mmioRead(_ address: UInt64, width: Int) -> UInt64 {
+        mmioCycles += 1
         elapse(nanosecondsPerIOCycle)
         return board.mmio.read(address, width: AccessWidth(rawValue: width) ?? .byte)
     }
 
     func mmioWrite(_ address: UInt64, width: Int, value: UInt64) {
+        mmioCycles += 1
         elapse(nanosecondsPerIOCycle)
         board.mmio.write(address, width: AccessWidth(rawValue: width) ?? .byte, value: value)
     }

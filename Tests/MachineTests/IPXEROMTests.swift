@@ -100,4 +100,35 @@ final class IPXEROMTests: XCTestCase {
         XCTAssertEqual(stop, .condition, console)
         XCTAssertTrue(tap.sawDHCPDiscover)
     }
+
+    /// pxe-virtio.rom: iPXE's virtio-net driver resets and negotiates with
+    /// our legacy virtio-net (1AF4:1000, I/O BAR), sets up its virtqueues
+    /// in guest RAM, reads the MAC from the device config and transmits
+    /// DHCPDISCOVER through the transmit virtqueue. (The modern interface
+    /// is not reached: iPXE requires a VIRTIO_PCI_CAP_PCI_CFG capability,
+    /// which virtio 1.x §4.1.4.7 says a device MUST present.)
+    func testVirtioROMDrivesOurLegacyVirtioNet() throws {
+        let (console, tap, stop) = try boot("pxe-virtio.rom") { b in
+            let config = VirtioNetConfiguration(macAddress: Self.mac, variant: .legacy)
+            let nic = VirtioNet(configuration: config, memory: b.memory, clock: b.clock)
+            return (nic, nic.port)
+        }
+        XCTAssertTrue(console.contains("net0: 52:54:00:12:34:56 using virtio-net on 0000:00:03.0 (open)"), console)
+        XCTAssertEqual(stop, .condition, console)
+        XCTAssertTrue(tap.sawDHCPDiscover)
+    }
+
+    /// pxe-ne2k_pci.rom: iPXE's ns8390 driver finds our RTL8029 (10EC:8029),
+    /// reads the station address from the PROM by remote DMA, and transmits
+    /// DHCPDISCOVER through the DP8390's transmit page.
+    func testNE2000ROMDrivesOurRTL8029() throws {
+        let (console, tap, stop) = try boot("pxe-ne2k_pci.rom") { _ in
+            let nic = RTL8029(macAddress: Self.mac)
+            return (nic, nic.port)
+        }
+        XCTAssertTrue(console.contains("net0: 52:54:00:12:34:56 using"), console)
+        XCTAssertTrue(console.contains("on 0000:00:03.0 (open)"), console)
+        XCTAssertEqual(stop, .condition, console)
+        XCTAssertTrue(tap.sawDHCPDiscover)
+    }
 }
