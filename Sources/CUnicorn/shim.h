@@ -17,8 +17,8 @@ typedef struct nicsim_slice {
     void (*expired)(uc_engine *uc, uint64_t address, void *owner);
     void *owner;
     /// Set while an interrupt is pending but masked: end the slice at the
-    /// first instruction that runs in real mode with IF set (the window of
-    /// an STI ... CLI sequence), so the interrupt is taken there.
+    /// first instruction that runs with IF set (the window of an
+    /// STI ... CLI sequence), so the host can take the interrupt there.
     int watch_interrupt_window;
 } nicsim_slice;
 
@@ -27,12 +27,9 @@ static void nicsim_slice_hook(uc_engine *uc, uint64_t address, uint32_t size, vo
     nicsim_slice *s = (nicsim_slice *)user;
     s->executed++;
     if (s->watch_interrupt_window) {
-        uint64_t flags = 0, cr0 = 0;
+        uint64_t flags = 0;
         uc_reg_read(uc, UC_X86_REG_EFLAGS, &flags);
-        if (flags & 0x200) {
-            uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
-            if (!(cr0 & 1)) s->remaining = 1;
-        }
+        if (flags & 0x200) s->remaining = 1;
     }
     if (--s->remaining == 0) s->expired(uc, address, s->owner);
 }

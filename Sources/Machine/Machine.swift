@@ -158,8 +158,16 @@ public final class Machine {
             case .fault(let message, let pc):
                 throw .guestFault(message, linearPC: pc)
             case .interrupt(let linear):
-                cpu[.eip] = UInt32(truncatingIfNeeded: linear &- UInt64(cpu[.cs]) << 4) & 0xFFFF
-                deliverPendingInterrupt()
+                if cpu.isProtectedMode {
+                    cpu[.eip] = UInt32(truncatingIfNeeded: linear &- segmentBase(cpu[.cs]))
+                    if let vector = pic.acknowledge() {
+                        try enterProtected(vector: vector)
+                        cpu.watchInterruptWindow = false
+                    }
+                } else {
+                    cpu[.eip] = UInt32(truncatingIfNeeded: linear &- UInt64(cpu[.cs]) << 4) & 0xFFFF
+                    deliverPendingInterrupt()
+                }
             case nil:
                 guard err == UC_ERR_OK else {
                     let message = err == UC_ERR_INSN_INVALID ? "invalid opcode" : X86CPU.describe(err)
@@ -279,12 +287,21 @@ extension Machine: X86Host {
             finish(.condition)
         } else if board.clock.now >= deadline {
             finish(.timeout)
-        } else if cpu.watchInterruptWindow, !cpu.isProtectedMode, cpu[.eflags] & X86Flag.interrupt != 0 {
+        } else if cpu.watchInterruptWindow, cpu[.eflags] & X86Flag.interrupt != 0, canTakeInterruptHere {
             // Writing EIP inside a hook would make the engine drop the
             // stop request, so the resume point is fixed up after it stops.
             stopRequest = .interrupt(resumeAt: linear)
             cpu.stop()
         }
+    }
+
+    /// Where the CPU may be stopped between two instructions and resumed:
+    /// real mode, or protected mode in a 32-bit code segment (the engine
+    /// runs in 32-bit mode and takes a full EIP when it resumes). 16-bit
+    /// protected-mode code is never interrupted here; it is the case
+    /// Unicorn does not resume reliably.
+    var canTakeInterruptHere: Bool {
+        !cpu.isProtectedMode || isBig(cpu[.cs])
     }
 
     func unmapped(_ address: UInt64, write: Bool) {
