@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "QTest", targets: ["QTest"]),
         .library(name: "NE2000", targets: ["NE2000"]),
         .library(name: "RTL8139", targets: ["RTL8139"]),
         .library(name: "VirtioNet", targets: ["VirtioNet"]),
@@ -45,6 +46,8 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // QEMU's qtest protocol and command line on a `pc`-like board.
+        .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
         .target(name: "OptionROM", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Unicorn, the x86 CPU emulator under the Machine.
@@ -56,11 +59,11 @@ let package = Package(
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "OptionROM", "Machine",
+                "NICCore", "Board", "UNDI", "QTest", "NE2000", "RTL8139", "VirtioNet", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -72,6 +75,7 @@ let package = Package(
         .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),

@@ -7,9 +7,15 @@ import Foundation
 // `<Something>Benchmarks` is one benchmark executable.
 
 let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+// SwiftPM names a path dependency after its folder, so the main package's
+// identity is whatever the checkout is called (main, a worktree, a CI clone).
+let rootIdentity = here.deletingLastPathComponent().lastPathComponent.lowercased()
 let names = ((try? FileManager.default.contentsOfDirectory(atPath: here.path)) ?? [])
     .filter { $0.hasSuffix("Benchmarks") }
     .sorted()
+// SwiftPM names a path dependency after its folder, so the main package's
+// identity is whatever the checkout is called (main, a worktree, a CI clone).
+let rootIdentity = here.deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "nicsim-benchmarks",
@@ -23,7 +29,7 @@ let package = Package(
             name: name,
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "NICSim", package: "nicsim"),
+                .product(name: "NICSim", package: rootIdentity),
             ],
             path: name,
             swiftSettings: [.swiftLanguageMode(.v6)],

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
     pkg-config
     libpcap-dev
+    python3
+    qemu-system-x86
     ipxe-qemu
     ipxe
     libunicorn-dev

@@ -5,5 +5,6 @@
 @_exported import UNDI
 @_exported import RTL8139
 @_exported import VirtioNet
+@_exported import QTest
 @_exported import OptionROM
 @_exported import Machine
