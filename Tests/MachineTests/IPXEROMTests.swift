@@ -101,21 +101,36 @@ final class IPXEROMTests: XCTestCase {
         XCTAssertTrue(tap.sawDHCPDiscover)
     }
 
-    /// pxe-virtio.rom: iPXE's virtio-net driver resets and negotiates with
-    /// our legacy virtio-net (1AF4:1000, I/O BAR), sets up its virtqueues
-    /// in guest RAM, reads the MAC from the device config and transmits
-    /// DHCPDISCOVER through the transmit virtqueue. (The modern interface
-    /// is not reached: iPXE requires a VIRTIO_PCI_CAP_PCI_CFG capability,
-    /// which virtio 1.x §4.1.4.7 says a device MUST present.)
-    func testVirtioROMDrivesOurLegacyVirtioNet() throws {
+    /// pxe-virtio.rom on our virtio-net with `variant`: iPXE's driver
+    /// resets and negotiates, sets up its virtqueues in guest RAM, reads the
+    /// MAC from the device config and transmits DHCPDISCOVER through the
+    /// transmit virtqueue.
+    func bootVirtio(_ variant: VirtioPCIVariant) throws {
         let (console, tap, stop) = try boot("pxe-virtio.rom") { b in
-            let config = VirtioNetConfiguration(macAddress: Self.mac, variant: .legacy)
+            let config = VirtioNetConfiguration(macAddress: Self.mac, variant: variant)
             let nic = VirtioNet(configuration: config, memory: b.memory, clock: b.clock)
             return (nic, nic.port)
         }
         XCTAssertTrue(console.contains("net0: 52:54:00:12:34:56 using virtio-net on 0000:00:03.0 (open)"), console)
         XCTAssertEqual(stop, .condition, console)
         XCTAssertTrue(tap.sawDHCPDiscover)
+    }
+
+    /// Legacy (1AF4:1000 revision 0): the I/O BAR register interface.
+    func testVirtioROMDrivesOurLegacyVirtioNet() throws {
+        try bootVirtio(.legacy)
+    }
+
+    /// Transitional (QEMU's default): iPXE finds the virtio 1.x capabilities
+    /// (including VIRTIO_PCI_CAP_PCI_CFG, which it requires) and takes the
+    /// modern interface over the memory BAR.
+    func testVirtioROMDrivesOurTransitionalVirtioNet() throws {
+        try bootVirtio(.transitional)
+    }
+
+    /// Modern only (1AF4:1041): the ROM's own PCIR IDs.
+    func testVirtioROMDrivesOurModernVirtioNet() throws {
+        try bootVirtio(.modern)
     }
 
     /// pxe-ne2k_pci.rom: iPXE's ns8390 driver finds our RTL8029 (10EC:8029),
