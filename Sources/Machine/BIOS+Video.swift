@@ -86,9 +86,15 @@ extension BIOS {
     private func capture(_ c: UInt8) {
         guard c != 0x0D, c != 0x07 else { return }
         if c == 0x08 {
-            if let last = console.last, last != "\n" { console.removeLast() }
-        } else {
+            if let last = console.unicodeScalars.last, last != "\n" {
+                console.unicodeScalars.removeLast()
+                consoleLength -= 1
+            }
+        } else if consoleLength < consoleLimit {
             console.unicodeScalars.append(Unicode.Scalar(c))
+            consoleLength += 1
+        } else {
+            consoleDropped += 1
         }
         onConsole?(c)
     }

@@ -39,6 +39,14 @@ public final class BIOS {
     public internal(set) var console = ""
     /// Called with each byte the guest prints, as it prints it.
     public var onConsole: ((UInt8) -> Void)?
+    /// At most this many characters are kept in `console` (a guest that
+    /// prints forever must not grow the host without bound); later output
+    /// still reaches `onConsole`.
+    public var consoleLimit = 1 << 20
+    /// Characters printed after `console` reached `consoleLimit`.
+    public internal(set) var consoleDropped = 0
+    /// Characters in `console` (String.count is not O(1)).
+    var consoleLength = 0
     var pmm = PMMArena()
 
     init(machine: Machine) {

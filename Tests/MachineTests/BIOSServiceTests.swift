@@ -36,6 +36,15 @@ final class BIOSServiceTests: XCTestCase {
         XCTAssertEqual(m.bios.console, "")
     }
 
+    /// The console keeps at most `consoleLimit` characters and counts the rest.
+    func testConsoleIsBounded() throws {
+        let m = try H.machine()
+        m.bios.consoleLimit = 3
+        for c: UInt32 in [0x61, 0x62, 0x63, 0x64, 0x65] { _ = try H.int(m, 0x10, [.eax: 0x0E00 | c]) }
+        XCTAssertEqual(m.bios.console, "abc")
+        XCTAssertEqual(m.bios.consoleDropped, 2)
+    }
+
     /// AH=0Fh: mode 03h (80x25 text), 80 columns, page 0.
     func testGetVideoModeIsTextMode() throws {
         let m = try H.machine()
