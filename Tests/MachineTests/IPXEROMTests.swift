@@ -146,4 +146,25 @@ final class IPXEROMTests: XCTestCase {
         XCTAssertEqual(stop, .condition, console)
         XCTAssertTrue(tap.sawDHCPDiscover)
     }
+
+    /// Two boots of the same ROM on the same model end at the same virtual
+    /// instant after the same number of instructions with the same console
+    /// and the same frames on the wire: real firmware runs deterministically.
+    func testIPXEBootIsDeterministic() throws {
+        func once() throws -> (UInt64, UInt64, String, [[UInt8]]) {
+            let (m, tap) = try machine { b in
+                let nic = RTL8139(macAddress: Self.mac, memory: b.memory, clock: b.clock)
+                return (nic, nic.port)
+            }
+            var shadowed = try m.shadow(try rom("pxe-rtl8139.rom"), for: Self.slot)
+            try m.initialize(&shadowed)
+            try m.bootstrap(shadowed, until: { tap.sawDHCPDiscover }, timeout: 20 * VirtualClock.second)
+            return (m.board.clock.now, m.instructionsExecuted, m.bios.console, tap.frames)
+        }
+        let a = try once(), b = try once()
+        XCTAssertEqual(a.0, b.0)
+        XCTAssertEqual(a.1, b.1)
+        XCTAssertEqual(a.2, b.2)
+        XCTAssertEqual(a.3, b.3)
+    }
 }
