@@ -30,7 +30,10 @@ let benchmarks: @Sendable () -> Void = {
         var x: UInt32 = 500_000
         for _ in benchmark.scaledIterations {
             x = 500_000
-            while x != 0 { x = blackHole(x) &- 1 }
+            while x != 0 {
+                x &-= 1
+                blackHole(x)
+            }
         }
         blackHole(x)
     }

@@ -16,7 +16,8 @@ import NICCore
 public final class Machine {
     public let board: Board
     let cpu: X86CPU
-    public private(set) var bios: BIOS!
+    /// The BIOS: its console, its services, its data structures.
+    public private(set) lazy var bios = BIOS(machine: self)
     let pic = PIC8259Pair()
     let pit: PIT8254
     let postCode = POSTCodePort()
@@ -66,7 +67,6 @@ public final class Machine {
         }
         cpu.host = self
         pit.onTick = { [unowned self] in pic.pulse(irq: 0) }
-        bios = BIOS(machine: self)
         bios.install()
         try resetToRealMode()
         pit.startTimer()
