@@ -19,6 +19,11 @@ let package = Package(
         .library(name: "NE2000", targets: ["NE2000"]),
         .library(name: "RTL8139", targets: ["RTL8139"]),
         .library(name: "VirtioNet", targets: ["VirtioNet"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "BootServer", targets: ["BootServer"]),
+        .library(name: "UNDI", targets: ["UNDI"]),
+        .library(name: "PXE", targets: ["PXE"]),
+        .library(name: "Bridge", targets: ["Bridge"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .library(name: "OptionROM", targets: ["OptionROM"]),
         .library(name: "Machine", targets: ["Machine"]),
@@ -40,12 +45,21 @@ let package = Package(
         .target(name: "VirtioNet", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
         .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
+        // Wire formats: Ethernet, ARP, IPv4, UDP, DHCP (+PXE options), TFTP.
+        .target(name: "Wire", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // The embedded DHCP/proxyDHCP and TFTP server with its own IP endpoint.
+        .target(name: "BootServer", dependencies: ["NICCore", "Wire"], swiftSettings: swiftSettings),
+        // PXE option ROM in software: the PXE API over guest memory, the base
+        // code (ARP, IPv4, UDP, DHCP, TFTP) and a pxelinux-compatible NBP.
+        .target(name: "PXE", dependencies: ["NICCore", "Board", "UNDI", "Wire"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
         .systemLibrary(
             name: "CPcap",
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
+        .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
@@ -59,11 +73,11 @@ let package = Package(
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "Bridge", "Wire", "BootServer", "PXE", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "QTest", "NE2000", "RTL8139", "VirtioNet", "OptionROM", "Machine",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "CPcap", "QTest", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -76,6 +90,10 @@ let package = Package(
         .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
+        .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet", "BootServer", "Bridge"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),

@@ -4,11 +4,27 @@
 set -euo pipefail
 
 packages=(
+    # Build.
     pkg-config
     libpcap-dev
+    # qtest differential runs and the QEMU guests of the bridge and
+    # integration tests.
     python3
     qemu-system-x86
+    seabios
     ipxe-qemu
+    # Trace cross-checks and live capture in network namespaces.
+    tcpdump
+    tshark
+    wireshark-common
+    iproute2
+    ethtool
+    # Integration tests: real PXE peers and boot files.
+    dnsmasq
+    pxelinux
+    syslinux-common
+    curl
+    # The x86 machine: the iPXE ROMs and NBPs it runs, and its CPU.
     ipxe
     libunicorn-dev
 )

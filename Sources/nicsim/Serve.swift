@@ -1,12 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import BootServer
+import NICCore
+import Wire
 
+/// `nicsim serve`: the BootServer alone, for real clients on a host
+/// interface or QEMU guests on a stream socket. Logs each lease and
+/// transfer; runs until interrupted.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the embedded PXE boot server (DHCP, proxyDHCP, TFTP)."
+        abstract: "Run the embedded PXE boot server (DHCP, proxyDHCP, TFTP).",
+        discussion: """
+            QEMU guests join with: qemu-system-x86_64 -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH \
+            -device rtl8139,netdev=n0 -boot n
+            """
     )
 
+    @Option(help: "Directory served read-only over TFTP.")
+    var dir: String
+
+    @Option(help: "Serve clients on this host interface (libpcap).")
+    var bridge: String?
+
+    @Option(name: .customLong("qemu-socket"), help: "Listen on this UNIX socket with QEMU's stream framing.")
+    var qemuSocket: String?
+
+    @Flag(help: "proxyDHCP: answer beside an existing DHCP server with boot data only (ports 67 and 4011).")
+    var proxy = false
+
+    @Option(help: "Address pool A-B, e.g. 10.0.2.100-10.0.2.199.")
+    var range: String = "10.0.2.100-10.0.2.199"
+
+    @Option(name: .customLong("server-ip"), help: "The server's own address (default: .2 in the pool's /24).")
+    var serverIP: String?
+
+    @Option(help: "Subnet mask sent in option 1.")
+    var netmask: String = "255.255.255.0"
+
+    @Option(help: "Router sent in option 3.")
+    var router: String?
+
+    @Option(name: .customLong("server-mac"), help: "The server's MAC address.")
+    var serverMAC: String = "02:6e:69:63:73:01"
+
+    @Option(name: .customLong("boot-file"), help: "Boot file for BIOS clients.")
+    var bootFile: String = "pxelinux.0"
+
+    @Option(name: .customLong("efi-boot-file"), help: "Boot file for EFI clients (option 93).")
+    var efiBootFile: String?
+
+    @Option(name: .customLong("ipxe-boot-file"), help: "Boot file for clients already running iPXE (option 175 / user class iPXE).")
+    var ipxeBootFile: String?
+
+    @Flag(name: .customLong("any-client"), help: "Answer clients that don't send option 60 \"PXEClient\".")
+    var anyClient = false
+
+    func validate() throws {
+        guard (bridge == nil) != (qemuSocket == nil) else {
+            throw ValidationError("give one of --bridge IFACE or --qemu-socket PATH")
+        }
+        _ = try parsedPool()
+    }
+
+    func parsedPool() throws -> ClosedRange<IPv4Address> {
+        let parts = range.split(separator: "-")
+        guard parts.count == 2, let a = IPv4Address(String(parts[0])), let b = IPv4Address(String(parts[1])), a <= b else {
+            throw ValidationError("--range must be A-B with A <= B, e.g. 10.0.2.100-10.0.2.199")
+        }
+        return a...b
+    }
+
+    func makeConfiguration() throws -> BootServerConfiguration {
+        let pool = try parsedPool()
+        guard let mac = MACAddress(serverMAC) else { throw ValidationError("--server-mac must look like 02:00:00:00:00:01") }
+        guard let mask = IPv4Address(netmask) else { throw ValidationError("--netmask must be dotted-quad") }
+        let ip: IPv4Address
+        if let serverIP {
+            guard let parsed = IPv4Address(serverIP) else { throw ValidationError("--server-ip must be dotted-quad") }
+            ip = parsed
+        } else {
+            ip = IPv4Address(rawValue: pool.lowerBound.rawValue & 0xFFFF_FF00 | 2)
+        }
+        var c = BootServerConfiguration(mac: mac, ip: ip, subnetMask: mask, pool: pool, tftpRoot: dir)
+        if let router {
+            guard let r = IPv4Address(router) else { throw ValidationError("--router must be dotted-quad") }
+            c.router = r
+        }
+        c.proxyDHCP = proxy
+        c.pxeClientsOnly = !anyClient
+        c.biosBootFile = bootFile
+        c.efiBootFile = efiBootFile
+        c.ipxeBootFile = ipxeBootFile
+        return c
+    }
+
     func run() throws {
-        throw CLIError(description: "'serve' is not available in this build yet")
+        let configuration = try makeConfiguration()
+        let clock = VirtualClock()
+        let server: BootServer
+        do { server = try BootServer(configuration: configuration, clock: clock) } catch {
+            throw CLIError(description: "\(error.description); give an existing directory with --dir")
+        }
+        server.onEvent = { emit($0.description) }
+        StopSignal.install()
+
+        var listener: QEMUStreamListener?
+        var live: LivePcapPort?
+        if let qemuSocket {
+            let l = try QEMUStreamListener(path: qemuSocket, port: server.port)
+            l.onConnect = { emit("qemu: guest connected") }
+            l.onDisconnect = { emit("qemu: guest disconnected") }
+            listener = l
+            emit("serve: \(configuration.proxyDHCP ? "proxyDHCP" : "DHCP") \(configuration.ip) on \(qemuSocket), TFTP root \(server.tftp.root.path)")
+        } else if let bridge {
+            live = try LivePcapPort(interface: bridge, mac: configuration.mac, port: server.port)
+            emit("serve: \(configuration.proxyDHCP ? "proxyDHCP" : "DHCP") \(configuration.ip) on \(bridge), TFTP root \(server.tftp.root.path)")
+        }
+
+        let wall = MonotonicClock()
+        while StopSignal.raised == 0 {
+            clock.advance(to: wall.elapsed)
+            var wait = 500
+            if let next = clock.nextDeadline {
+                let now = wall.elapsed
+                wait = next <= now ? 0 : Int(min(500, (next - now) / VirtualClock.millisecond + 1))
+            }
+            var fds = listener?.pollDescriptors() ?? []
+            if let live { fds.append(pollfd(fd: live.selectableFD, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&fds, nfds_t(fds.count), Int32(wait))
+            guard ready > 0 else { continue }
+            clock.advance(to: wall.elapsed)
+            listener?.service(fds)
+            if let live, fds.contains(where: { $0.fd == live.selectableFD && $0.revents != 0 }) { live.service() }
+        }
+        let t = server.tftp.counters
+        emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
+              + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions")
+        _ = listener
     }
 }

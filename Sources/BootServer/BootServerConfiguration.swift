@@ -1,0 +1,45 @@
+import NICCore
+import Wire
+
+/// How the embedded boot server answers: its own addresses, the pool it
+/// leases from (or none, as a proxyDHCP), the boot files per client kind,
+/// and the TFTP root.
+public struct BootServerConfiguration: Sendable {
+    /// The server's hardware address on its port.
+    public var mac: MACAddress
+    /// The server's address; also the TFTP server (siaddr, option 54, 66).
+    public var ip: IPv4Address
+    public var subnetMask: IPv4Address
+    /// Option 3; nil sends none.
+    public var router: IPv4Address?
+    /// Addresses handed out, inclusive. Ignored in proxyDHCP mode.
+    public var pool: ClosedRange<IPv4Address>
+    /// Option 51, seconds.
+    public var leaseTime: UInt32 = 3600
+    /// Answer beside another DHCP server: no addresses, only boot
+    /// information, on port 67 and 4011.
+    public var proxyDHCP = false
+    /// Answer only clients whose option 60 starts with "PXEClient".
+    public var pxeClientsOnly = true
+    /// Boot file for BIOS clients (option 93 type 0, or absent).
+    public var biosBootFile = "pxelinux.0"
+    /// Boot file for EFI clients (option 93 types 6, 7, 9, 16); nil falls
+    /// back to the BIOS file.
+    public var efiBootFile: String?
+    /// Boot file for a client already running iPXE (option 175 present or
+    /// user class "iPXE"), so a chain-load doesn't loop; nil keeps the
+    /// architecture's file.
+    public var ipxeBootFile: String?
+    /// The directory TFTP serves, read-only.
+    public var tftpRoot: String
+
+    public init(mac: MACAddress, ip: IPv4Address, subnetMask: IPv4Address = IPv4Address(255, 255, 255, 0),
+                router: IPv4Address? = nil, pool: ClosedRange<IPv4Address>, tftpRoot: String) {
+        self.mac = mac
+        self.ip = ip
+        self.subnetMask = subnetMask
+        self.router = router
+        self.pool = pool
+        self.tftpRoot = tftpRoot
+    }
+}

@@ -1,0 +1,40 @@
+import NICCore
+import Wire
+
+/// What the boot server did, for logs and summaries. Each lease and each
+/// transfer produces events a user can follow.
+public enum BootServerEvent: Sendable, Equatable {
+    /// A DHCPOFFER (or proxyDHCP offer) went to `mac`.
+    case offered(mac: MACAddress, ip: IPv4Address, bootFile: String)
+    /// A DHCPACK bound `ip` to `mac` (ip is 0.0.0.0 for a proxyDHCP ACK).
+    case acknowledged(mac: MACAddress, ip: IPv4Address, bootFile: String)
+    case declined(mac: MACAddress, ip: IPv4Address)
+    case released(mac: MACAddress, ip: IPv4Address)
+    /// A DHCPNAK, with why.
+    case refused(mac: MACAddress, reason: String)
+    /// A DHCP message left unanswered, with why (not a PXEClient, another
+    /// server chosen, pool exhausted ...).
+    case ignored(mac: MACAddress, reason: String)
+    case transferStarted(client: IPv4Address, file: String, size: Int, blockSize: Int, windowSize: Int)
+    case transferCompleted(client: IPv4Address, file: String, size: Int, retransmissions: Int)
+    case transferFailed(client: IPv4Address, file: String, reason: String)
+}
+
+extension BootServerEvent: CustomStringConvertible {
+    /// One log line.
+    public var description: String {
+        switch self {
+        case let .offered(mac, ip, file): "dhcp: offer \(ip) to \(mac) file \(file.isEmpty ? "-" : file)"
+        case let .acknowledged(mac, ip, file): "dhcp: ack \(ip) to \(mac) file \(file.isEmpty ? "-" : file)"
+        case let .declined(mac, ip): "dhcp: \(mac) declined \(ip)"
+        case let .released(mac, ip): "dhcp: \(mac) released \(ip)"
+        case let .refused(mac, reason): "dhcp: nak to \(mac): \(reason)"
+        case let .ignored(mac, reason): "dhcp: ignored \(mac): \(reason)"
+        case let .transferStarted(client, file, size, blksize, window):
+            "tftp: \(client) reads \(file) (\(size) bytes, blksize \(blksize), windowsize \(window))"
+        case let .transferCompleted(client, file, size, retransmissions):
+            "tftp: sent \(file) to \(client) (\(size) bytes, \(retransmissions) retransmissions)"
+        case let .transferFailed(client, file, reason): "tftp: \(client) \(file): \(reason)"
+        }
+    }
+}

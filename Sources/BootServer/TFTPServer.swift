@@ -1,0 +1,295 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NICCore
+import Wire
+
+/// A read-only TFTP server (RFC 1350) with option negotiation (RFC 2347),
+/// blksize (RFC 2348), timeout and tsize (RFC 2349) and windowsize
+/// (RFC 7440). Each transfer gets its own server port (its TID); many run
+/// at once. Retransmission runs on the virtual clock, which a live host
+/// advances with real time.
+public final class TFTPServer {
+    public static let port: UInt16 = 69
+    /// Server TIDs are drawn from the dynamic port range.
+    public static let transferPorts: ClosedRange<UInt16> = 49152...65535
+
+    public let root: TFTPRoot
+    /// The largest block size granted: what fits a 1500-byte MTU.
+    public var maximumBlockSize = 1468
+    /// The largest window granted.
+    public var maximumWindowSize = 64
+    /// Retransmission interval when the client asks for none.
+    public var defaultTimeout: UInt64 = VirtualClock.second
+    /// Retransmissions of one window before the transfer is abandoned.
+    public var maximumRetries = 6
+    /// Concurrent transfers beyond this are refused.
+    public var maximumSessions = 512
+
+    public struct Counters: Sendable, Equatable {
+        public var started = 0
+        public var completed = 0
+        public var failed = 0
+        public var dataPacketsSent = 0
+        public var retransmissions = 0
+        public var bytesSent = 0
+    }
+
+    public private(set) var counters = Counters()
+    public var activeTransfers: Int { sessions.count }
+
+    private let clock: VirtualClock
+    /// Where datagrams go; set by the owning BootServer.
+    weak var output: UDPOutput?
+    /// Where events go; set by the owning BootServer.
+    var log: (BootServerEvent) -> Void = { _ in }
+    private var sessions: [UInt16: TFTPSession] = [:]
+    private var byClient: [UDPEndpoint: UInt16] = [:]
+    private var random: SeededRandom
+    private var timer: TimerID?
+    private var timerDeadline: UInt64 = .max
+
+    init(root: TFTPRoot, clock: VirtualClock, seed: UInt64) {
+        self.root = root
+        self.clock = clock
+        random = SeededRandom(seed: seed)
+    }
+
+    // MARK: Requests on port 69
+
+    /// A datagram to port 69 from `client`.
+    func handleRequest(_ payload: UnsafeRawBufferPointer, from client: UDPEndpoint) {
+        let packet: TFTPPacket
+        do { packet = try TFTPPacket(parsing: payload) } catch {
+            sendError(.illegalOperation, "malformed request", from: Self.port, to: client)
+            return
+        }
+        switch packet {
+        case .readRequest(let request):
+            if let existing = byClient[client], let session = sessions[existing] {
+                // The client repeated its request: our first answer was lost.
+                if session.acked == 0 { resend(session) }
+                return
+            }
+            start(request, for: client)
+        case .writeRequest:
+            sendError(.accessViolation, "read-only server", from: Self.port, to: client)
+        default:
+            sendError(.illegalOperation, "expected a read request", from: Self.port, to: client)
+        }
+    }
+
+    private func start(_ request: TFTPRequest, for client: UDPEndpoint) {
+        guard sessions.count < maximumSessions, let localPort = allocatePort() else {
+            sendError(.notDefined, "server busy", from: Self.port, to: client)
+            return
+        }
+        let opened: (fd: Int32, size: Int)
+        do { opened = try root.open(request.filename) } catch {
+            switch error {
+            case .notFound: sendError(.fileNotFound, "file not found", from: localPort, to: client)
+            case .accessViolation(let why): sendError(.accessViolation, why, from: localPort, to: client)
+            }
+            log(.transferFailed(client: client.ip, file: request.filename, reason: error.description))
+            return
+        }
+        var source = TFTPSession.Source.file(fd: opened.fd)
+        var size = opened.size
+        if request.mode == "netascii" {
+            var bytes = [UInt8](repeating: 0, count: size)
+            let n = bytes.withUnsafeMutableBytes { pread(opened.fd, $0.baseAddress, size, 0) }
+            close(opened.fd)
+            bytes = TFTPSession.netascii(Array(bytes.prefix(max(0, n))))
+            size = bytes.count
+            source = .memory(bytes)
+        }
+
+        var blockSize = 512, windowSize = 1
+        var timeout = defaultTimeout
+        var granted: [TFTPOption] = []
+        for option in request.options {
+            let name = option.name.lowercased()
+            guard let value = Int(option.value) else { continue }
+            switch name {
+            case TFTPOption.blockSize where value >= 8:
+                blockSize = min(value, 65464, maximumBlockSize)
+                granted.append(TFTPOption(option.name, String(blockSize)))
+            case TFTPOption.windowSize where value >= 1:
+                windowSize = min(value, 65535, maximumWindowSize)
+                granted.append(TFTPOption(option.name, String(windowSize)))
+            case TFTPOption.timeout where (1...255).contains(value):
+                timeout = UInt64(value) * VirtualClock.second
+                granted.append(TFTPOption(option.name, String(value)))
+            case TFTPOption.transferSize where value == 0:
+                granted.append(TFTPOption(option.name, String(size)))
+            default:
+                continue
+            }
+        }
+        let session = TFTPSession(client: client, localPort: localPort, filename: request.filename, source: source,
+                                  size: size, blockSize: blockSize, windowSize: windowSize, timeout: timeout,
+                                  acknowledgedOptions: granted)
+        sessions[localPort] = session
+        byClient[client] = localPort
+        counters.started += 1
+        log(.transferStarted(client: client.ip, file: request.filename, size: size, blockSize: blockSize, windowSize: windowSize))
+        resend(session)
+    }
+
+    private func allocatePort() -> UInt16? {
+        let span = UInt64(Self.transferPorts.count)
+        for _ in 0..<64 {
+            let p = Self.transferPorts.lowerBound + UInt16(random.next() % span)
+            if sessions[p] == nil { return p }
+        }
+        return Self.transferPorts.first { sessions[$0] == nil }
+    }
+
+    // MARK: Packets on a transfer's port
+
+    /// True when `localPort` belongs to a live transfer (or to the
+    /// transfer range, which is answered with an error).
+    func owns(_ localPort: UInt16) -> Bool { Self.transferPorts.contains(localPort) }
+
+    /// A datagram to one of our transfer ports.
+    func handle(_ payload: UnsafeRawBufferPointer, from client: UDPEndpoint, localPort: UInt16) {
+        guard let session = sessions[localPort], session.client.ip == client.ip, session.client.port == client.port else {
+            // RFC 1350 section 4: a packet with an unknown TID gets ERROR 5
+            // and doesn't disturb any transfer.
+            if let packet = try? TFTPPacket(parsing: payload), case .error = packet { return }
+            sendError(.unknownTransferID, "unknown transfer ID", from: localPort, to: client)
+            return
+        }
+        guard let packet = try? TFTPPacket(parsing: payload) else { return }
+        switch packet {
+        case .acknowledgement(let block):
+            acknowledge(session, block: block)
+        case .error(let code, let message):
+            // A client that refuses the OACK (code 8) or gives up ends the transfer.
+            finish(session, failure: "client error \(code): \(message)")
+        default:
+            sendError(.illegalOperation, "expected an acknowledgement", from: localPort, to: client)
+            finish(session, failure: "illegal operation from client")
+        }
+    }
+
+    private func acknowledge(_ session: TFTPSession, block: UInt16) {
+        if session.awaitingOptionAck {
+            // RFC 2347: ACK 0 accepts the OACK; the data starts at block 1.
+            guard block == 0 else { return }
+            session.awaitingOptionAck = false
+            session.retries = 0
+            sendWindow(session)
+            return
+        }
+        // A duplicate or stale ACK is not answered (the sorcerer's
+        // apprentice, RFC 1123 4.2.3.1); the timer resends if needed.
+        guard let index = session.outstandingBlock(numbered: block) else { return }
+        session.acked = index
+        session.retries = 0
+        if session.isComplete {
+            finish(session, failure: nil)
+        } else {
+            // RFC 7440: an ACK inside the window means the blocks after it
+            // were lost; the next window starts right after it either way.
+            sendWindow(session)
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends whatever opens the transfer or continues it from the last ACK.
+    private func resend(_ session: TFTPSession) {
+        guard let output else { return }
+        if session.awaitingOptionAck {
+            let area = output.payloadArea
+            guard let n = try? TFTPPacket.writeOptionAcknowledgement(session.acknowledgedOptions, to: area) else {
+                finish(session, failure: "options do not fit a packet")
+                return
+            }
+            output.sendUDP(payloadCount: n, from: session.localPort, to: session.client)
+            arm(session)
+        } else {
+            sendWindow(session)
+        }
+    }
+
+    /// Sends blocks acked+1 ... acked+windowSize (up to the last block).
+    private func sendWindow(_ session: TFTPSession) {
+        guard let output else { return }
+        let first = session.acked + 1
+        let last = min(session.acked + session.windowSize, session.lastBlock)
+        guard first <= last else { return }
+        for index in first...last {
+            let area = output.payloadArea
+            guard let header = try? TFTPPacket.writeDataHeader(block: UInt16(truncatingIfNeeded: index), to: area),
+                  let n = session.read(block: index, into: UnsafeMutableRawBufferPointer(rebasing: area[header...])) else {
+                sendError(.notDefined, "read error", from: session.localPort, to: session.client)
+                finish(session, failure: "read error")
+                return
+            }
+            output.sendUDP(payloadCount: header + n, from: session.localPort, to: session.client)
+            counters.dataPacketsSent += 1
+            counters.bytesSent += n
+            if index <= session.sent {
+                session.retransmissions += 1
+                counters.retransmissions += 1
+            }
+            session.sent = max(session.sent, index)
+        }
+        arm(session)
+    }
+
+    private func sendError(_ code: TFTPErrorCode, _ message: String, from localPort: UInt16, to client: UDPEndpoint) {
+        guard let output, let n = try? TFTPPacket.writeError(code, message: message, to: output.payloadArea) else { return }
+        output.sendUDP(payloadCount: n, from: localPort, to: client)
+    }
+
+    private func finish(_ session: TFTPSession, failure: String?) {
+        sessions[session.localPort] = nil
+        if byClient[session.client] == session.localPort { byClient[session.client] = nil }
+        if let failure {
+            counters.failed += 1
+            log(.transferFailed(client: session.client.ip, file: session.filename, reason: failure))
+        } else {
+            counters.completed += 1
+            log(.transferCompleted(client: session.client.ip, file: session.filename, size: session.size,
+                                   retransmissions: session.retransmissions))
+        }
+    }
+
+    // MARK: Retransmission
+
+    /// Sets the session's deadline and makes sure the server's one timer
+    /// fires no later than it. Scheduling happens only when the timer must
+    /// move earlier or has fired, not per packet.
+    private func arm(_ session: TFTPSession) {
+        session.deadline = clock.now &+ session.timeout
+        if timer == nil || session.deadline < timerDeadline { schedule(at: session.deadline) }
+    }
+
+    private func schedule(at deadline: UInt64) {
+        if let timer { clock.cancel(timer) }
+        timerDeadline = deadline
+        timer = clock.schedule(at: deadline) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = .max
+        let now = clock.now
+        let expired = sessions.values.filter { $0.deadline <= now }.sorted { $0.localPort < $1.localPort }
+        for session in expired {
+            session.retries += 1
+            if session.retries > maximumRetries {
+                sendError(.notDefined, "timed out", from: session.localPort, to: session.client)
+                finish(session, failure: "timed out after \(maximumRetries) retransmissions")
+            } else {
+                resend(session)
+            }
+        }
+        if let next = sessions.values.map(\.deadline).min() { schedule(at: next) }
+    }
+}

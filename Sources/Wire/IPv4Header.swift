@@ -1,0 +1,100 @@
+import NICCore
+
+/// IP protocol numbers (IANA) nicsim handles.
+public struct IPProtocol: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let icmp = IPProtocol(rawValue: 1)
+    public static let tcp = IPProtocol(rawValue: 6)
+    public static let udp = IPProtocol(rawValue: 17)
+}
+
+/// The IPv4 header (RFC 791). Parsing validates version, IHL, total length
+/// against the bytes present and the header checksum; options are skipped.
+public struct IPv4Header: Hashable, Sendable {
+    /// A header without options.
+    public static let minimumSize = 20
+
+    /// IHL times four: where the payload starts.
+    public var headerLength: Int = minimumSize
+    public var typeOfService: UInt8 = 0
+    /// Header plus payload, in bytes.
+    public var totalLength: Int
+    public var identification: UInt16 = 0
+    /// Bit 1 of the flags: don't fragment.
+    public var dontFragment = false
+    /// Bit 2 of the flags: more fragments.
+    public var moreFragments = false
+    /// In 8-byte units.
+    public var fragmentOffset: UInt16 = 0
+    public var timeToLive: UInt8 = 64
+    public var proto: IPProtocol
+    public var source: IPv4Address
+    public var destination: IPv4Address
+
+    public init(totalLength: Int, proto: IPProtocol, source: IPv4Address, destination: IPv4Address,
+                identification: UInt16 = 0, timeToLive: UInt8 = 64, dontFragment: Bool = false) {
+        self.totalLength = totalLength
+        self.proto = proto
+        self.source = source
+        self.destination = destination
+        self.identification = identification
+        self.timeToLive = timeToLive
+        self.dontFragment = dontFragment
+    }
+
+    /// Reads and validates the header at the start of `packet` (the bytes
+    /// after the Ethernet header; trailing Ethernet padding is allowed).
+    public init(parsing packet: UnsafeRawBufferPointer) throws(WireError) {
+        guard packet.count >= Self.minimumSize else { throw .truncated }
+        let versionIHL = packet.u8(0)
+        guard versionIHL >> 4 == 4 else { throw .malformed }
+        let ihl = Int(versionIHL & 0x0F) * 4
+        guard ihl >= Self.minimumSize else { throw .malformed }
+        guard ihl <= packet.count else { throw .truncated }
+        let total = Int(packet.u16(2))
+        guard total >= ihl else { throw .malformed }
+        guard total <= packet.count else { throw .truncated }
+        guard InternetChecksum.compute(packet.slice(0..<ihl)) == 0 else { throw .badChecksum }
+        headerLength = ihl
+        typeOfService = packet.u8(1)
+        totalLength = total
+        identification = packet.u16(4)
+        let flagsFragment = packet.u16(6)
+        dontFragment = flagsFragment & 0x4000 != 0
+        moreFragments = flagsFragment & 0x2000 != 0
+        fragmentOffset = flagsFragment & 0x1FFF
+        timeToLive = packet.u8(8)
+        proto = IPProtocol(rawValue: packet.u8(9))
+        source = packet.ipv4(12)
+        destination = packet.ipv4(16)
+    }
+
+    /// True for any piece of a fragmented datagram.
+    public var isFragment: Bool { moreFragments || fragmentOffset != 0 }
+
+    /// The payload's offsets within the packet that was parsed.
+    public var payloadRange: Range<Int> { headerLength..<max(headerLength, totalLength) }
+
+    /// Writes a 20-byte header (no options) with its checksum.
+    public func write(to out: UnsafeMutableRawBufferPointer) throws(WireError) {
+        guard out.count >= Self.minimumSize else { throw .noRoom }
+        guard totalLength >= Self.minimumSize, totalLength <= 0xFFFF else { throw .malformed }
+        out.put8(0x45, at: 0)
+        out.put8(typeOfService, at: 1)
+        out.put16(UInt16(totalLength), at: 2)
+        out.put16(identification, at: 4)
+        var ff = fragmentOffset & 0x1FFF
+        if dontFragment { ff |= 0x4000 }
+        if moreFragments { ff |= 0x2000 }
+        out.put16(ff, at: 6)
+        out.put8(timeToLive, at: 8)
+        out.put8(proto.rawValue, at: 9)
+        out.put16(0, at: 10)
+        out.put(source, at: 12)
+        out.put(destination, at: 16)
+        let sum = InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: out[0..<Self.minimumSize]))
+        out.put16(sum, at: 10)
+    }
+}
