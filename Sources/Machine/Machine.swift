@@ -225,7 +225,7 @@ public final class Machine {
     /// taken, the condition holds, or time runs out.
     private func waitForInterrupt() throws(MachineError) -> MachineStop? {
         while true {
-            pic.sample(board.interrupts.isAsserted)
+            pic.sample(board.interrupts)
             let enabled = cpu[.eflags] & X86Flag.interrupt != 0
             if enabled, pic.pendingVector != nil {
                 if cpu.isProtectedMode {
@@ -277,7 +277,7 @@ extension Machine: X86Host {
     /// moment a pending interrupt can be taken.
     private func elapse(_ ns: UInt64) {
         board.advance(by: ns)
-        pic.sample(board.interrupts.isAsserted)
+        pic.sample(board.interrupts)
         cpu.watchInterruptWindow = pic.pendingVector != nil
     }
 

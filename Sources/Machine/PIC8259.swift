@@ -1,3 +1,4 @@
+import Board
 import NICCore
 
 /// The PC's two cascaded 8259A interrupt controllers (master at 20h/21h,
@@ -103,10 +104,12 @@ final class PIC8259Pair {
     }
 
     /// Copies the board's line levels into the IRR (IRQ 0 stays edge-driven).
-    func sample(_ isAsserted: (Int) -> Bool) {
+    /// Takes the controller itself, not a method reference, so the hot path
+    /// (every I/O cycle and slice) allocates no closure context.
+    func sample(_ lines: InterruptController) {
         var m: UInt8 = 0, s: UInt8 = 0
-        for i in 1..<8 where isAsserted(i) { m |= 1 << i }
-        for i in 0..<8 where isAsserted(8 + i) { s |= 1 << i }
+        for i in 1..<8 where lines.isAsserted(i) { m |= 1 << i }
+        for i in 0..<8 where lines.isAsserted(8 + i) { s |= 1 << i }
         slave.levels = s
         if slave.irr & ~slave.imr != 0 { m |= 1 << 2 }
         master.levels = m
