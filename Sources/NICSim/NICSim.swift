@@ -10,3 +10,5 @@
 @_exported import Bridge
 @_exported import Wire
 @_exported import PXE
+@_exported import OptionROM
+@_exported import Machine
