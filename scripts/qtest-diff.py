@@ -288,7 +288,8 @@ def main():
             else:
                 print("ok   %s (%d steps, %d documented deviations)" % (name, len(steps), explained))
     shutil.rmtree(tmp, ignore_errors=True)
-    print("qtest-diff: %d scripts, %d failing, %d documented deviations" % (len(scripts), failures, documented))
+    print("qtest-diff: %d documented deviations across %d scripts" % (documented, len(scripts)))
+    print("qtest-diff: %d passed, %d failed" % (len(scripts) - failures, failures))
     return 1 if failures else 0
 
 
