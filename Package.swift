@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "VirtioNet", targets: ["VirtioNet"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "BootServer", targets: ["BootServer"]),
+        .library(name: "UNDI", targets: ["UNDI"]),
+        .library(name: "PXE", targets: ["PXE"]),
         .library(name: "NICSim", targets: ["NICSim"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
@@ -43,6 +45,9 @@ let package = Package(
         .target(name: "Wire", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The embedded DHCP/proxyDHCP and TFTP server with its own IP endpoint.
         .target(name: "BootServer", dependencies: ["NICCore", "Wire"], swiftSettings: swiftSettings),
+        // PXE option ROM in software: the PXE API over guest memory, the base
+        // code (ARP, IPv4, UDP, DHCP, TFTP) and a pxelinux-compatible NBP.
+        .target(name: "PXE", dependencies: ["NICCore", "Board", "UNDI", "Wire"], swiftSettings: swiftSettings),
         // libpcap, for live host NICs.
         .systemLibrary(
             name: "CPcap",
@@ -50,7 +55,7 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -66,6 +71,7 @@ let package = Package(
         .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),

@@ -1,0 +1,136 @@
+/// A pxelinux configuration file (the syslinux config language, the part a
+/// network boot without a keyboard uses): DEFAULT, LABEL, KERNEL/LINUX,
+/// APPEND (with `initrd=`), INITRD, LOCALBOOT, PROMPT, TIMEOUT, ONTIMEOUT,
+/// and MENU DEFAULT for menu-module configs. Keywords are case-insensitive;
+/// `#` starts a comment; unknown keywords are ignored, as pxelinux does.
+public struct PXELinuxConfig: Sendable, Equatable {
+    public struct Label: Sendable, Equatable {
+        public var name: String
+        public var kernel: String?
+        /// APPEND as written; nil when the label has none (the global one
+        /// applies), "" after `APPEND -`.
+        public var append: String?
+        /// INITRD lines (each may list several files, comma-separated).
+        public var initrd: String?
+        public var localBoot = false
+        /// MENU DEFAULT inside this label.
+        public var menuDefault = false
+
+        public init(name: String) { self.name = name }
+    }
+
+    /// DEFAULT: a label name, or a kernel and its options.
+    public var defaultCommand: String?
+    /// PROMPT 1: wait for the user at `boot:`.
+    public var prompt = false
+    /// TIMEOUT, in tenths of a second (0: wait forever when prompting).
+    public var timeout = 0
+    public var onTimeout: String?
+    /// APPEND before any LABEL, for labels without their own.
+    public var globalAppend: String?
+    public var labels: [Label] = []
+
+    public init() {}
+
+    public init(parsing text: String) {
+        var current: Label?
+        // Bounded by the text: one pass over its lines.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let line = rawLine.drop { $0 == " " || $0 == "\t" }
+            guard !line.isEmpty, line.first != "#" else { continue }
+            let keywordEnd = line.firstIndex { $0 == " " || $0 == "\t" } ?? line.endIndex
+            let keyword = line[..<keywordEnd].lowercased()
+            let argument = String(line[keywordEnd...].drop { $0 == " " || $0 == "\t" })
+                .trimmingTrailingWhitespace()
+            switch keyword {
+            case "default":
+                defaultCommand = argument
+            case "prompt":
+                prompt = (Int(argument) ?? 0) != 0
+            case "timeout":
+                timeout = max(0, Int(argument) ?? 0)
+            case "ontimeout":
+                onTimeout = argument
+            case "label":
+                if let current { labels.append(current) }
+                current = Label(name: argument)
+            case "kernel", "linux":
+                current?.kernel = argument
+            case "append":
+                if current != nil { current?.append = argument == "-" ? "" : argument } else { globalAppend = argument }
+            case "initrd":
+                current?.initrd = argument
+            case "localboot":
+                current?.localBoot = true
+            case "menu":
+                if argument.lowercased() == "default" { current?.menuDefault = true }
+            default:
+                break
+            }
+        }
+        if let current { labels.append(current) }
+    }
+
+    public func label(named name: String) -> Label? {
+        labels.first { $0.name == name } ?? labels.first { $0.name.lowercased() == name.lowercased() }
+    }
+
+    /// The entry booted when nobody presses a key: ONTIMEOUT if given, else
+    /// DEFAULT; a DEFAULT naming a menu module (`*.c32`) boots the label
+    /// marked MENU DEFAULT, or the first label.
+    public func unattendedEntry() -> PXELinuxBootEntry? {
+        let command = onTimeout ?? defaultCommand
+        if let command, !command.isEmpty {
+            let first = String(command.split(separator: " ", maxSplits: 1).first ?? "")
+            if let l = label(named: command) ?? label(named: first) {
+                return entry(for: l)
+            }
+            if !first.lowercased().hasSuffix(".c32") {
+                let rest = command.dropFirst(first.count).drop { $0 == " " }
+                return PXELinuxBootEntry(label: nil, kernel: first, commandLine: String(rest))
+            }
+        }
+        guard let l = labels.first(where: \.menuDefault) ?? labels.first else { return nil }
+        return entry(for: l)
+    }
+
+    func entry(for l: Label) -> PXELinuxBootEntry {
+        if l.localBoot && l.kernel == nil { return PXELinuxBootEntry(label: l.name, kernel: nil, commandLine: "", localBoot: true) }
+        var line = l.append ?? globalAppend ?? ""
+        if let initrd = l.initrd, !initrd.isEmpty { line += (line.isEmpty ? "" : " ") + "initrd=" + initrd }
+        return PXELinuxBootEntry(label: l.name, kernel: l.kernel, commandLine: line)
+    }
+}
+
+/// What to boot: a kernel, its command line and the initrds named there.
+public struct PXELinuxBootEntry: Sendable, Equatable {
+    public var label: String?
+    public var kernel: String?
+    /// The kernel command line, `initrd=` included (Linux ignores it).
+    public var commandLine: String
+    public var localBoot = false
+
+    public init(label: String?, kernel: String?, commandLine: String, localBoot: Bool = false) {
+        self.label = label
+        self.kernel = kernel
+        self.commandLine = commandLine
+        self.localBoot = localBoot
+    }
+
+    /// The files of the last `initrd=` on the command line (comma-separated).
+    public var initrds: [String] {
+        var files: [String] = []
+        for word in commandLine.split(separator: " ") where word.lowercased().hasPrefix("initrd=") {
+            files = word.dropFirst(7).split(separator: ",").map(String.init)
+        }
+        return files
+    }
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var s = Substring(self)
+        while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
