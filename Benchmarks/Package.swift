@@ -14,6 +14,10 @@ let names = ((try? FileManager.default.contentsOfDirectory(atPath: here.path)) ?
     .filter { $0.hasSuffix("Benchmarks") }
     .sorted()
 
+// SwiftPM names a path dependency after its directory (a checkout or
+// worktree need not be called "nicsim").
+let root = here.deletingLastPathComponent().lastPathComponent.lowercased()
+
 let package = Package(
     name: "nicsim-benchmarks",
     platforms: [.macOS(.v13)],

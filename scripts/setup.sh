@@ -15,6 +15,11 @@ packages=(
     iproute2
     ethtool
     curl
+    # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
+    tcpdump
+    tshark
+    wireshark-common
+    seabios
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // The umbrella module: `import NICSim` brings in every layer an emulator links.
 @_exported import Board
 @_exported import BootServer
+@_exported import Bridge
 @_exported import NE2000
 @_exported import NICCore
 @_exported import PXE

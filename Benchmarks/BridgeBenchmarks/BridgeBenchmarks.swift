@@ -1,0 +1,112 @@
+import Benchmark
+import Foundation
+import NICSim
+
+// Trace readers against libpcap on the same file in the same run, and
+// switch forwarding. One iteration of a reader benchmark reads a whole
+// file of `tracePackets` packets, so packets/s = iterations/s * tracePackets
+// and mallocs per packet = mallocs per iteration / tracePackets. One
+// iteration of a switch benchmark forwards `switchFrames` frames.
+
+let tracePackets = 20_000
+let switchFrames = 10_000
+
+/// Writes the benchmark trace files once: mixed frame sizes 60...1514.
+func traceFiles() -> (pcap: String, pcapng: String) {
+    let dir = NSTemporaryDirectory() + "nicsim-bridge-bench-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let pcap = dir + "/bench.pcap", pcapng = dir + "/bench.pcapng"
+    do {
+        let w1 = try PcapWriter(path: pcap, precision: .nanosecond)
+        let w2 = try PcapNGWriter(path: pcapng)
+        var rng = SeededRandom(seed: 1)
+        let frame = [UInt8]((0..<1514).map { UInt8(truncatingIfNeeded: $0) })
+        try frame.withUnsafeBytes { (all: UnsafeRawBufferPointer) throws in
+            for i in 0..<tracePackets {
+                let size = [60, 590, 1514][Int(rng.next() % 3)]
+                let f = UnsafeRawBufferPointer(rebasing: all[..<size])
+                try w1.write(f, timestamp: UInt64(i) * 1_000)
+                try w2.write(f, timestamp: UInt64(i) * 1_000, direction: i % 2 == 0 ? .inbound : .outbound)
+            }
+        }
+        try w1.close()
+        try w2.close()
+    } catch {
+        fatalError("bridge benchmarks: cannot write trace files: \(error)")
+    }
+    return (pcap, pcapng)
+}
+
+/// Reads every packet, touching one byte of each so nothing is optimised away.
+@inline(never)
+func readAll(_ reader: any TraceFileReader) -> Int {
+    var sum = 0
+    while let p = try? reader.next() { sum &+= p.bytes.count &+ Int(p.bytes.first ?? 0) }
+    return sum
+}
+
+/// A NIC stand-in that counts what it is offered.
+final class CountingReceiver: FrameReceiver {
+    let port = FramePort(policy: .drop)
+    var frames = 0
+    init() { port.receiver = self }
+    func receive(frame: UnsafeRawBufferPointer) -> ReceiveOutcome {
+        frames &+= 1
+        return .accepted
+    }
+    func linkStateDidChange(up: Bool) {}
+}
+
+func forward(faults: FaultProfile, _ benchmark: Benchmark) {
+    let clock = VirtualClock()
+    let sw = VirtualSwitch(clock: clock, seed: 1)
+    let a = CountingReceiver(), b = CountingReceiver()
+    sw.connect(device: a.port)
+    sw.connect(device: b.port, faults: faults)
+    let macA = MACAddress(0x02, 0, 0, 0, 0, 1), macB = MACAddress(0x02, 0, 0, 0, 0, 2)
+    var toB = [UInt8](repeating: 0x11, count: 590)
+    var fromB = [UInt8](repeating: 0x22, count: 60)
+    for i in 0..<6 {
+        toB[i] = macB[i]; toB[6 + i] = macA[i]
+        fromB[i] = macA[i]; fromB[6 + i] = macB[i]
+    }
+    fromB.withUnsafeBytes { b.port.transmit($0) }  // learn B
+    toB.withUnsafeBytes { frame in
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for _ in 0..<switchFrames { a.port.transmit(frame) }
+            clock.advance(by: VirtualClock.millisecond)
+        }
+        benchmark.stopMeasurement()
+    }
+    blackHole(b.frames)
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let files = traceFiles()
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        warmupIterations: 2,
+        maxDuration: .seconds(4),
+        maxIterations: 200
+    )
+
+    Benchmark("pcap: nicsim PcapReader (20k packets)") { _ in
+        blackHole(readAll(try PcapReader(path: files.pcap)))
+    }
+    Benchmark("pcap: libpcap pcap_next_ex (20k packets)") { _ in
+        blackHole(readAll(try LibpcapFileReader(path: files.pcap)))
+    }
+    Benchmark("pcapng: nicsim PcapNGReader (20k packets)") { _ in
+        blackHole(readAll(try PcapNGReader(path: files.pcapng)))
+    }
+    Benchmark("pcapng: libpcap pcap_next_ex (20k packets)") { _ in
+        blackHole(readAll(try LibpcapFileReader(path: files.pcapng)))
+    }
+    Benchmark("switch: forward learned unicast, clean (10k frames)") { benchmark in
+        forward(faults: .none, benchmark)
+    }
+    Benchmark("switch: forward with loss+dup+corruption+reorder (10k frames)") { benchmark in
+        forward(faults: FaultProfile(lossRate: 0.01, duplicationRate: 0.01, corruptionRate: 0.01, reorderWindow: 4), benchmark)
+    }
+}

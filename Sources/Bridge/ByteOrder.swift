@@ -1,0 +1,44 @@
+/// The byte order of a trace file's header fields (pcap and pcapng files
+/// are written in the writer's native order; readers detect it from the
+/// magic number).
+public enum ByteOrder: Sendable, Equatable {
+    case littleEndian
+    case bigEndian
+
+    public static var host: ByteOrder {
+        UInt16(1).littleEndian == 1 ? .littleEndian : .bigEndian
+    }
+
+    @inline(__always)
+    func u16(_ p: UnsafeRawPointer, _ offset: Int) -> UInt16 {
+        let v = p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
+        return self == .littleEndian ? UInt16(littleEndian: v) : UInt16(bigEndian: v)
+    }
+
+    @inline(__always)
+    func u32(_ p: UnsafeRawPointer, _ offset: Int) -> UInt32 {
+        let v = p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        return self == .littleEndian ? UInt32(littleEndian: v) : UInt32(bigEndian: v)
+    }
+
+    @inline(__always)
+    func u64(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        let v = p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        return self == .littleEndian ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
+    }
+
+    @inline(__always)
+    func store(_ v: UInt16, _ p: UnsafeMutableRawPointer, _ offset: Int) {
+        p.storeBytes(of: self == .littleEndian ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt16.self)
+    }
+
+    @inline(__always)
+    func store(_ v: UInt32, _ p: UnsafeMutableRawPointer, _ offset: Int) {
+        p.storeBytes(of: self == .littleEndian ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    @inline(__always)
+    func store(_ v: UInt64, _ p: UnsafeMutableRawPointer, _ offset: Int) {
+        p.storeBytes(of: self == .littleEndian ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt64.self)
+    }
+}

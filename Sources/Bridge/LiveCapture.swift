@@ -1,0 +1,298 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Board
+import CPcap
+import NICCore
+import Synchronization
+
+/// Counters of a live host interface.
+public struct LiveCaptureCounters: Sendable, Equatable {
+    /// Frames captured and handed to the port.
+    public var framesIn = 0
+    public var bytesIn = 0
+    /// Frames injected on the host interface.
+    public var framesOut = 0
+    /// Frames `pcap_inject` refused (too big for the interface, interface gone).
+    public var injectErrors = 0
+    /// Frames lost because the Board's loop fell behind the capture thread.
+    public var droppedRingFull = 0
+}
+
+/// A real host interface as a backend, through libpcap: what `nicsim
+/// --bridge eth0` plugs a NIC model into.
+///
+/// The handle is made with `pcap_create`/`pcap_activate` in immediate mode
+/// (frames are delivered as they arrive, not batched), captures inbound
+/// frames only (`PCAP_D_IN`, so our own injections don't come back), and
+/// unless the guest wants promiscuous mode carries a BPF filter for our MAC
+/// address, broadcast and multicast. The host interface itself is put in
+/// promiscuous mode either way: the guest's MAC is not the host NIC's, so
+/// its hardware filter would drop frames for the guest. Frames the NIC
+/// sends go out with `pcap_inject`.
+///
+/// A capture thread reads the handle and copies frames into a
+/// preallocated single-producer/single-consumer ring; `poll()`, on the
+/// Board's thread, offers them to the port. No allocation per frame.
+public final class LiveCapture: FrameTransmitter, EventSource {
+    public let interface: String
+    public let macAddress: MACAddress
+    public let promiscuous: Bool
+    public let port: FramePort
+    /// The BPF filter in force (nil when promiscuous).
+    public let filter: String?
+    public private(set) var counters = LiveCaptureCounters()
+    /// Why the capture stopped (the interface went down or away), once it has.
+    public private(set) var failure: String?
+    /// Where a stopped capture is reported (stderr by default).
+    public var log: (String) -> Void = { message in
+        let line = Array("nicsim: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    private let loop: CaptureLoop
+    /// A second handle that only sends (its socket's protocol is 0, so it
+    /// receives nothing): libpcap handles are not safe to share between
+    /// threads, and the capture thread owns the first.
+    private let injector: OpaquePointer
+    private var thread = pthread_t()
+    private var running = false
+
+    /// Opens `interface` (inside `networkNamespace`, if given) and starts
+    /// capturing into `port`, which this capture becomes the transmitter of.
+    public init(interface: String, macAddress: MACAddress, port: FramePort, promiscuous: Bool = false,
+                networkNamespace: String? = nil, snapLength: Int = 9216, ringCapacity: Int = 1024) throws(LiveCaptureError) {
+        self.interface = interface
+        self.macAddress = macAddress
+        self.promiscuous = promiscuous
+        self.port = port
+        let filter = promiscuous ? nil : "ether dst \(macAddress) or ether multicast"
+        self.filter = filter
+        let opened: Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError>
+        if let networkNamespace {
+            do {
+                opened = try NetworkNamespace.run(networkNamespace) {
+                    Self.open(interface, snapLength: snapLength, filter: filter)
+                }
+            } catch {
+                throw .namespace(error.description)
+            }
+        } else {
+            opened = Self.open(interface, snapLength: snapLength, filter: filter)
+        }
+        let handles = try opened.get()
+        injector = handles.inject
+        loop = CaptureLoop(handle: handles.capture, ring: FrameRing(capacity: ringCapacity, slotSize: snapLength))
+        port.transmitter = self
+        port.setLink(up: true)
+        try start()
+    }
+
+    deinit { stop() }
+
+    // MARK: Opening
+
+    /// pcap_findalldevs (exists? up?), pcap_create, options, pcap_activate,
+    /// pcap_setdirection, pcap_compile/pcap_setfilter; then the send-only handle.
+    private static func open(_ name: String, snapLength: Int, filter: String?) -> Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError> {
+        let capture: OpaquePointer
+        switch openCapture(name, snapLength: snapLength, filter: filter) {
+        case .success(let h): capture = h
+        case .failure(let e): return .failure(e)
+        }
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let inject = pcap_create(name, &errbuf) else {
+            pcap_close(capture)
+            return .failure(.failed(name, reason: text(errbuf)))
+        }
+        pcap_set_protocol_linux(inject, 0)
+        pcap_set_snaplen(inject, 64)
+        let rc = pcap_activate(inject)
+        guard rc >= 0 else {
+            let reason = String(cString: pcap_geterr(inject))
+            pcap_close(inject)
+            pcap_close(capture)
+            return .failure(rc == PCAP_ERROR_PERM_DENIED ? .permissionDenied(name) : .failed(name, reason: "cannot open for sending: \(reason)"))
+        }
+        return .success((capture, inject))
+    }
+
+    /// The capture handle.
+    private static func openCapture(_ name: String, snapLength: Int, filter: String?) -> Result<OpaquePointer, LiveCaptureError> {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        var devices: UnsafeMutablePointer<pcap_if_t>?
+        if pcap_findalldevs(&devices, &errbuf) == 0 {
+            defer { pcap_freealldevs(devices) }
+            var names: [String] = []
+            var flags: UInt32?
+            var d = devices
+            while let dev = d {
+                let n = String(cString: dev.pointee.name)
+                names.append(n)
+                if n == name { flags = dev.pointee.flags }
+                d = dev.pointee.next
+            }
+            guard let flags else {
+                // Only kernel network interfaces (not libpcap's pseudo-devices such as nflog or dbus).
+                return .failure(.noSuchInterface(name, available: names.filter { if_nametoindex($0) != 0 }))
+            }
+            if flags & UInt32(PCAP_IF_UP) == 0 { return .failure(.interfaceDown(name)) }
+        }
+        guard let h = pcap_create(name, &errbuf) else {
+            return .failure(.failed(name, reason: text(errbuf)))
+        }
+        pcap_set_snaplen(h, Int32(snapLength))
+        pcap_set_promisc(h, 1)
+        pcap_set_immediate_mode(h, 1)
+        pcap_set_timeout(h, 100)
+        let rc = pcap_activate(h)
+        if rc < 0 {
+            let reason = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            switch rc {
+            case PCAP_ERROR_NO_SUCH_DEVICE: return .failure(.noSuchInterface(name, available: []))
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED: return .failure(.permissionDenied(name))
+            case PCAP_ERROR_IFACE_NOT_UP: return .failure(.interfaceDown(name))
+            default: return .failure(.failed(name, reason: reason))
+            }
+        }
+        guard pcap_setdirection(h, PCAP_D_IN) == 0 else {
+            let reason = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            return .failure(.failed(name, reason: "cannot capture inbound only: \(reason)"))
+        }
+        if let filter {
+            var program = bpf_program()
+            guard pcap_compile(h, &program, filter, 1, UInt32(PCAP_NETMASK_UNKNOWN)) == 0 else {
+                let reason = String(cString: pcap_geterr(h))
+                pcap_close(h)
+                return .failure(.failed(name, reason: "filter \"\(filter)\": \(reason)"))
+            }
+            defer { pcap_freecode(&program) }
+            guard pcap_setfilter(h, &program) == 0 else {
+                let reason = String(cString: pcap_geterr(h))
+                pcap_close(h)
+                return .failure(.failed(name, reason: "filter \"\(filter)\": \(reason)"))
+            }
+        }
+        return .success(h)
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Capture thread
+
+    private func start() throws(LiveCaptureError) {
+        let context = Unmanaged.passRetained(loop).toOpaque()
+        let rc = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            let loop = Unmanaged<CaptureLoop>.fromOpaque(raw).takeRetainedValue()
+            loop.run()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<CaptureLoop>.fromOpaque(context).release()
+            pcap_close(injector)
+            throw .failed(interface, reason: "cannot start the capture thread: \(String(cString: strerror(rc)))")
+        }
+        running = true
+    }
+
+    /// Stops the capture thread and closes the handle.
+    public func stop() {
+        guard running else { return }
+        running = false
+        loop.stop()
+        pthread_join(thread, nil)
+        loop.close()
+        pcap_close(injector)
+        port.setLink(up: false)
+    }
+
+    // MARK: Event loop
+
+    /// Offers captured frames to the port (at most 256 per pass).
+    public func poll() -> Bool {
+        if failure == nil, let reason = loop.failure {
+            failure = reason
+            log("capture on \(interface) stopped: \(reason)")
+            port.setLink(up: false)
+        }
+        let port = self.port
+        var bytes = 0
+        let n = loop.ring.drain(limit: 256) { frame in
+            bytes += frame.count
+            port.offer(frame)
+        }
+        counters.framesIn += n
+        counters.bytesIn += bytes
+        counters.droppedRingFull = loop.ring.dropped.load(ordering: .relaxed)
+        return n > 0
+    }
+
+    // MARK: Transmit
+
+    /// A frame from the NIC goes out on the host interface (`pcap_inject`).
+    public func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) {
+        guard running, let base = frame.baseAddress, frame.count > 0 else {
+            counters.injectErrors += 1
+            return
+        }
+        if pcap_inject(injector, base, frame.count) == Int32(frame.count) {
+            counters.framesOut += 1
+        } else {
+            counters.injectErrors += 1
+        }
+    }
+}
+
+/// The capture thread's side: the handle, the ring it fills and the stop flag.
+final class CaptureLoop: @unchecked Sendable {
+    let handle: OpaquePointer
+    let ring: FrameRing
+    private let stopping = Atomic<Bool>(false)
+    private let reason = Mutex<String?>(nil)
+    private var closed = false
+
+    init(handle: OpaquePointer, ring: FrameRing) {
+        self.handle = handle
+        self.ring = ring
+    }
+
+    deinit { close() }
+
+    /// Why the loop ended on its own, if it did.
+    var failure: String? { reason.withLock { $0 } }
+
+    /// Thread body: dispatch batches until told to stop or the handle fails.
+    func run() {
+        let context = Unmanaged.passUnretained(ring).toOpaque().assumingMemoryBound(to: UInt8.self)
+        while !stopping.load(ordering: .acquiring) {
+            let rc = pcap_dispatch(handle, 64, { user, header, bytes in
+                guard let user, let header, let bytes else { return }
+                let ring = Unmanaged<FrameRing>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue()
+                ring.push(UnsafeRawPointer(bytes), count: Int(header.pointee.caplen))
+            }, context)
+            if rc == PCAP_ERROR_BREAK { break }
+            if rc < 0 {
+                let message = String(cString: pcap_geterr(handle))
+                reason.withLock { $0 = message }
+                break
+            }
+        }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        pcap_breakloop(handle)
+    }
+
+    /// Closes the handle; call once the thread has ended.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        pcap_close(handle)
+    }
+}
