@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NICCore
+import PXE
+
+/// The TFTP progress bar on a terminal's standard error: file name, bar,
+/// percentage and bytes, redrawn at most ten times a second of real time
+/// while a transfer is open.
+final class TransferProgress {
+    private let client: PXEClient
+    private let enabled: Bool
+    private let wall = MonotonicClock()
+    private var lastDraw: UInt64 = 0
+    private var timer: TimerID?
+    private var file = ""
+    private var size: Int?
+
+    init(client: PXEClient, enabled: Bool) {
+        self.client = client
+        self.enabled = enabled && isatty(2) == 1
+    }
+
+    func handle(_ event: PXEEvent) {
+        guard enabled else { return }
+        switch event {
+        case let .tftpOpened(name, _, size):
+            file = name
+            self.size = size.map(Int.init)
+            lastDraw = 0
+            draw(force: true)
+            if timer == nil {
+                timer = client.board.clock.schedule(after: 20 * VirtualClock.millisecond, repeating: 20 * VirtualClock.millisecond) { [weak self] in
+                    self?.draw(force: false)
+                }
+            }
+        case let .tftpCompleted(name, bytes):
+            file = name
+            size = bytes
+            render(bytes: bytes)
+            write("\n")
+            if let timer { client.board.clock.cancel(timer) }
+            timer = nil
+        default:
+            break
+        }
+    }
+
+    private func draw(force: Bool) {
+        let now = wall.elapsed
+        guard force || now &- lastDraw >= 100 * VirtualClock.millisecond else { return }
+        lastDraw = now
+        let tftp = client.baseCode.tftp
+        let bytes = tftp.blocksReceived * (tftp.transfer?.blockSize ?? 512)
+        render(bytes: min(bytes, size ?? bytes))
+    }
+
+    private func render(bytes: Int) {
+        let width = 30
+        var line = "\r  " + file.prefix(28) + String(repeating: " ", count: max(0, 28 - file.count)) + " ["
+        if let size, size > 0 {
+            let filled = min(width, bytes * width / size)
+            line += String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            line += "] \(min(100, bytes * 100 / size))%".padding(toLength: 6, withPad: " ", startingAt: 0)
+        } else {
+            line += String(repeating: "?", count: width) + "]     "
+        }
+        line += " \(bytes / 1024) KiB "
+        write(line)
+    }
+
+    private func write(_ s: String) {
+        var s = s
+        s.withUTF8 { p in _ = Glibc.write(2, p.baseAddress, p.count) }
+    }
+}
