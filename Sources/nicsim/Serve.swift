@@ -58,7 +58,11 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("any-client"), help: "Answer clients that don't send option 60 \"PXEClient\".")
     var anyClient = false
 
+    @Flag(name: .customLong("dhcp-only"), help: "Plain DHCP: addresses only, no boot information (to run beside a proxyDHCP).")
+    var dhcpOnly = false
+
     func validate() throws {
+        if proxy && dhcpOnly { throw ValidationError("--proxy and --dhcp-only exclude each other") }
         guard (bridge == nil) != (qemuSocket == nil) else {
             throw ValidationError("give one of --bridge IFACE or --qemu-socket PATH")
         }
@@ -90,7 +94,8 @@ struct Serve: ParsableCommand {
             c.router = r
         }
         c.proxyDHCP = proxy
-        c.pxeClientsOnly = !anyClient
+        c.pxeClientsOnly = !anyClient && !dhcpOnly
+        c.bootService = !dhcpOnly
         c.biosBootFile = bootFile
         c.efiBootFile = efiBootFile
         c.ipxeBootFile = ipxeBootFile
