@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "CPcap",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
