@@ -103,3 +103,18 @@ final class EmbeddedBootTests: XCTestCase {
         XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
     }
 }
+
+/// `nicsim boot --qemu-socket` joins a stream socket the way a QEMU guest
+/// would, here the one `nicsim serve --qemu-socket` listens on.
+final class SocketBootTests: XCTestCase {
+    func testBootJoinsServeOverAQEMUStreamSocket() throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-boot-\(UUID().uuidString.prefix(8)).sock").path
+        let server = Background(NicsimProcess.binary.path, ["serve", "--dir", HostTools.fixtures.path, "--qemu-socket", socket])
+        try server.start()
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "TFTP root", timeout: 10), server.output)
+        let r = try BootJSON.parse(try NicsimProcess.run(["boot", "--model", "ne2000", "--qemu-socket", socket, "--json"], timeout: 120))
+        try r.assertMatches(root: HostTools.fixtures)
+        XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
+    }
+}
