@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
