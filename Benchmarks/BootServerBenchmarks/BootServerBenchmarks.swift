@@ -6,7 +6,8 @@ import NICSim
 // by a minimal client that acknowledges each window, against copying the
 // same 64 MiB. One iteration is one whole transfer: wall clock gives the
 // ratio to memcpy, the malloc count divided by the DATA frames (45,716)
-// gives mallocs per frame.
+// gives mallocs per frame. The whole chain (model, UNDI, PXE, switch and
+// BootServer) is timed the same way by `nicsim bench`.
 
 let fileSize = 64 << 20
 let blockSize = 1468
@@ -93,41 +94,6 @@ private func rrq() -> [UInt8] {
     return Array(out[0..<n])
 }
 
-/// The whole chain: an RTL8139 on a board, its UNDI driver, the PXE base
-/// code's TFTP client, a virtual switch and the BootServer.
-private final class ChainRig {
-    let board = Board(memorySize: 64 << 20)
-    let card: RTL8139
-    let server: BootServer
-    let client: PXEClient
-    let dhcp: DHCPResult
-
-    init(root: String) throws {
-        card = RTL8139(macAddress: MACAddress(0x52, 0x54, 0, 0x12, 0x34, 0x56), memory: board.memory, clock: board.clock)
-        board.attach(card, at: PCIAddress(device: 3))
-        board.assignResources()
-        board.add(port: card.port)
-        let network = VirtualSwitch(clock: board.clock, seed: 1)
-        network.connect(device: card.port)
-        let config = BootServerConfiguration(mac: MACAddress(2, 0x6E, 0x69, 0x63, 0x73, 1), ip: IPv4Address(10, 0, 2, 2),
-                                             pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 120), tftpRoot: root)
-        server = try BootServer(configuration: config, clock: board.clock)
-        network.connect(device: server.port)
-        client = try PXEClient(board: board, driver: RTL8139Driver(bus: DriverBus(board: board)))
-        client.baseCode.tftpOptions = TFTPTransferOptions(blockSize: blockSize, windowSize: windowSize)
-        dhcp = try client.baseCode.boot()
-    }
-
-    func download() throws -> Int {
-        var sum = 0
-        let n = try client.baseCode.tftp.readFile(server: dhcp.tftpServer, file: "big.img", options: client.baseCode.tftpOptions) { (_, bytes) throws(PXEStatus) in
-            sum &+= Int(bytes.count)
-        }
-        precondition(sum == n)
-        return n
-    }
-}
-
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -162,16 +128,6 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             let n = client.download(request: request)
-            precondition(n == fileSize, "transfer incomplete: \(n)")
-        }
-        benchmark.stopMeasurement()
-    }
-
-    Benchmark("Full chain TFTP 64 MiB: RTL8139 + UNDI + PXE + switch + BootServer, blksize 1468, windowsize 16") { benchmark in
-        let rig = try ChainRig(root: makeTree())
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let n = try rig.download()
             precondition(n == fileSize, "transfer incomplete: \(n)")
         }
         benchmark.stopMeasurement()

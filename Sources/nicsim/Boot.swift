@@ -39,6 +39,9 @@ struct Boot: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the summary.")
     var json = false
 
+    @Option(help: "Guest RAM in MiB (the kernel and initrd must fit).")
+    var memory: Int = 64
+
     @Option(help: "TFTP root of the embedded server.")
     var dir: String = "fixtures/tftpboot"
 
@@ -62,6 +65,7 @@ struct Boot: ParsableCommand {
         if let uuid, Self.parseUUID(uuid) == nil { throw ValidationError("--uuid must be 32 hex digits, e.g. 8-4-4-4-12") }
         guard (0...1).contains(loss), (0...1).contains(duplication) else { throw ValidationError("--loss and --duplication are probabilities 0...1") }
         guard (0...64).contains(reorder) else { throw ValidationError("--reorder must be 0...64") }
+        guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
     }
 
     static func parseUUID(_ text: String) -> [UInt8]? {
@@ -81,7 +85,7 @@ struct Boot: ParsableCommand {
     func run() throws {
         let wall = MonotonicClock()
         let macAddress = mac.flatMap(MACAddress.init) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
-        let pc = SimulatedPC(model: model, mac: macAddress)
+        let pc = SimulatedPC(model: model, mac: macAddress, memorySize: memory << 20)
         let board = pc.board
         let faults = FaultProfile(lossRate: loss, duplicationRate: duplication, reorderWindow: reorder)
         let network = VirtualSwitch(clock: board.clock, seed: seed)
@@ -127,6 +131,11 @@ struct Boot: ParsableCommand {
         do {
             client = try PXEClient(board: board, driver: pc.driver, identity: PXEClientIdentity(uuid: uuid.flatMap(Self.parseUUID)))
         } catch { throw CLIError(description: error.description) }
+        if memory > 64 {
+            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
+            client.loader.loadAddress = 0x200_0000
+            client.loader.loadLimit = UInt64(memory) << 20
+        }
         let progress = TransferProgress(client: client, enabled: !json)
         client.onEvent = { progress.handle($0) }
 

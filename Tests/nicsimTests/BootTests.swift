@@ -118,3 +118,12 @@ final class SocketBootTests: XCTestCase {
         XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
     }
 }
+
+final class BenchCommandTests: XCTestCase {
+    func testBenchDownloadsThroughTheChainAndReportsTheRatio() throws {
+        let run = try NicsimProcess.run(["bench", "--model", "virtio-net", "--size", "2", "--runs", "1"], timeout: 120)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("chain: "), run.stdout)
+        XCTAssertTrue(run.stdout.contains("x memcpy"), run.stdout)
+    }
+}
