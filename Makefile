@@ -19,6 +19,7 @@ run: build
 test: setup
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	python3 scripts/qtest-diff.py --nicsim "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/nicsim"
 
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

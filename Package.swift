@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
+        .library(name: "QTest", targets: ["QTest"]),
         .library(name: "NE2000", targets: ["NE2000"]),
         .library(name: "RTL8139", targets: ["RTL8139"]),
         .library(name: "VirtioNet", targets: ["VirtioNet"]),
@@ -57,12 +58,14 @@ let package = Package(
         ),
         // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
         .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap"], swiftSettings: swiftSettings),
+        // QEMU's qtest protocol and command line on a `pc`-like board.
+        .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -77,7 +80,8 @@ let package = Package(
         .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore"], swiftSettings: swiftSettings),
+                .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

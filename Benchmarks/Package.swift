@@ -13,10 +13,9 @@ let rootIdentity = here.deletingLastPathComponent().lastPathComponent.lowercased
 let names = ((try? FileManager.default.contentsOfDirectory(atPath: here.path)) ?? [])
     .filter { $0.hasSuffix("Benchmarks") }
     .sorted()
-
-// SwiftPM names a path dependency after its directory (a checkout or
-// worktree need not be called "nicsim").
-let root = here.deletingLastPathComponent().lastPathComponent.lowercased()
+// SwiftPM names a path dependency after its folder, so the main package's
+// identity is whatever the checkout is called (main, a worktree, a CI clone).
+let rootIdentity = here.deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "nicsim-benchmarks",

@@ -15,6 +15,7 @@ packages=(
     iproute2
     ethtool
     curl
+    python3
     # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
     tcpdump
     tshark

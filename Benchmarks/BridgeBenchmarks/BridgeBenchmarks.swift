@@ -13,7 +13,8 @@ let switchFrames = 10_000
 
 /// Writes the benchmark trace files once: mixed frame sizes 60...1514.
 func traceFiles() -> (pcap: String, pcapng: String) {
-    let dir = NSTemporaryDirectory() + "nicsim-bridge-bench-\(getpid())"
+    // One fixed place, overwritten by every run, so runs leave no litter.
+    let dir = NSTemporaryDirectory() + "nicsim-bridge-bench"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let pcap = dir + "/bench.pcap", pcapng = dir + "/bench.pcapng"
     do {
@@ -37,11 +38,17 @@ func traceFiles() -> (pcap: String, pcapng: String) {
     return (pcap, pcapng)
 }
 
-/// Reads every packet, touching one byte of each so nothing is optimised away.
+/// Reads every packet, touching one byte of each so nothing is optimised
+/// away, and stops the run if a reader did not deliver the whole file.
 @inline(never)
 func readAll(_ reader: any TraceFileReader) -> Int {
     var sum = 0
-    while let p = try? reader.next() { sum &+= p.bytes.count &+ Int(p.bytes.first ?? 0) }
+    var count = 0
+    while let p = try? reader.next() {
+        sum &+= p.bytes.count &+ Int(p.bytes.first ?? 0)
+        count += 1
+    }
+    if count != tracePackets { fatalError("read \(count) of \(tracePackets) packets") }
     return sum
 }
 

@@ -76,6 +76,18 @@ public final class PIRQRouter {
         (slot + Int(pin) - 1) & 3
     }
 
+    /// Added to the slot number before the swizzle: how the board wires
+    /// slots to PIRQ lines. The i440FX/PIIX3 board wires slot 1 INTA to
+    /// PIRQA, slot 2 INTA to PIRQB and so on: an offset of 3 (slot - 1
+    /// mod 4), which is the default here as it is in QEMU's `pc` machine.
+    /// Set it before attaching functions.
+    public var slotOffset = 3
+
+    /// The PIRQ INTx pin `pin` of slot `slot` lands on, on this board.
+    public func pirq(slot: Int, pin: UInt8) -> Int {
+        Self.pirq(slot: slot + slotOffset, pin: pin)
+    }
+
     /// The IRQ a PIRQ is routed to, or nil when its routing is disabled.
     public func irq(forPIRQ p: Int) -> Int? {
         let r = routes[p & 3]

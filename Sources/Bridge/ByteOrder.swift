@@ -41,4 +41,25 @@ public enum ByteOrder: Sendable, Equatable {
     func store(_ v: UInt64, _ p: UnsafeMutableRawPointer, _ offset: Int) {
         p.storeBytes(of: self == .littleEndian ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt64.self)
     }
+
+    // The same reads from a buffer the readers got from TraceInput: no
+    // optional base address to unwrap; callers have checked the lengths.
+
+    @inline(__always)
+    func u16(_ b: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {
+        let v = b.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
+        return self == .littleEndian ? UInt16(littleEndian: v) : UInt16(bigEndian: v)
+    }
+
+    @inline(__always)
+    func u32(_ b: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
+        let v = b.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        return self == .littleEndian ? UInt32(littleEndian: v) : UInt32(bigEndian: v)
+    }
+
+    @inline(__always)
+    func u64(_ b: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+        let v = b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        return self == .littleEndian ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
+    }
 }

@@ -36,11 +36,11 @@ public struct LiveCaptureCounters: Sendable, Equatable {
 /// Board's thread, offers them to the port. No allocation per frame.
 public final class LiveCapture: FrameTransmitter, EventSource {
     public let interface: String
-    public let macAddress: MACAddress
-    public let promiscuous: Bool
+    public private(set) var macAddress: MACAddress
+    public private(set) var promiscuous: Bool
     public let port: FramePort
-    /// The BPF filter in force (nil when promiscuous).
-    public let filter: String?
+    /// The BPF filter asked for (nil when promiscuous).
+    public private(set) var filter: String?
     public private(set) var counters = LiveCaptureCounters()
     /// Why the capture stopped (the interface went down or away), once it has.
     public private(set) var failure: String?
@@ -66,7 +66,7 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         self.macAddress = macAddress
         self.promiscuous = promiscuous
         self.port = port
-        let filter = promiscuous ? nil : "ether dst \(macAddress) or ether multicast"
+        let filter = Self.filter(for: macAddress, promiscuous: promiscuous)
         self.filter = filter
         let opened: Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError>
         if let networkNamespace {
@@ -182,6 +182,28 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    private static func filter(for mac: MACAddress, promiscuous: Bool) -> String? {
+        promiscuous ? nil : "ether dst \(mac) or ether multicast"
+    }
+
+    /// Follows the guest: when its driver changes the station address or
+    /// turns promiscuous mode on or off, the BPF filter changes with it.
+    /// The capture thread applies the change before its next batch; frames
+    /// already captured under the old filter are still delivered.
+    public func update(macAddress: MACAddress, promiscuous: Bool) {
+        guard macAddress != self.macAddress || promiscuous != self.promiscuous else { return }
+        self.macAddress = macAddress
+        self.promiscuous = promiscuous
+        filter = Self.filter(for: macAddress, promiscuous: promiscuous)
+        loop.requestFilter(filter)
+    }
+
+    /// Filter changes the capture thread has applied (for waiting on one).
+    public var appliedFilterChanges: Int { loop.filterChanges.load(ordering: .acquiring) }
+
+    /// Why the last filter change failed, if it did.
+    public var filterError: String? { loop.filterError.withLock { $0 } }
+
     // MARK: Capture thread
 
     private func start() throws(LiveCaptureError) {
@@ -245,54 +267,5 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         } else {
             counters.injectErrors += 1
         }
-    }
-}
-
-/// The capture thread's side: the handle, the ring it fills and the stop flag.
-final class CaptureLoop: @unchecked Sendable {
-    let handle: OpaquePointer
-    let ring: FrameRing
-    private let stopping = Atomic<Bool>(false)
-    private let reason = Mutex<String?>(nil)
-    private var closed = false
-
-    init(handle: OpaquePointer, ring: FrameRing) {
-        self.handle = handle
-        self.ring = ring
-    }
-
-    deinit { close() }
-
-    /// Why the loop ended on its own, if it did.
-    var failure: String? { reason.withLock { $0 } }
-
-    /// Thread body: dispatch batches until told to stop or the handle fails.
-    func run() {
-        let context = Unmanaged.passUnretained(ring).toOpaque().assumingMemoryBound(to: UInt8.self)
-        while !stopping.load(ordering: .acquiring) {
-            let rc = pcap_dispatch(handle, 64, { user, header, bytes in
-                guard let user, let header, let bytes else { return }
-                let ring = Unmanaged<FrameRing>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue()
-                ring.push(UnsafeRawPointer(bytes), count: Int(header.pointee.caplen))
-            }, context)
-            if rc == PCAP_ERROR_BREAK { break }
-            if rc < 0 {
-                let message = String(cString: pcap_geterr(handle))
-                reason.withLock { $0 = message }
-                break
-            }
-        }
-    }
-
-    func stop() {
-        stopping.store(true, ordering: .releasing)
-        pcap_breakloop(handle)
-    }
-
-    /// Closes the handle; call once the thread has ended.
-    func close() {
-        guard !closed else { return }
-        closed = true
-        pcap_close(handle)
     }
 }

@@ -60,7 +60,7 @@ public final class PcapNGReader: TraceFileReader {
                 if try input.isAtEnd() { return nil }
                 throw .truncated(offset: at, reason: "a block header")
             }
-            let type = byteOrder.u32(head.baseAddress!, 0)
+            let type = byteOrder.u32(head, 0)
             if type == PcapNGBlockType.sectionHeader {
                 try readSectionHeader(at: at)
                 continue
@@ -68,7 +68,7 @@ public final class PcapNGReader: TraceFileReader {
             guard sectionCount > 0 else {
                 throw .malformed(offset: at, reason: "block before the first section header block")
             }
-            let length = Int(byteOrder.u32(head.baseAddress!, 4))
+            let length = Int(byteOrder.u32(head, 4))
             try checkLength(length, at: at)
             guard length <= PcapNGFormat.maxBlockSize else {
                 if type == PcapNGBlockType.enhancedPacket || type == PcapNGBlockType.simplePacket
@@ -79,11 +79,11 @@ public final class PcapNGReader: TraceFileReader {
                 continue
             }
             let block = try input.require(length, what: "a block of \(length) bytes starting at byte \(at)")
-            let p = block.baseAddress!
-            guard byteOrder.u32(p, length - 4) == UInt32(length) else {
-                throw .malformed(offset: at + UInt64(length) - 4, reason: "trailing block total length \(byteOrder.u32(p, length - 4)) differs from the leading \(length) (block at byte \(at))")
+            let trailer = byteOrder.u32(block, length - 4)
+            guard trailer == UInt32(length) else {
+                throw .malformed(offset: at + UInt64(length) - 4, reason: "trailing block total length \(trailer) differs from the leading \(length) (block at byte \(at))")
             }
-            let body = UnsafeRawBufferPointer(start: p + 8, count: length - 12)
+            let body = UnsafeRawBufferPointer(rebasing: block[8..<(length - 4)])
             switch type {
             case PcapNGBlockType.interfaceDescription:
                 try readInterface(body, at: at)
@@ -112,7 +112,7 @@ public final class PcapNGReader: TraceFileReader {
 
     private func readSectionHeader(at: UInt64) throws(TraceFileError) {
         guard let head = try input.peek(12) else { throw .truncated(offset: at, reason: "a section header block") }
-        let p = head.baseAddress!
+        let p = head
         let order: ByteOrder
         switch p.loadUnaligned(fromByteOffset: 8, as: UInt32.self) {
         case PcapNGFormat.byteOrderMagic: order = .host
@@ -128,7 +128,7 @@ public final class PcapNGReader: TraceFileReader {
         let block: UnsafeRawBufferPointer
         if length <= PcapNGFormat.maxBlockSize {
             block = try input.require(length, what: "a section header block of \(length) bytes")
-            guard order.u32(block.baseAddress!, length - 4) == UInt32(length) else {
+            guard order.u32(block, length - 4) == UInt32(length) else {
                 throw .malformed(offset: at + UInt64(length) - 4, reason: "trailing block total length differs from the leading \(length) (section header block at byte \(at))")
             }
         } else {
@@ -136,9 +136,9 @@ public final class PcapNGReader: TraceFileReader {
             block = try input.require(28, what: "a section header block")
             try input.skip(UInt64(length - 28), what: "a section header block of \(length) bytes")
         }
-        let major = order.u16(block.baseAddress!, 12)
+        let major = order.u16(block, 12)
         guard major == PcapNGFormat.versionMajor else {
-            throw .malformed(offset: at + 12, reason: "unsupported pcapng version \(major).\(order.u16(block.baseAddress!, 14))")
+            throw .malformed(offset: at + 12, reason: "unsupported pcapng version \(major).\(order.u16(block, 14))")
         }
         byteOrder = order
         interfaces.removeAll(keepingCapacity: true)
@@ -154,7 +154,7 @@ public final class PcapNGReader: TraceFileReader {
         guard interfaces.count < PcapNGFormat.maxInterfaces else {
             throw .malformed(offset: at, reason: "more than \(PcapNGFormat.maxInterfaces) interfaces in one section")
         }
-        let p = body.baseAddress!
+        let p = body
         var interface = Interface(linkType: byteOrder.u16(p, 0), snapLength: byteOrder.u32(p, 4),
                                   name: nil, timestampResolution: 6, timestampOffset: 0)
         try forEachOption(UnsafeRawBufferPointer(rebasing: body[8...]), at: at + 16) { code, value in
@@ -162,7 +162,7 @@ public final class PcapNGReader: TraceFileReader {
             case PcapNGFormat.ifTimestampResolution where value.count >= 1:
                 interface.timestampResolution = value[0]
             case PcapNGFormat.ifTimestampOffset where value.count >= 8:
-                interface.timestampOffset = Int64(bitPattern: byteOrder.u64(value.baseAddress!, 0))
+                interface.timestampOffset = Int64(bitPattern: byteOrder.u64(value, 0))
             case PcapNGFormat.ifName:
                 interface.name = String(decoding: value.prefix(256), as: UTF8.self)
             default:
@@ -178,7 +178,7 @@ public final class PcapNGReader: TraceFileReader {
         guard body.count >= 20 else {
             throw .malformed(offset: at + 4, reason: "enhanced packet block is too short (\(body.count + 12) bytes)")
         }
-        let p = body.baseAddress!
+        let p = body
         let id = Int(byteOrder.u32(p, 0))
         guard id < interfaces.count else {
             throw .malformed(offset: at + 8, reason: "enhanced packet block names interface \(id), but the section describes \(interfaces.count)")
@@ -203,7 +203,7 @@ public final class PcapNGReader: TraceFileReader {
         guard let first = interfaces.first else {
             throw .malformed(offset: at, reason: "simple packet block before any interface description block")
         }
-        let original = Int(byteOrder.u32(body.baseAddress!, 0))
+        let original = Int(byteOrder.u32(body, 0))
         // The captured length is implied: the original, cut by the snapshot
         // length and by what the block holds.
         var captured = min(original, body.count - 4)
@@ -216,7 +216,7 @@ public final class PcapNGReader: TraceFileReader {
         guard body.count >= 20 else {
             throw .malformed(offset: at + 4, reason: "packet block is too short (\(body.count + 12) bytes)")
         }
-        let p = body.baseAddress!
+        let p = body
         let id = Int(byteOrder.u16(p, 0))
         guard id < interfaces.count else {
             throw .malformed(offset: at + 8, reason: "packet block names interface \(id), but the section describes \(interfaces.count)")
@@ -238,7 +238,7 @@ public final class PcapNGReader: TraceFileReader {
         var direction: TraceDirection?
         try forEachOption(UnsafeRawBufferPointer(rebasing: body[start...]), at: at + 8 + UInt64(start)) { code, value in
             guard code == PcapNGFormat.epbFlags, value.count >= 4 else { return }
-            switch byteOrder.u32(value.baseAddress!, 0) & 3 {
+            switch byteOrder.u32(value, 0) & 3 {
             case 1: direction = .inbound
             case 2: direction = .outbound
             default: direction = nil
@@ -255,8 +255,8 @@ public final class PcapNGReader: TraceFileReader {
                                _ body: (UInt16, UnsafeRawBufferPointer) -> Void) throws(TraceFileError) {
         var i = 0
         while i + 4 <= options.count {
-            let code = byteOrder.u16(options.baseAddress!, i)
-            let length = Int(byteOrder.u16(options.baseAddress!, i + 2))
+            let code = byteOrder.u16(options, i)
+            let length = Int(byteOrder.u16(options, i + 2))
             if code == PcapNGFormat.optEndOfOptions { return }
             guard i + 4 + length <= options.count else {
                 throw .malformed(offset: at + UInt64(i) + 2, reason: "option \(code) of length \(length) runs past the end of its block")

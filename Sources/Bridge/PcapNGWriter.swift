@@ -63,9 +63,11 @@ public final class PcapNGWriter {
     }
 
     /// Appends an Enhanced Packet Block: `frame` seen on `interface` at
-    /// `timestamp` (ns since the Unix epoch), with its direction if known.
+    /// `timestamp` (ns since the Unix epoch), with its direction if known,
+    /// and `epb_flags` bit 24 (link-layer CRC error) when `crcError` is set.
     public func write(_ frame: UnsafeRawBufferPointer, interface: Int = 0, timestamp: UInt64,
-                      direction: TraceDirection? = nil, originalLength: Int? = nil) throws(TraceFileError) {
+                      direction: TraceDirection? = nil, crcError: Bool = false,
+                      originalLength: Int? = nil) throws(TraceFileError) {
         guard interface >= 0, interface < interfaces.count else {
             throw .io(reason: "pcapng write names interface \(interface), but only \(interfaces.count) are described")
         }
@@ -73,7 +75,9 @@ public final class PcapNGWriter {
         let captured = min(frame.count, snap > 0 ? Int(snap) : Self.maxCaptured)
         let original = UInt32(clamping: max(originalLength ?? frame.count, captured))
         let pad = PcapNGFormat.padding(captured)
-        let optionsLength = direction == nil ? 0 : 8 + 4
+        var flags: UInt32 = direction == .inbound ? 1 : direction == .outbound ? 2 : 0
+        if crcError { flags |= 1 << 24 }
+        let optionsLength = flags == 0 ? 0 : 8 + 4
         let total = PcapNGFormat.blockOverhead + 20 + captured + pad + optionsLength
         let o = output.order
         try output.append(28) { p in
@@ -87,11 +91,11 @@ public final class PcapNGWriter {
         }
         try output.append(bytes: UnsafeRawBufferPointer(rebasing: frame[..<captured]))
         try output.appendZeros(pad)
-        if let direction {
+        if flags != 0 {
             try output.append(12) { p in
                 o.store(PcapNGFormat.epbFlags, p, 0)
                 o.store(UInt16(4), p, 2)
-                o.store(UInt32(direction == .inbound ? 1 : 2), p, 4)
+                o.store(flags, p, 4)
                 o.store(UInt32(0), p, 8)  // opt_endofopt
             }
         }

@@ -29,7 +29,7 @@ public final class PcapReader: TraceFileReader {
     init(input: TraceInput) throws(TraceFileError) {
         self.input = input
         let h = try input.require(PcapFormat.fileHeaderSize, what: "the pcap file header")
-        let p = h.baseAddress!
+        let p = h
         let raw = p.loadUnaligned(as: UInt32.self)
         let order: ByteOrder
         switch raw {
@@ -60,7 +60,7 @@ public final class PcapReader: TraceFileReader {
     public func next() throws(TraceFileError) -> TracePacket? {
         let at = input.offset
         guard let h = try input.take(PcapFormat.recordHeaderSize, what: "a record header") else { return nil }
-        let p = h.baseAddress!
+        let p = h
         let seconds = UInt64(byteOrder.u32(p, 0))
         let fraction = UInt64(byteOrder.u32(p, 4))
         let captured = byteOrder.u32(p, 8)

@@ -31,8 +31,9 @@ public struct QEMUSocketCounters: Sendable, Equatable {
 /// QEMU's `-netdev socket` (TCP) and `-netdev stream` (TCP or UNIX) carry
 /// each Ethernet frame as a 4-byte big-endian length followed by the frame.
 /// nicsim either listens (QEMU connects with `server=off` or
-/// `connect=`) or connects (to QEMU's `server=on` or `listen=`). One peer at
-/// a time; while none is connected the port's link is down.
+/// `connect=`) or connects (to QEMU's `server=on` or `listen=`), and then,
+/// given a `reconnectInterval`, connects again when the peer goes away.
+/// One peer at a time; while none is connected the port's link is down.
 ///
 /// A length of zero, or one larger than `maxFrameSize`, means the peer is
 /// not speaking this framing: that connection is closed with the reason
@@ -60,6 +61,15 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
     }
     /// The TCP port a listener is bound to (useful after listening on port 0).
     public private(set) var boundPort: UInt16?
+    /// In connect mode, how long (wall-clock seconds) to wait before
+    /// connecting again after the peer went away; nil: don't. QEMU's own
+    /// `reconnect=` works the same way. Only the socket waits on the wall
+    /// clock; the emulation's time is untouched.
+    public var reconnectInterval: Double?
+    /// Connections made again after the peer went away.
+    public private(set) var reconnects = 0
+    private var pendingConnect: Int32 = -1
+    private var nextReconnect: Double = 0
 
     private var listener: Int32 = -1
     private var connection: Int32 = -1
@@ -101,6 +111,11 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
 
     /// Closes the connection and the listener.
     public func close() {
+        reconnectInterval = nil
+        if pendingConnect >= 0 {
+            closeDescriptor(pendingConnect)
+            pendingConnect = -1
+        }
         if connection >= 0 { dropConnection(reason: nil) }
         if listener >= 0 {
             closeDescriptor(listener)
@@ -165,6 +180,52 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
         adopt(fd)
     }
 
+    /// Connect mode, no peer: starts a non-blocking connect when the
+    /// interval has passed, and adopts it once it completes.
+    private func tryReconnect() -> Bool {
+        guard case .connect(let endpoint) = mode, let interval = reconnectInterval else { return false }
+        if pendingConnect >= 0 {
+            var p = pollfd(fd: pendingConnect, events: Int16(POLLOUT), revents: 0)
+            guard Glibc.poll(&p, 1, 0) > 0 else { return false }
+            var failure: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(pendingConnect, SOL_SOCKET, SO_ERROR, &failure, &length)
+            let fd = pendingConnect
+            pendingConnect = -1
+            guard failure == 0 else {
+                closeDescriptor(fd)
+                nextReconnect = Self.monotonicSeconds() + interval
+                return false
+            }
+            reconnects += 1
+            adopt(fd)
+            return true
+        }
+        guard Self.monotonicSeconds() >= nextReconnect else { return false }
+        nextReconnect = Self.monotonicSeconds() + interval
+        guard let address = try? ResolvedAddress(endpoint, forListening: false) else { return false }
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        if rc == 0 {
+            reconnects += 1
+            adopt(fd)
+            return true
+        }
+        if errno == EINPROGRESS {
+            pendingConnect = fd
+        } else {
+            closeDescriptor(fd)
+        }
+        return false
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     private func adopt(_ fd: Int32) {
         if address(familyOf: fd) != AF_UNIX {
             var one: Int32 = 1
@@ -222,6 +283,7 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
                 worked = true
             }
         }
+        if connection < 0, tryReconnect() { worked = true }
         guard connection >= 0 else { return worked }
         if listener >= 0 { refuseExtraPeers() }
         if flushSendBuffer() { worked = true }

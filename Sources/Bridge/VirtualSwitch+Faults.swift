@@ -164,6 +164,7 @@ extension SwitchPort {
         }
         guard EthernetFCS.isValid(frame) else {
             counters.fcsErrors += 1
+            owner.tap?.switchPort(index, droppedBadFCS: UnsafeRawBufferPointer(rebasing: frame[..<(frame.count - 4)]), at: owner.clock.now)
             return
         }
         deliver(UnsafeRawBufferPointer(rebasing: frame[..<(frame.count - 4)]))

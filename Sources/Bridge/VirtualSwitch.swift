@@ -174,18 +174,3 @@ public final class VirtualSwitch {
         }
     }
 }
-
-/// Which way a frame crossed a switch port, seen from the switch.
-public enum TraceDirection: Sendable, Equatable {
-    /// Into the switch from the attached device or backend.
-    case inbound
-    /// Out of the switch to the attached device or backend.
-    case outbound
-}
-
-/// An observer of a switch's traffic (a capture file, a test).
-public protocol SwitchTap: AnyObject {
-    /// A frame crossed port `index` at virtual time `time` (ns). The bytes
-    /// are valid only during the call.
-    func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64)
-}

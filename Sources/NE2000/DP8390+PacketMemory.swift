@@ -42,4 +42,8 @@ extension DP8390 {
     /// A test and diagnostics view of packet memory: the byte at local
     /// address `address` as the NIC's DMA channels see it.
     public func peek(_ address: UInt16) -> UInt8 { localRead(address) }
+
+    /// Stores a byte at local address `address` as the local DMA would (the
+    /// PROM and unmapped addresses ignore it): for tests and fault injection.
+    public func poke(_ address: UInt16, _ value: UInt8) { localWrite(address, value) }
 }

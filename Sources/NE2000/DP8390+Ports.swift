@@ -148,7 +148,11 @@ extension DP8390 {
         switch offset {
         case Page0Write.pageStart: pageStart = value
         case Page0Write.pageStop: pageStop = value
-        case Page0Write.boundary: boundary = value
+        case Page0Write.boundary:
+            boundary = value
+            // Freeing ring space ends an overflow's reset state; a stopped
+            // NIC stays in it.
+            if isStarted { interruptStatus &= ~Interrupt.reset }
         case Page0Write.transmitPageStart: transmitPageStart = value
         case Page0Write.transmitByteCount0: transmitByteCount = transmitByteCount & 0xFF00 | UInt16(value)
         case Page0Write.transmitByteCount1: transmitByteCount = transmitByteCount & 0x00FF | UInt16(value) << 8

@@ -15,7 +15,9 @@ extension DP8390 {
         // only its own transmitter: the wire keeps the frame (or drops it,
         // by its backpressure policy).
         guard isStarted, loopbackMode == 0 else { return .noRoom }
-        return store(frame, fromWire: true)
+        let outcome = store(frame, fromWire: true)
+        if outcome != .noRoom { refusedFrameWaiting = false }
+        return outcome
     }
 
     /// Filters `input` and puts it in the ring.
@@ -64,7 +66,9 @@ extension DP8390 {
         // so CURR == BNRY always means an empty ring.
         let free = current < bound ? bound - current : ringPages - (current - bound)
         guard pages < free else {
-            raise(Interrupt.overwrite)
+            // DP8390D "ISR": an overflow sets OVW, and RST until the host
+            // removes a packet (moves BNRY) or restarts the NIC.
+            raise(Interrupt.overwrite | Interrupt.reset)
             return missed(fromWire: fromWire)
         }
 
@@ -109,11 +113,17 @@ extension DP8390 {
             && MulticastHash.matches(destination, mar: multicastFilter)
     }
 
-    /// A frame with no room. If the wire will drop it (its backpressure
-    /// policy holds nothing) it is a missed packet: CNTR2 counts it. A
-    /// frame the wire holds is offered again later and is not yet missed.
+    /// A frame with no room: CNTR2 counts it as missed, whether the wire
+    /// then drops it or holds it by its backpressure policy. A held frame
+    /// comes back at the head of the wire's queue until it fits; it is
+    /// counted on its first refusal only.
     private func missed(fromWire: Bool) -> ReceiveOutcome {
-        if !fromWire || !portHoldsFrames { countMissedPacket() }
+        if fromWire && portHoldsFrames {
+            if !refusedFrameWaiting { countMissedPacket() }
+            refusedFrameWaiting = true
+        } else {
+            countMissedPacket()
+        }
         return .noRoom
     }
 

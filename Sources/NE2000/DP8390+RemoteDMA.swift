@@ -45,6 +45,16 @@ extension DP8390 {
 
     func readDataPort(width: AccessWidth) -> UInt64 {
         let unit = transferUnit(width)
+        if let offset = fastPathOffset(unit) {
+            let p = UnsafeRawPointer(ram + offset)
+            let value: UInt64 = switch unit {
+            case 4: UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+            case 2: UInt64(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self)))
+            default: UInt64(p.load(as: UInt8.self))
+            }
+            finishFastPath(unit)
+            return value & width.mask
+        }
         var value: UInt64 = 0
         for i in 0..<unit {
             value |= UInt64(localRead(currentRemoteAddress)) << UInt64(8 * i)
@@ -56,12 +66,45 @@ extension DP8390 {
 
     func writeDataPort(width: AccessWidth, value: UInt64) {
         let unit = transferUnit(width)
+        if let offset = fastPathOffset(unit) {
+            let p = UnsafeMutableRawPointer(ram + offset)
+            switch unit {
+            case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, as: UInt32.self)
+            case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, as: UInt16.self)
+            default: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+            }
+            finishFastPath(unit)
+            return
+        }
         var v = value
         if unit > 1 && dataConfig & DataConfig.byteOrder != 0 { v = swapWordBytes(v) }
         for i in 0..<unit {
             localWrite(currentRemoteAddress, UInt8(truncatingIfNeeded: v >> UInt64(8 * i)))
             advanceRemote()
         }
+    }
+
+    /// The common case, done in one step: the transfer lies wholly in
+    /// packet memory, does not reach PSTOP, does not finish the count, and
+    /// needs no byte swap. Returns the offset into packet memory, or nil
+    /// when the byte-at-a-time path must decide.
+    @inline(__always)
+    private func fastPathOffset(_ unit: Int) -> Int? {
+        guard dataConfig & DataConfig.byteOrder == 0,
+              remoteByteCount == 0 || Int(remoteByteCount) > unit
+        else { return nil }
+        let address = Int(currentRemoteAddress)
+        let stop = Int(pageStop) << 8
+        guard address >= DP8390.memoryStart, address + unit <= DP8390.memoryEnd,
+              !(address < stop && address + unit >= stop)
+        else { return nil }
+        return address - DP8390.memoryStart
+    }
+
+    @inline(__always)
+    private func finishFastPath(_ unit: Int) {
+        currentRemoteAddress &+= UInt16(unit)
+        if remoteByteCount > 0 { remoteByteCount -= UInt16(unit) }
     }
 
     /// After each byte: CRDA moves on, wrapping from PSTOP to PSTART so a

@@ -22,6 +22,12 @@ extension DP8390 {
         copyOut(from: start, count: length, to: transmitBuffer.baseAddress)
         currentLocalAddress = UInt16(truncatingIfNeeded: start + length)
         fifoByte = transmitBuffer[length - 1]
+        var status = TransmitStatus.packetTransmitted | alwaysOne
+        if loopbackMode == 0 || loopbackMode == 3, !port.isLinkUp {
+            // On the wire with no carrier: TSR.CRS, but the transmission
+            // still completes (DP8390D "Transmit Status Register").
+            status |= TransmitStatus.carrierLost
+        }
         switch loopbackMode {
         case 0:
             port.transmit(transmitBuffer.bytes)
@@ -34,7 +40,7 @@ extension DP8390 {
             // frame never reaches the wire; our own receiver takes it.
             _ = store(transmitBuffer.bytes, fromWire: false)
         }
-        transmitStatus = TransmitStatus.packetTransmitted | alwaysOne
+        transmitStatus = status
         raise(Interrupt.packetTransmitted)
     }
 }

@@ -74,6 +74,9 @@ public final class DP8390 {
     /// True while a Send Packet command owns the remote DMA: BNRY follows
     /// it when the count runs out.
     var sendPacketActive = false
+    /// A frame the wire holds was refused for want of room and has not
+    /// been taken since: its next offers are the same frame again.
+    var refusedFrameWaiting = false
     /// Last byte through the FIFO.
     var fifoByte: UInt8 = 0
 
@@ -163,6 +166,7 @@ public final class DP8390 {
         dataConfig |= DataConfig.longAddress
         transmitConfig &= ~TransmitConfig.loopbackMask
         sendPacketActive = false
+        refusedFrameWaiting = false
         updateInterrupt()
     }
 

@@ -7,12 +7,42 @@ public enum CRC32 {
         return c
     }
 
+    /// The same table extended for slicing-by-8: entry `k * 256 + n` is the
+    /// CRC of byte `n` followed by `k` zero bytes, so eight bytes fold in
+    /// with eight lookups instead of eight dependent steps.
+    @usableFromInline static let slices: [UInt32] = {
+        var t = [UInt32](repeating: 0, count: 8 * 256)
+        for n in 0..<256 { t[n] = table[n] }
+        for k in 1..<8 {
+            for n in 0..<256 {
+                let previous = t[(k - 1) * 256 + n]
+                t[k * 256 + n] = (previous >> 8) ^ t[Int(previous & 0xFF)]
+            }
+        }
+        return t
+    }()
+
     /// Continues a raw (uninverted) reflected CRC over `bytes`.
     @inlinable
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return crc }
+        let count = bytes.count
         var c = crc
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        slices.withUnsafeBufferPointer { t in
+            var i = 0
+            while count - i >= 8 {
+                let one = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self)) ^ c
+                let two = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
+                c = t[7 * 256 + Int(one & 0xFF)] ^ t[6 * 256 + Int((one >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((one >> 16) & 0xFF)] ^ t[4 * 256 + Int(one >> 24)]
+                    ^ t[3 * 256 + Int(two & 0xFF)] ^ t[2 * 256 + Int((two >> 8) & 0xFF)]
+                    ^ t[256 + Int((two >> 16) & 0xFF)] ^ t[Int(two >> 24)]
+                i += 8
+            }
+            while i < count {
+                c = t[Int((c ^ UInt32(base.load(fromByteOffset: i, as: UInt8.self))) & 0xFF)] ^ (c >> 8)
+                i += 1
+            }
         }
         return c
     }

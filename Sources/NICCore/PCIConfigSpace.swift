@@ -136,6 +136,11 @@ public final class PCIConfigSpace: InterruptLine {
     /// Called after every guest write, with the offset and width, for
     /// device-specific registers in the header's device area (0x40-0xFF).
     public var onWrite: ((_ offset: Int, _ width: AccessWidth) -> Void)?
+    /// Called before every guest read, with the offset and width, for
+    /// device-specific registers whose value is produced on demand (a
+    /// window onto a BAR, such as virtio's PCI configuration access
+    /// capability). The device refreshes the bytes with `deviceWrite`.
+    public var onRead: ((_ offset: Int, _ width: AccessWidth) -> Void)?
 
     public init(identity: PCIIdentity) {
         self.identity = identity
@@ -239,6 +244,7 @@ public final class PCIConfigSpace: InterruptLine {
     public func read(offset: Int, width: AccessWidth) -> UInt32 {
         let w = min(width.rawValue, 4)
         guard offset >= 0, offset + w <= PCIConfigSpace.size else { return UInt32(truncatingIfNeeded: width.mask) }
+        onRead?(offset, width)
         var v: UInt32 = 0
         for i in 0..<w { v |= UInt32(data[offset + i]) << (8 * UInt32(i)) }
         return v

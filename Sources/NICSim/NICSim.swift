@@ -5,6 +5,7 @@
 @_exported import NE2000
 @_exported import NICCore
 @_exported import PXE
+@_exported import QTest
 @_exported import RTL8139
 @_exported import UNDI
 @_exported import VirtioNet

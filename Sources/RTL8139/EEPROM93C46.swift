@@ -8,7 +8,9 @@
 /// edge. WRITE (01) and ERASE (11) need a prior EWEN (00 11xxxx); EWDS
 /// (00 00xxxx) locks again; WRAL (00 01xxxx) and ERAL (00 10xxxx) act on
 /// every word. After a read's 16th bit the device waits for a new start
-/// bit, so a driver may issue several reads in one CS cycle.
+/// bit, so a driver may issue several reads in one CS cycle. DO floats
+/// high (reads 1) until a READ's dummy zero, which is what lets a driver
+/// detect the address length.
 public final class EEPROM93C46 {
     public static let wordCount = 64
 
@@ -56,6 +58,7 @@ public final class EEPROM93C46 {
             state = .awaitingStart
             shift = 0
             bits = 0
+            dataOut = true      // DO floats high until the dummy zero
         }
         guard sk, !clock else { return }
         risingEdge(di)

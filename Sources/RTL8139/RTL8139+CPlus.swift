@@ -50,15 +50,24 @@ extension RTL8139 {
     }
 
     /// TPPoll: HPQ and NPQ start the high- and normal-priority rings (high
-    /// first); FSWInt raises the software interrupt.
+    /// first); FSWInt raises the software interrupt. A poll that arrives
+    /// while the chip is already walking a ring (a host that reacts to a
+    /// sent frame by queueing the next one at once) is remembered and
+    /// served when the current walk ends, never nested.
     func writeTransmitPoll(_ value: UInt8) {
         if value & TransmitPollBits.fswInt != 0 { raise(InterruptBits.swInt) }
         guard transmitterEnabled, cPlusTransmit, clockRunning else { return }
-        if value & TransmitPollBits.hpq != 0 {
-            serviceCPlusRing(base: highTransmitRing, index: &cPlusHighTxIndex)
-        }
-        if value & TransmitPollBits.npq != 0 {
-            serviceCPlusRing(base: normalTransmitRing, index: &cPlusTxIndex)
+        pendingPoll |= value & (TransmitPollBits.hpq | TransmitPollBits.npq)
+        guard !servicingTransmit else { return }
+        servicingTransmit = true
+        defer { servicingTransmit = false }
+        // Each round visits at most 64 descriptors per ring; a few rounds
+        // cover polls made during the walk without letting a host loop us.
+        for _ in 0..<4 where pendingPoll != 0 {
+            let poll = pendingPoll
+            pendingPoll = 0
+            if poll & TransmitPollBits.hpq != 0 { serviceCPlusRing(high: true) }
+            if poll & TransmitPollBits.npq != 0 { serviceCPlusRing(high: false) }
         }
     }
 
@@ -66,9 +75,11 @@ extension RTL8139 {
 
     /// Sends every frame the driver has handed over on one ring. Each
     /// descriptor is visited at most once per poll.
-    func serviceCPlusRing(base: UInt64, index: inout Int) {
+    func serviceCPlusRing(high: Bool) {
+        let base = high ? highTransmitRing : normalTransmitRing
         var sent = false
         for _ in 0..<RTL8139.maxDescriptors {
+            let index = high ? cPlusHighTxIndex : cPlusTxIndex
             let address = base &+ UInt64(index * 16)
             let d: Descriptor
             do {
@@ -92,6 +103,9 @@ extension RTL8139 {
             if d.command & DescriptorBits.ls != 0, txAssemblyOverflow || txGatherFailed {
                 done |= DescriptorBits.txErrorSummary
             }
+            if d.command & DescriptorBits.ls != 0, !linkUp {
+                done |= DescriptorBits.txErrorSummary | DescriptorBits.txLinkFailure
+            }
             do {
                 try writeDescriptorStatus(at: address, command: done, vlan: d.vlan)
             } catch {
@@ -99,7 +113,8 @@ extension RTL8139 {
                 updateInterrupt()
                 return
             }
-            index = d.command & DescriptorBits.eor != 0 ? 0 : (index + 1) % RTL8139.maxDescriptors
+            let next = d.command & DescriptorBits.eor != 0 ? 0 : (index + 1) % RTL8139.maxDescriptors
+            if high { cPlusHighTxIndex = next } else { cPlusTxIndex = next }
             if d.command & DescriptorBits.ls != 0 {
                 finishCPlusFrame(d)
                 sent = true
@@ -141,7 +156,7 @@ extension RTL8139 {
         }
         let tag: UInt16? = last.vlan & DescriptorBits.tagc != 0
             ? UInt16(truncatingIfNeeded: last.vlan).byteSwapped : nil
-        if transmitWithOffloads(command: last.command, vlanTag: tag) {
+        if transmitWithOffloads(command: last.command, vlanTag: tag), linkUp {
             tally.txOK &+= 1
             raise(InterruptBits.tok)
         } else {
@@ -167,14 +182,18 @@ extension RTL8139 {
         var covered = 0
         var count = 0
         while covered < total {
-            guard count < RTL8139.maxDescriptors else { return missCPlus() }
+            // Every descriptor of the ring is the chip's and the frame still
+            // does not fit: it never will.
+            guard count < RTL8139.maxDescriptors, count == 0 || index != cPlusRxIndex else {
+                return discardUnstorable()
+            }
             let d: Descriptor
             do { d = try readDescriptor(at: rdsar &+ UInt64(index * 16)) } catch {
                 reportBusError()
                 updateInterrupt()
                 return .accepted
             }
-            guard d.command & DescriptorBits.own != 0 else { return missCPlus() }
+            guard d.command & DescriptorBits.own != 0 else { return missFrame() }
             covered += Int(d.command & DescriptorBits.rxSizeMask)
             count += 1
             index = d.command & DescriptorBits.eor != 0 ? 0 : (index + 1) % RTL8139.maxDescriptors
@@ -220,14 +239,6 @@ extension RTL8139 {
         countAccepted(status)
         raise(InterruptBits.rok)
         return .accepted
-    }
-
-    /// No descriptor free: RDU (ISR bit 4) and a missed packet.
-    private func missCPlus() -> ReceiveOutcome {
-        missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
-        tally.missed &+= 1
-        raise(InterruptBits.rxovw)
-        return .noRoom
     }
 
     /// Stages a frame for the C+ ring: with CPCR.RxVLAN an 802.1Q tag is

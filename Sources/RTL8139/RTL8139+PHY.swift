@@ -31,9 +31,12 @@ extension RTL8139 {
         applyLink()
     }
 
-    /// MSR: LINKB (bit 2) is 1 while the link is down; SPEED_10 (bit 3) is 0 at 100 Mbps.
+    /// MSR: LINKB (bit 2) is 1 while the link is down; SPEED_10 (bit 3) is
+    /// 1 when BMCR forces 10 Mbps (auto-negotiation off, speed bit clear);
+    /// auto-negotiation with our partner settles on 100 Mbps.
     var mediaStatus: UInt8 {
-        linkUp ? 0x00 : 0x04
+        let forced10 = bmcr & 0x1000 == 0 && bmcr & 0x2000 == 0
+        return (linkUp ? 0x00 : 0x04) | (forced10 ? 0x08 : 0x00)
     }
 
     /// CSCR with its link-OK bit.

@@ -97,22 +97,54 @@ extension RTL8139 {
         return readPointer % size == writePointer % size
     }
 
+    /// Whether a frame refused now is lost. A port that holds frames for a
+    /// retry plays the part of the chip's receive FIFO: the frame waits and
+    /// is not missed (the port counts it if its own queue overflows). A
+    /// port that drops, or a looped-back frame, loses it.
+    var refusedFrameIsLost: Bool {
+        if inLoopback { return true }
+        if case .hold(let capacity) = port.policy, capacity > 0 { return false }
+        return true
+    }
+
+    /// A frame that can never be stored (larger than the whole ring) is
+    /// discarded at once, so it cannot block the frames queued behind it:
+    /// RXOVW, MPC, and the port forgets it.
+    func discardUnstorable() -> ReceiveOutcome {
+        missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
+        tally.missed &+= 1
+        tally.rxErrors &+= 1
+        raise(InterruptBits.rxovw)
+        return .filtered
+    }
+
+    /// Receive resources are exhausted: RXOVW (RDU in C+ mode) is raised.
+    /// If the frame is lost it has overflowed the receive FIFO: FOVW, and
+    /// MPC counts it (the datasheet's "packets discarded due to Rx FIFO
+    /// overflow").
+    func missFrame() -> ReceiveOutcome {
+        var bits = InterruptBits.rxovw
+        if refusedFrameIsLost {
+            missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
+            tally.missed &+= 1
+            bits |= InterruptBits.fovw
+        }
+        raise(bits)
+        return .noRoom
+    }
+
     /// Stores the staged frame behind a 4-byte header (status, length with
     /// FCS) at CBR, then moves CBR to the next dword boundary. A frame that
-    /// does not fit before CAPR is missed: RXOVW and MPC.
+    /// does not fit before CAPR raises RXOVW (see `missFrame`).
     func receiveClassic(status: UInt16) -> ReceiveOutcome {
         let size = receiveRingSize
         let length = UInt32(rxStage.count)
         let need = (4 + length + 3) & ~3
         let write = writePointer % size
+        guard need < size else { return discardUnstorable() }
         var free = (readPointer % size &+ size &- write) % size
         if free == 0 { free = size }
-        guard need < free else {
-            missedPackets = (missedPackets &+ 1) & 0xFF_FFFF
-            tally.missed &+= 1
-            raise(InterruptBits.rxovw)
-            return .noRoom
-        }
+        guard need < free else { return missFrame() }
         let header = UInt32(status) | length << 16
         do {
             var offset = write

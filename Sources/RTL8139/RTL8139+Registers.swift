@@ -232,6 +232,8 @@ public enum DescriptorBits {
     /// Transmit status written back: FIFO underrun, error summary.
     public static let txUnderrun: UInt32 = 1 << 25
     public static let txErrorSummary: UInt32 = 1 << 23
+    /// Transmit status: link failure during the transmission.
+    public static let txLinkFailure: UInt32 = 1 << 21
     // Transmit dword1
     public static let tagc: UInt32 = 1 << 17
     // Receive dword0

@@ -23,15 +23,19 @@ extension RTL8139 {
 
     /// Sends every slot the driver has handed over, in round-robin order
     /// from the next slot due; stops at the first slot still owned by the
-    /// host. At most four frames per call.
+    /// host. A TSD written while a frame is going out (a host reacting at
+    /// once to the sent frame) is picked up by the running loop, never by
+    /// a nested one. At most eight frames per call.
     func serviceClassicTransmit() {
-        guard transmitterEnabled, !cPlusTransmit, clockRunning else { return }
-        for _ in 0..<4 {
+        guard transmitterEnabled, !cPlusTransmit, clockRunning, !servicingTransmit else { return }
+        servicingTransmit = true
+        defer { servicingTransmit = false }
+        for _ in 0..<8 {
             let slot = nextTransmitSlot
             let status = tsd[slot]
             guard status & TransmitStatusBits.own == 0 else { return }
-            transmitClassic(slot: slot, status: status)
             nextTransmitSlot = (slot + 1) & 3
+            transmitClassic(slot: slot, status: status)
         }
     }
 
@@ -57,7 +61,9 @@ extension RTL8139 {
             raise(InterruptBits.ter)
             return
         }
-        tsd[slot] = keep | TransmitStatusBits.own | TransmitStatusBits.tok
+        // Without a link the frame goes nowhere: CRS (carrier sense lost).
+        let carrier = linkUp ? 0 : TransmitStatusBits.crs
+        tsd[slot] = keep | TransmitStatusBits.own | TransmitStatusBits.tok | carrier
         tally.txOK &+= 1
         emit(txOut.bytes)
         raise(InterruptBits.tok)

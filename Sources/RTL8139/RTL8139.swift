@@ -80,6 +80,11 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
     /// True while a transmitted frame is looped back into the receiver,
     /// so a loopback can never re-enter transmit.
     var inLoopback = false
+    /// True while the transmitter walks its slots or rings, so a register
+    /// write made from inside a transmit callback never nests a second walk.
+    var servicingTransmit = false
+    /// TPPoll requests (HPQ, NPQ) not yet served.
+    var pendingPoll: UInt8 = 0
 
     // MARK: Frame buffers (allocated once; the frame path never allocates)
 
@@ -170,6 +175,7 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
         cPlusTxIndex = 0
         cPlusHighTxIndex = 0
         cPlusRxIndex = 0
+        pendingPoll = 0
         txAssembly.setCount(0)
         txAssemblyOverflow = false
         missedPackets = 0
@@ -235,10 +241,12 @@ public final class RTL8139Registers: RegisterBlock {
     }
 
     public func read(offset: UInt64, width: AccessWidth) -> UInt64 {
-        device.registerRead(offset: Int(offset), width: width.rawValue)
+        guard offset < size else { return width.mask }
+        return device.registerRead(offset: Int(offset), width: width.rawValue)
     }
 
     public func write(offset: UInt64, width: AccessWidth, value: UInt64) {
+        guard offset < size else { return }
         device.registerWrite(offset: Int(offset), width: width.rawValue, value: value)
     }
 }

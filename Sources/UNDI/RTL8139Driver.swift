@@ -16,6 +16,14 @@ public final class RTL8139Driver: NICDriver {
         case classic
     }
 
+    /// Which BAR the driver reaches the registers through.
+    public enum RegisterAccess: Sendable, Equatable {
+        /// BAR1, memory-mapped, as iPXE does (port I/O if BAR1 is unset).
+        case memoryMapped
+        /// BAR0, port I/O, as 8139too does by default.
+        case portIO
+    }
+
     public let name = "RTL8139"
     public let maxFrameSize = 1514
     public private(set) var info = NICInfo(bus: .pci(PCIAddress(device: 0)), vendorID: 0x10EC, deviceID: 0x8139)
@@ -29,6 +37,7 @@ public final class RTL8139Driver: NICDriver {
 
     let bus: DriverBus
     let mode: Mode
+    let access: RegisterAccess
     private let requestedAddress: PCIAddress?
     var address = PCIAddress(device: 0)
     var window = RTL8139Window.io(0)
@@ -57,10 +66,13 @@ public final class RTL8139Driver: NICDriver {
     /// - Parameters:
     ///   - address: the card's PCI address; nil finds the first 10ec:8139.
     ///   - mode: `.classic` keeps a C+ chip in classic mode.
-    public init(bus: DriverBus, address: PCIAddress? = nil, mode: Mode = .automatic) {
+    ///   - access: memory-mapped (BAR1) or port I/O (BAR0) registers.
+    public init(bus: DriverBus, address: PCIAddress? = nil, mode: Mode = .automatic,
+                access: RegisterAccess = .memoryMapped) {
         self.bus = bus
         self.requestedAddress = address
         self.mode = mode
+        self.access = access
     }
 
     // MARK: Probe
@@ -73,7 +85,7 @@ public final class RTL8139Driver: NICDriver {
         bus.enableDevice(found)
         let mmio = bus.barBase(found, 1)
         let io = bus.barBase(found, 0)
-        if mmio != 0 {
+        if mmio != 0, access == .memoryMapped {
             window = .mmio(mmio)
         } else if io != 0, io <= 0xFF00 {
             window = .io(UInt16(io))
@@ -146,7 +158,10 @@ public final class RTL8139Driver: NICDriver {
 
     private func allocateOnce() throws(DriverError) {
         guard !allocated else { return }
-        let slack = Self.bufferSize + 16
+        // With RCR.WRAP the chip writes a frame that starts near the end of
+        // the ring on past it; it accepts frames up to 4 KiB, so that much
+        // slack (the datasheet's "+1.5K" assumes standard frames only).
+        let slack = 4096 + 16
         rxRing = try bus.allocateDMA(size: Self.classicRingSize + slack, alignment: 16)
         txBuffers = try bus.allocateDMA(size: Self.bufferSize * Self.descriptorCount, alignment: 16)
         txDescriptors = try bus.allocateDMA(size: 16 * Self.descriptorCount, alignment: 256)

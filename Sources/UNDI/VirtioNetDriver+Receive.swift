@@ -45,7 +45,7 @@ extension VirtioNetDriver {
             } else {
                 length = receiveSingle(first, rx, into: buffer)
             }
-            if rx.deviceWantsKick { transport.notify(Self.receiveQueue) }
+            if rx.shouldKick() { transport.notify(Self.receiveQueue) }
             if let length {
                 if passesSoftwareFilter(buffer, length) {
                     statistics.received += 1

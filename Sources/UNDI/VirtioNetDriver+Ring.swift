@@ -16,6 +16,13 @@ final class VirtioDriverRing {
     private(set) var availableIndex: UInt16 = 0
     /// Next used index the driver reads.
     private(set) var lastUsed: UInt16 = 0
+    /// The available index at the last kick decision.
+    private var lastKicked: UInt16 = 0
+    /// VIRTIO_F_RING_EVENT_IDX in force: kicks follow avail_event and
+    /// interrupts follow used_event (2.7.10).
+    var eventIndex = false
+    /// The driver wants used-buffer interrupts.
+    private var interruptsWanted = true
 
     static let next: UInt16 = 1
     static let write: UInt16 = 2
@@ -39,6 +46,8 @@ final class VirtioDriverRing {
     func reset() throws(DriverError) {
         availableIndex = 0
         lastUsed = 0
+        lastKicked = 0
+        interruptsWanted = true
         do {
             try memory.fill(at: base, count: VirtioDriverRing.bytes(size: size), with: 0)
         } catch {
@@ -82,6 +91,15 @@ final class VirtioDriverRing {
     /// Marks `count` used elements as read.
     func consumeUsed(_ count: UInt16) {
         lastUsed &+= min(count, pendingUsed)
+        updateUsedEvent()
+    }
+
+    /// With EVENT_IDX, asks for an interrupt at the next used element
+    /// (used_event = last seen), or pushes it half the index space away.
+    private func updateUsedEvent() {
+        guard eventIndex else { return }
+        let event = interruptsWanted ? lastUsed : lastUsed &+ 0x8000
+        try? memory.writeU16(available + 4 + 2 * UInt64(size), event)
     }
 
     /// The next used element (id, len), if any.
@@ -90,16 +108,29 @@ final class VirtioDriverRing {
         let at = used + 4 + 8 * UInt64(lastUsed % size)
         guard let id = try? memory.readU32(at), let length = try? memory.readU32(at + 4) else { return nil }
         lastUsed &+= 1
+        updateUsedEvent()
         return (UInt16(truncatingIfNeeded: id), length)
     }
 
-    /// VIRTQ_USED_F_NO_NOTIFY: the device asks not to be kicked.
-    var deviceWantsKick: Bool {
-        ((try? memory.readU16(used)) ?? 0) & 1 == 0
+    /// Whether the chains published since the last decision need a kick:
+    /// with EVENT_IDX, when they pass avail_event; otherwise unless the
+    /// device set VIRTQ_USED_F_NO_NOTIFY.
+    func shouldKick() -> Bool {
+        let old = lastKicked
+        let new = availableIndex
+        lastKicked = new
+        guard new != old else { return false }
+        if eventIndex {
+            let event = (try? memory.readU16(used + 4 + 8 * UInt64(size))) ?? new &- 1
+            return new &- event &- 1 < new &- old
+        }
+        return ((try? memory.readU16(used)) ?? 0) & 1 == 0
     }
 
-    /// VIRTQ_AVAIL_F_NO_INTERRUPT on or off.
+    /// VIRTQ_AVAIL_F_NO_INTERRUPT on or off (and used_event with EVENT_IDX).
     func setInterruptsSuppressed(_ suppressed: Bool) {
+        interruptsWanted = !suppressed
         try? memory.writeU16(available, suppressed ? 1 : 0)
+        updateUsedEvent()
     }
 }

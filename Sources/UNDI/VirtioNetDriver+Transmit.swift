@@ -15,6 +15,7 @@ extension VirtioNetDriver {
             tx.setDescriptor(2 * s + 1, address: txBuffer(Int(s)), length: 0, flags: 0)
         }
         for s in (0..<UInt16(txSlotCount)).reversed() { txFreeSlots.append(s) }
+        for s in 0..<txInFlight.count { txInFlight[s] = false }
     }
 
     func txBuffer(_ s: Int) -> UInt64 { txBuffers + UInt64(s * Self.frameBufferSize) }
@@ -26,7 +27,8 @@ extension VirtioNetDriver {
         while budget > 0, let used = tx.nextUsed() {
             budget -= 1
             let slot = used.id / 2
-            if used.id % 2 == 0, Int(slot) < txSlotCount, txFreeSlots.count < txSlotCount, !txFreeSlots.contains(slot) {
+            if used.id % 2 == 0, Int(slot) < txInFlight.count, txInFlight[Int(slot)] {
+                txInFlight[Int(slot)] = false
                 txFreeSlots.append(slot)
             }
         }
@@ -47,9 +49,10 @@ extension VirtioNetDriver {
             txFreeSlots.append(slot)
             throw .dma("virtio-net transmit buffer: \(error)")
         }
+        txInFlight[Int(slot)] = true
         tx.setDescriptorLength(2 * slot + 1, UInt32(max(frame.count, Self.minimumFrame)))
         tx.publish(2 * slot)
-        if tx.deviceWantsKick { transport.notify(Self.transmitQueue) }
+        if tx.shouldKick() { transport.notify(Self.transmitQueue) }
         statistics.transmitted += 1
     }
 }

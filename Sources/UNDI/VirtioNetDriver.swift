@@ -22,6 +22,8 @@ public final class VirtioNetDriver: NICDriver {
         public var controlQueue = true
         /// Largest ring the driver sets up.
         public var maxQueueSize: UInt16 = 256
+        /// Negotiate VIRTIO_F_RING_EVENT_IDX when offered, as Linux does.
+        public var eventIndex = true
         public init() {}
     }
 
@@ -33,6 +35,7 @@ public final class VirtioNetDriver: NICDriver {
         static let ctrlRx: UInt64 = 1 << 18
         static let ctrlRxExtra: UInt64 = 1 << 20
         static let ctrlMACAddr: UInt64 = 1 << 23
+        static let eventIdx: UInt64 = 1 << 29
         static let version1: UInt64 = 1 << 32
     }
 
@@ -77,6 +80,9 @@ public final class VirtioNetDriver: NICDriver {
     var txHeaders: UInt64 = 0
     var txSlotCount = 0
     var txFreeSlots: [UInt16] = []
+    /// Slot `s` is in flight (the device has it): guards against a device
+    /// that returns a slot twice.
+    var txInFlight: [Bool] = []
     var ctrlBuffer: UInt64 = 0
     var headerLength = 12
     var isOpen = false
@@ -215,6 +221,7 @@ public final class VirtioNetDriver: NICDriver {
         txHeaders = try bus.allocateDMA(size: txSlotCount * 16, alignment: 16)
         txBuffers = try bus.allocateDMA(size: txSlotCount * Self.frameBufferSize, alignment: 64)
         txFreeSlots.reserveCapacity(txSlotCount)
+        txInFlight = Array(repeating: false, count: txSlotCount)
         ctrlBuffer = try bus.allocateDMA(size: 1024, alignment: 16)
     }
 
@@ -229,6 +236,7 @@ public final class VirtioNetDriver: NICDriver {
         var wanted = Feature.mac | Feature.status
         if options.mergeableBuffers { wanted |= Feature.mrgRxbuf }
         if options.controlQueue && ctrl != nil { wanted |= Feature.ctrlVQ | Feature.ctrlRx | Feature.ctrlRxExtra | Feature.ctrlMACAddr }
+        if options.eventIndex { wanted |= Feature.eventIdx }
         if transport.isModern { wanted |= Feature.version1 }
         let features = offered & wanted
         transport.writeDriverFeatures(features)
@@ -244,6 +252,7 @@ public final class VirtioNetDriver: NICDriver {
 
         try rx.reset()
         try tx.reset()
+        for ring in [rx, tx, ctrl].compactMap({ $0 }) { ring.eventIndex = features & Feature.eventIdx != 0 }
         try activate(rx)
         try activate(tx)
         if let ctrl, features & Feature.ctrlVQ != 0 {
@@ -256,6 +265,7 @@ public final class VirtioNetDriver: NICDriver {
         let base = Status.acknowledge | Status.driver | (transport.isModern ? Status.featuresOK : 0)
         transport.writeStatus(base | Status.driverOK)
         guard transport.readStatus() & Status.needsReset == 0 else { throw .hardware("virtio-net needs reset after DRIVER_OK") }
+        _ = rx.shouldKick()
         transport.notify(Self.receiveQueue)
         isOpen = true
         if stationAddress != permanentAddress { try setStationAddress(stationAddress) }

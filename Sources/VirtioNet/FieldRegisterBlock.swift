@@ -17,6 +17,9 @@ protocol FieldRegisterBlock: RegisterBlock {
 
 extension FieldRegisterBlock {
     func fieldRead(offset: UInt64, width: AccessWidth) -> UInt64 {
+        // The bus only passes accesses inside the block; a host calling
+        // directly with anything else reads nothing.
+        guard offset < size, size - offset >= UInt64(width.rawValue) else { return 0 }
         let begin = Int(offset)
         let end = begin + width.rawValue
         var value: UInt64 = 0
@@ -38,6 +41,7 @@ extension FieldRegisterBlock {
     }
 
     func fieldWrite(offset: UInt64, width: AccessWidth, value: UInt64) {
+        guard offset < size, size - offset >= UInt64(width.rawValue) else { return }
         let begin = Int(offset)
         let end = begin + width.rawValue
         var o = begin

@@ -93,14 +93,14 @@ public final class MSIXTable: RegisterBlock {
     // MARK: Registers (dword or qword accesses, dword aligned)
 
     public func read(offset: UInt64, width: AccessWidth) -> UInt64 {
-        guard width == .dword || width == .qword, offset % 4 == 0 else { return 0 }
+        guard width == .dword || width == .qword, offset % 4 == 0, offset < size, size - offset >= UInt64(width.rawValue) else { return 0 }
         var value = UInt64(readDword(Int(offset)))
         if width == .qword { value |= UInt64(readDword(Int(offset) + 4)) << 32 }
         return value
     }
 
     public func write(offset: UInt64, width: AccessWidth, value: UInt64) {
-        guard width == .dword || width == .qword, offset % 4 == 0 else { return }
+        guard width == .dword || width == .qword, offset % 4 == 0, offset < size, size - offset >= UInt64(width.rawValue) else { return }
         writeDword(Int(offset), UInt32(truncatingIfNeeded: value))
         if width == .qword { writeDword(Int(offset) + 4, UInt32(truncatingIfNeeded: value >> 32)) }
     }

@@ -19,6 +19,8 @@ public struct DescriptorChain: Sendable, Equatable {
     public var readableCount: Int
     public var readableBytes: Int
     public var writableBytes: Int
+    /// Ring entries the chain took (packed rings; 1 for split rings).
+    public var ringSlots: Int = 1
 }
 
 /// A split virtqueue (virtio 1.x section 2.7): descriptor table, available
@@ -32,8 +34,10 @@ public struct DescriptorChain: Sendable, Equatable {
 ///
 /// Nothing read from the guest is trusted: every index is range-checked,
 /// chains are bounded by their table size, indirect tables by the scratch
-/// capacity, and every buffer must lie in RAM. Segments go into storage
-/// allocated once, so popping a chain allocates nothing.
+/// capacity, and every buffer must lie in RAM. Ring addresses are the
+/// guest's to choose, so address arithmetic wraps (`&+`) and the memory's
+/// range check refuses the result. Segments go into storage allocated
+/// once, so popping a chain allocates nothing.
 public final class VirtQueue {
     /// Flag bits of a descriptor (virtq_desc.flags).
     public enum DescriptorFlag {
@@ -77,13 +81,26 @@ public final class VirtQueue {
     /// The used index the device last published.
     public private(set) var usedIndex: UInt16 = 0
     /// Used entries written but not yet published.
-    public private(set) var pendingUsed: UInt16 = 0
+    public internal(set) var pendingUsed: UInt16 = 0
     /// VIRTIO_F_RING_EVENT_IDX negotiated.
     public var eventIndex = false
     /// VIRTIO_F_RING_INDIRECT_DESC negotiated.
     public var indirectAllowed = false
+    /// VIRTIO_F_RING_PACKED negotiated: the descriptor area is a packed
+    /// descriptor ring and the driver and device areas are event
+    /// suppression structures (see `VirtQueue+Packed`).
+    public var isPacked = false
 
-    private let segments: UnsafeMutablePointer<VirtQueueSegment>
+    // Packed ring state (2.8.1): next slots and the Device Ring Wrap
+    // Counters for reading available and writing used descriptors.
+    var packedNextAvailable: UInt16 = 0
+    var packedAvailableWrap = true
+    var packedNextUsed: UInt16 = 0
+    var packedUsedWrap = true
+    /// Used elements waiting for `publishUsed` on a packed ring: id, length, slots.
+    let packedPending: UnsafeMutablePointer<(id: UInt16, length: UInt32, slots: UInt16)>
+
+    let segments: UnsafeMutablePointer<VirtQueueSegment>
 
     public init(index: Int, maxSize: UInt16) {
         self.index = index
@@ -91,9 +108,14 @@ public final class VirtQueue {
         size = self.maxSize
         segments = .allocate(capacity: VirtQueue.maxSegments)
         segments.initialize(repeating: VirtQueueSegment(address: 0, length: 0, isWritable: false), count: VirtQueue.maxSegments)
+        packedPending = .allocate(capacity: Int(self.maxSize))
+        packedPending.initialize(repeating: (0, 0, 0), count: Int(self.maxSize))
     }
 
-    deinit { segments.deallocate() }
+    deinit {
+        segments.deallocate()
+        packedPending.deallocate()
+    }
 
     /// Back to the reset state: disabled, full size, no vector, indices 0.
     public func reset() {
@@ -109,6 +131,15 @@ public final class VirtQueue {
         pendingUsed = 0
         eventIndex = false
         indirectAllowed = false
+        isPacked = false
+        resetPackedState()
+    }
+
+    func resetPackedState() {
+        packedNextAvailable = 0
+        packedAvailableWrap = true
+        packedNextUsed = 0
+        packedUsedWrap = true
     }
 
     /// The legacy layout (virtio 0.9.5 / 1.x 4.1.5.1): descriptor table at
@@ -137,6 +168,7 @@ public final class VirtQueue {
         lastAvailableIndex = 0
         usedIndex = 0
         pendingUsed = 0
+        resetPackedState()
         isEnabled = true
     }
 
@@ -145,16 +177,31 @@ public final class VirtQueue {
     public var availableRingBytes: UInt64 { 6 + 2 * UInt64(size) }
     public var usedRingBytes: UInt64 { 6 + 8 * UInt64(size) }
 
+    /// The three areas must lie inside RAM before the device touches any
+    /// of them (the guest chose the addresses; 2.7.2 / 2.8.10 sizes).
+    func checkAreas(_ memory: GuestMemory) throws(VirtQueueError) {
+        func check(_ address: UInt64, _ length: UInt64) throws(VirtQueueError) {
+            guard memory.contains(address: address, length: Int(length)) else {
+                throw .outsideRAM(address: address, length: length)
+            }
+        }
+        try check(descriptorTable, descriptorTableBytes)
+        try check(availableRing, isPacked ? 4 : availableRingBytes)
+        try check(usedRing, isPacked ? 4 : usedRingBytes)
+    }
+
     // MARK: Available ring
 
     /// True when the driver has published chains the device has not taken.
     public func hasAvailable(_ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         guard isEnabled else { return false }
+        try checkAreas(memory)
+        if isPacked { return try packedIsAvailable(at: packedNextAvailable, memory) }
         return try publishedAvailable(memory) != lastAvailableIndex
     }
 
     private func publishedAvailable(_ memory: GuestMemory) throws(VirtQueueError) -> UInt16 {
-        let published = try dma { () throws(DMAError) in try memory.readU16(availableRing + 2) }
+        let published = try dma { () throws(DMAError) in try memory.readU16(availableRing &+ 2) }
         guard published &- lastAvailableIndex <= size else {
             throw .availableIndexJump(lastSeen: lastAvailableIndex, published: published)
         }
@@ -164,18 +211,33 @@ public final class VirtQueue {
     /// Takes the next available chain and validates it; nil when the ring is empty.
     public func pop(_ memory: GuestMemory) throws(VirtQueueError) -> DescriptorChain? {
         guard isEnabled else { return nil }
+        try checkAreas(memory)
+        if isPacked { return try packedPop(memory) }
         let published = try publishedAvailable(memory)
         guard published != lastAvailableIndex else { return nil }
         let slot = UInt64(lastAvailableIndex % size)
-        let head = try dma { () throws(DMAError) in try memory.readU16(availableRing + 4 + 2 * slot) }
+        let head = try dma { () throws(DMAError) in try memory.readU16(availableRing &+ 4 &+ 2 * slot) }
         let chain = try walk(head: head, memory)
         lastAvailableIndex &+= 1
         return chain
     }
 
-    /// Gives back the last `count` popped chains (they were not used).
-    public func unpop(_ count: UInt16) {
-        lastAvailableIndex &-= count
+    /// Where the device will read next, to come back to with `rewind(to:)`.
+    public struct Checkpoint: Sendable, Equatable {
+        var lastAvailable: UInt16
+        var packedNext: UInt16
+        var packedWrap: Bool
+    }
+
+    public var checkpoint: Checkpoint {
+        Checkpoint(lastAvailable: lastAvailableIndex, packedNext: packedNextAvailable, packedWrap: packedAvailableWrap)
+    }
+
+    /// Gives back every chain popped since `checkpoint` (they were not used).
+    public func rewind(to checkpoint: Checkpoint) {
+        lastAvailableIndex = checkpoint.lastAvailable
+        packedNextAvailable = checkpoint.packedNext
+        packedAvailableWrap = checkpoint.packedWrap
     }
 
     /// Segment `i` of the chain popped last.
@@ -195,10 +257,17 @@ public final class VirtQueue {
             guard Int(index) < tableSize else { throw .descriptorIndexOutOfRange(index: index, tableSize: tableSize) }
             visited += 1
             guard visited <= tableSize else { throw .chainTooLong(limit: tableSize) }
-            let at = table + 16 * UInt64(index)
-            let (address, length, flags, next) = try dma { () throws(DMAError) in
-                (try memory.readU64(at), try memory.readU32(at + 8), try memory.readU16(at + 12), try memory.readU16(at + 14))
+            let at = table &+ 16 * UInt64(index)
+            // One 16-byte DMA read per descriptor.
+            var raw: (UInt64, UInt64) = (0, 0)
+            try dma { () throws(DMAError) in
+                try withUnsafeMutableBytes(of: &raw) { (p) throws(DMAError) in try memory.read(at: at, into: p) }
             }
+            let address = UInt64(littleEndian: raw.0)
+            let tail = UInt64(littleEndian: raw.1)
+            let length = UInt32(truncatingIfNeeded: tail)
+            let flags = UInt16(truncatingIfNeeded: tail >> 32)
+            let next = UInt16(truncatingIfNeeded: tail >> 48)
             if flags & DescriptorFlag.indirect != 0 {
                 guard indirectAllowed else { throw .indirectNotNegotiated }
                 guard !inIndirect else { throw .nestedIndirect }
@@ -220,23 +289,27 @@ public final class VirtQueue {
             guard memory.contains(address: address, length: Int(length)) else {
                 throw .outsideRAM(address: address, length: UInt64(length))
             }
-            let writable = flags & DescriptorFlag.write != 0
-            if !writable && chain.count > chain.readableCount {
-                throw .readableAfterWritable
-            }
-            guard chain.count < VirtQueue.maxSegments else { throw .chainTooLong(limit: VirtQueue.maxSegments) }
-            segments[chain.count] = VirtQueueSegment(address: address, length: Int(length), isWritable: writable)
-            chain.count += 1
-            if writable {
-                chain.writableBytes += Int(length)
-            } else {
-                chain.readableCount += 1
-                chain.readableBytes += Int(length)
-            }
+            try append(address: address, length: length, writable: flags & DescriptorFlag.write != 0, to: &chain)
             guard flags & DescriptorFlag.next != 0 else { break }
             index = next
         }
         return chain
+    }
+
+    /// Adds one validated buffer to the chain being walked.
+    func append(address: UInt64, length: UInt32, writable: Bool, to chain: inout DescriptorChain) throws(VirtQueueError) {
+        if !writable && chain.count > chain.readableCount {
+            throw .readableAfterWritable
+        }
+        guard chain.count < VirtQueue.maxSegments else { throw .chainTooLong(limit: VirtQueue.maxSegments) }
+        segments[chain.count] = VirtQueueSegment(address: address, length: Int(length), isWritable: writable)
+        chain.count += 1
+        if writable {
+            chain.writableBytes += Int(length)
+        } else {
+            chain.readableCount += 1
+            chain.readableBytes += Int(length)
+        }
     }
 
     // MARK: Copying through a chain
@@ -290,12 +363,19 @@ public final class VirtQueue {
 
     /// Writes a used element `pendingUsed` places past the published index.
     /// It becomes visible to the driver at `publishUsed`.
-    public func addUsed(head: UInt16, length: UInt32, _ memory: GuestMemory) throws(VirtQueueError) {
+    public func addUsed(_ chain: DescriptorChain, length: UInt32, _ memory: GuestMemory) throws(VirtQueueError) {
+        if isPacked {
+            guard Int(pendingUsed) < Int(maxSize) else { throw .chainTooLong(limit: Int(maxSize)) }
+            packedPending[Int(pendingUsed)] = (chain.head, length, UInt16(truncatingIfNeeded: chain.ringSlots))
+            pendingUsed &+= 1
+            return
+        }
+        let head = chain.head
         let slot = UInt64((usedIndex &+ pendingUsed) % size)
-        let at = usedRing + 4 + 8 * slot
+        let at = usedRing &+ 4 &+ 8 * slot
         try dma { () throws(DMAError) in
             try memory.writeU32(at, UInt32(head))
-            try memory.writeU32(at + 4, length)
+            try memory.writeU32(at &+ 4, length)
         }
         pendingUsed &+= 1
     }
@@ -310,15 +390,17 @@ public final class VirtQueue {
     /// or, with EVENT_IDX, used_event: virtio 1.x 2.7.7.2 and 2.7.10).
     public func publishUsed(_ memory: GuestMemory) throws(VirtQueueError) -> Bool {
         guard pendingUsed > 0 else { return false }
-        let found = try dma { () throws(DMAError) in try memory.readU16(usedRing + 2) }
+        try checkAreas(memory)
+        if isPacked { return try packedPublishUsed(memory) }
+        let found = try dma { () throws(DMAError) in try memory.readU16(usedRing &+ 2) }
         guard found == usedIndex else { throw .usedIndexMoved(expected: usedIndex, found: found) }
         let old = usedIndex
         let new = usedIndex &+ pendingUsed
-        try dma { () throws(DMAError) in try memory.writeU16(usedRing + 2, new) }
+        try dma { () throws(DMAError) in try memory.writeU16(usedRing &+ 2, new) }
         usedIndex = new
         pendingUsed = 0
         if eventIndex {
-            let usedEvent = try dma { () throws(DMAError) in try memory.readU16(availableRing + 4 + 2 * UInt64(size)) }
+            let usedEvent = try dma { () throws(DMAError) in try memory.readU16(availableRing &+ 4 &+ 2 * UInt64(size)) }
             return new &- usedEvent &- 1 < new &- old
         }
         let flags = try dma { () throws(DMAError) in try memory.readU16(availableRing) }
@@ -328,13 +410,24 @@ public final class VirtQueue {
     /// With EVENT_IDX, tells the driver which available index to kick at
     /// next (avail_event = the next slot the device will read).
     public func updateAvailableEvent(_ memory: GuestMemory) throws(VirtQueueError) {
-        guard eventIndex, isEnabled else { return }
-        let at = usedRing + 4 + 8 * UInt64(size)
+        // A packed ring's device area stays at RING_EVENT_FLAGS_ENABLE.
+        guard eventIndex, isEnabled, !isPacked else { return }
+        let at = usedRing &+ 4 &+ 8 * UInt64(size)
         let value = lastAvailableIndex
         try dma { () throws(DMAError) in try memory.writeU16(at, value) }
     }
 
-    private func dma<R>(_ body: () throws(DMAError) -> R) throws(VirtQueueError) -> R {
+    /// With EVENT_IDX, asks for a kick as soon as the driver publishes
+    /// anything new (avail_event = the index published now): what a device
+    /// that ran out of buffers needs.
+    public func requestNotification(_ memory: GuestMemory) throws(VirtQueueError) {
+        guard eventIndex, isEnabled, !isPacked else { return }
+        let published = try publishedAvailable(memory)
+        let at = usedRing &+ 4 &+ 8 * UInt64(size)
+        try dma { () throws(DMAError) in try memory.writeU16(at, published) }
+    }
+
+    func dma<R>(_ body: () throws(DMAError) -> R) throws(VirtQueueError) -> R {
         do {
             return try body()
         } catch {

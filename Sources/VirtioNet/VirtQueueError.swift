@@ -29,6 +29,11 @@ public enum VirtQueueError: Error, Equatable, Sendable {
     case usedIndexMoved(expected: UInt16, found: UInt16)
     /// A buffer, an indirect table or a ring lies (partly) outside guest RAM.
     case outsideRAM(address: UInt64, length: UInt64)
+    /// Packed ring: a descriptor inside a chain is not marked available,
+    /// although the driver must publish the whole list first (2.8.6).
+    case chainNotAvailable(slot: UInt16)
+    /// Packed ring: an indirect descriptor inside a NEXT-linked list (2.8.7).
+    case indirectInChain
     /// A DMA access failed (bus mastering disabled, or outside RAM).
     case dma(DMAError)
 }

@@ -49,7 +49,7 @@ extension VirtioNet {
                 _ = try onQueue(index) { () throws(VirtQueueError) in
                     try withUnsafeBytes(of: &byte) { (p) throws(VirtQueueError) in try cq.copyToWritable(chain, at: 0, from: p, memory) }
                 }
-                try onQueue(index) { () throws(VirtQueueError) in try cq.addUsed(head: chain.head, length: 1, memory) }
+                try onQueue(index) { () throws(VirtQueueError) in try cq.addUsed(chain, length: 1, memory) }
             }
             let interrupt = try onQueue(index) { () throws(VirtQueueError) -> Bool in
                 let wanted = try cq.publishUsed(memory)

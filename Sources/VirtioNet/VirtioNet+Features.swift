@@ -40,6 +40,7 @@ extension VirtioNet {
         for q in queues {
             q.eventIndex = negotiatedFeatures.contains(.eventIdx)
             q.indirectAllowed = negotiatedFeatures.contains(.indirectDesc)
+            q.isPacked = negotiatedFeatures.contains(.ringPacked)
         }
         if !status.contains(.driverOK) {
             rxFilter.reset(vlanFiltering: negotiatedFeatures.contains(.ctrlVLAN))

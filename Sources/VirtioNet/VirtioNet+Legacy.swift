@@ -31,11 +31,22 @@ public enum VirtioLegacyRegister {
 
 /// The legacy register block behind BAR0 (I/O space).
 final class VirtioLegacyRegisters: FieldRegisterBlock {
-    static let barSize: UInt32 = 64
-    unowned let device: VirtioNet
-    let size = UInt64(VirtioLegacyRegisters.barSize)
+    /// The registers (20 bytes, 24 with an MSI-X capability) plus the
+    /// device config, rounded up to a power of two: 32 or 64 bytes.
+    static func barSize(hasMSIX: Bool) -> UInt32 {
+        let registers = hasMSIX ? VirtioLegacyRegister.deviceConfigWithMSIX : VirtioLegacyRegister.deviceConfig
+        var size: UInt32 = 4
+        while size < UInt32(registers + VirtioNetConfigField.size) { size <<= 1 }
+        return size
+    }
 
-    init(device: VirtioNet) { self.device = device }
+    unowned let device: VirtioNet
+    let size: UInt64
+
+    init(device: VirtioNet, hasMSIX: Bool) {
+        self.device = device
+        size = UInt64(Self.barSize(hasMSIX: hasMSIX))
+    }
 
     /// Where the device config space starts now: it moves when MSI-X is on.
     private var deviceConfigStart: Int {

@@ -10,6 +10,8 @@ public enum VirtioPCICapabilityType {
     public static let isr: UInt8 = 3
     /// VIRTIO_PCI_CAP_DEVICE_CFG.
     public static let device: UInt8 = 4
+    /// VIRTIO_PCI_CAP_PCI_CFG: a window onto the BARs through config space.
+    public static let pciConfig: UInt8 = 5
     /// The PCI capability ID of a vendor-specific capability.
     public static let vendorCapabilityID: UInt8 = 0x09
 }
@@ -70,10 +72,12 @@ final class VirtioModernRegisters: FieldRegisterBlock {
 
     init(device: VirtioNet) { self.device = device }
 
-    /// Adds the four vendor capabilities (struct virtio_pci_cap: cap_vndr,
+    /// Adds the vendor capabilities (struct virtio_pci_cap: cap_vndr,
     /// cap_next, cap_len, cfg_type, bar, id, padding[2], offset le32,
-    /// length le32; the notify one adds notify_off_multiplier le32).
-    static func addCapabilities(to config: PCIConfigSpace, bar: Int) {
+    /// length le32; the notify one adds notify_off_multiplier le32, the
+    /// PCI configuration access one pci_cfg_data[4]). Returns the offset
+    /// of the PCI configuration access capability.
+    static func addCapabilities(to config: PCIConfigSpace, bar: Int) -> Int {
         func body(_ type: UInt8, offset: Int, length: Int, extra: UInt32? = nil) -> [UInt8] {
             let capLength = extra == nil ? 16 : 20
             var b: [UInt8] = [UInt8(capLength), type, UInt8(bar), 0, 0, 0]
@@ -89,6 +93,13 @@ final class VirtioModernRegisters: FieldRegisterBlock {
         config.addCapability(id: T.vendorCapabilityID, body: body(T.device, offset: deviceOffset, length: regionSize))
         config.addCapability(id: T.vendorCapabilityID, body: body(T.notify, offset: notifyOffset, length: regionSize,
                                                                  extra: UInt32(notifyMultiplier)))
+        // 4.1.4.9: bar, offset, length and pci_cfg_data are the driver's to write.
+        var window = body(T.pciConfig, offset: 0, length: 0, extra: 0)
+        window[0] = UInt8(VirtioPCIConfigWindow.capabilityLength)
+        var writable = [UInt8](repeating: 0, count: window.count)
+        writable[2] = 0xFF
+        for i in 6..<window.count { writable[i] = 0xFF }
+        return config.addCapability(id: T.vendorCapabilityID, body: window, writable: writable)
     }
 
     func read(offset: UInt64, width: AccessWidth) -> UInt64 { fieldRead(offset: offset, width: width) }

@@ -40,15 +40,19 @@ extension VirtioNet {
         let mergeable = negotiatedFeatures.contains(.mrgRxbuf)
         var frameOffset = 0
         var chains: UInt16 = 0
+        let start = rx.checkpoint
         // Where num_buffers' two bytes are: in the first chain, possibly
         // split across two of its buffers under ANY_LAYOUT.
         var numBuffersLow: UInt64?
         var numBuffersHigh: UInt64?
 
+        // Out of buffers: the chains taken go back, and with EVENT_IDX the
+        // driver is asked to kick when it adds any (the frame waits in the
+        // port until then).
         func giveBack() throws(VirtioNetError) {
-            rx.unpop(chains)
+            rx.rewind(to: start)
             rx.dropPendingUsed()
-            try onQueue(index) { () throws(VirtQueueError) in try rx.updateAvailableEvent(memory) }
+            try onQueue(index) { () throws(VirtQueueError) in try rx.requestNotification(memory) }
         }
 
         repeat {
@@ -94,7 +98,7 @@ extension VirtioNet {
                 counters.oversizedFrames += 1
                 return .filtered
             }
-            try onQueue(index) { () throws(VirtQueueError) in try rx.addUsed(head: chain.head, length: UInt32(written), memory) }
+            try onQueue(index) { () throws(VirtQueueError) in try rx.addUsed(chain, length: UInt32(written), memory) }
         } while frameOffset < frame.count
 
         if chains > 1, let low = numBuffersLow, let high = numBuffersHigh {

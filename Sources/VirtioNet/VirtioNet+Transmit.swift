@@ -23,7 +23,7 @@ extension VirtioNet {
             while budget > 0, let chain = try onQueue(index, { () throws(VirtQueueError) in try tx.pop(memory) }) {
                 budget -= 1
                 try send(chain, tx)
-                try onQueue(index) { () throws(VirtQueueError) in try tx.addUsed(head: chain.head, length: 0, memory) }
+                try onQueue(index) { () throws(VirtQueueError) in try tx.addUsed(chain, length: 0, memory) }
             }
             let interrupt = try onQueue(index) { () throws(VirtQueueError) -> Bool in
                 let wanted = try tx.publishUsed(memory)
@@ -53,7 +53,7 @@ extension VirtioNet {
         let header = UnsafeMutableRawBufferPointer(rebasing: headerScratch[0..<headerLength])
         _ = try onQueue(index) { () throws(VirtQueueError) in try tx.copyReadable(chain, from: 0, into: header, memory) }
         let frameLength = chain.readableBytes - headerLength
-        guard frameLength >= 14, frameLength <= maxTransmitFrameLength,
+        guard frameLength >= 14, frameLength <= maxTransmitFrameLength, frameLength <= transmitBuffer.capacity,
               header[VirtioNetHeader.Offset.gsoType] == VirtioNetHeader.gsoNone
         else {
             counters.transmitDropped += 1

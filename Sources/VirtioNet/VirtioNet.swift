@@ -7,9 +7,11 @@ import NICCore
 /// - here: identity, state, reset, the status state machine, interrupts;
 /// - `+Features`: feature negotiation;
 /// - `+Legacy`: the legacy I/O BAR; `+Modern`: the virtio 1.x capabilities
-///   and their memory BAR; `+MSIX`: the MSI-X table;
+///   and their memory BAR; `+PCIConfigWindow`: VIRTIO_PCI_CAP_PCI_CFG;
+///   `MSIXTable`: the MSI-X table;
 /// - `+DeviceConfig`: the network config space (mac, status, mtu);
-/// - `+Transmit`, `+Receive`, `+Filter`, `+Control`: the queues' work.
+/// - `+Transmit`, `+Receive`, `+Control` (with `VirtioNetRxFilter`): the
+///   queues' work, over `VirtQueue` (split) and `VirtQueue+Packed`.
 ///
 /// Guest input never traps: a queue the guest broke sets
 /// DEVICE_NEEDS_RESET (`lastError` says why) and the device stops using
@@ -88,14 +90,17 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
 
     public let msix: MSIXTable?
     let msixCapabilityOffset: Int?
+    /// Where VIRTIO_PCI_CAP_PCI_CFG sits in config space (modern interface only).
+    let pciConfigWindowOffset: Int?
+    /// Set while the device reads its own window bytes.
+    var configWindowBusy = false
 
     // MARK: Scratch, allocated once
 
-    let transmitBuffer = FrameBuffer(capacity: VirtioNet.maxTransmitBytes)
+    /// Holds one outgoing frame: sized for the largest the device sends.
+    let transmitBuffer: FrameBuffer
     let headerScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
     let controlScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNet.maxControlBytes, alignment: 8)
-    /// Largest header plus frame a transmit chain may carry.
-    static let maxTransmitBytes = 65_536 + VirtioNetHeader.size
     /// Largest control command (class, command, data) the device reads.
     static let maxControlBytes = 4096
 
@@ -119,7 +124,9 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
             subsystemID: variant == .modern ? 0x1100 : VirtioNet.deviceType,
             interruptPin: 1))
         self.memory = BusMasterMemory(ram: memory, config: config)
-        port = FramePort(maxFrameSize: 65_536)
+        transmitBuffer = FrameBuffer(capacity: Int(configuration.mtu ?? 1500) + 18)
+        // Held frames need room for the largest frame the device takes.
+        port = FramePort(maxFrameSize: max(9216, Int(configuration.mtu ?? 1500) + 18))
         offeredFeatures = configuration.offeredFeatures
         var qs = [
             VirtQueue(index: QueueIndex.receive, maxSize: configuration.queueSize),
@@ -141,18 +148,24 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
             msixCapabilityOffset = nil
         }
         if variant.hasLegacyInterface {
-            config.declareBAR(BARIndex.legacy, .io(size: VirtioLegacyRegisters.barSize))
+            config.declareBAR(BARIndex.legacy, .io(size: VirtioLegacyRegisters.barSize(hasMSIX: msix != nil)))
         }
         if variant.hasModernInterface {
             config.declareBAR(BARIndex.modern, .memory64(size: VirtioModernRegisters.barSize, prefetchable: true))
-            VirtioModernRegisters.addCapabilities(to: config, bar: BARIndex.modern)
+            pciConfigWindowOffset = VirtioModernRegisters.addCapabilities(to: config, bar: BARIndex.modern)
+        } else {
+            pciConfigWindowOffset = nil
         }
         headerScratch.initializeMemory(as: UInt8.self, repeating: 0)
         controlScratch.initializeMemory(as: UInt8.self, repeating: 0)
         port.receiver = self
-        if variant.hasLegacyInterface { legacyRegisters = VirtioLegacyRegisters(device: self) }
+        if variant.hasLegacyInterface { legacyRegisters = VirtioLegacyRegisters(device: self, hasMSIX: msix != nil) }
         if variant.hasModernInterface { modernRegisters = VirtioModernRegisters(device: self) }
-        config.onWrite = { [unowned self] offset, width in self.configWritten(offset: offset, width: width) }
+        config.onWrite = { [unowned self] offset, width in
+            self.configWritten(offset: offset, width: width)
+            self.configWindowWritten(offset: offset, width: width)
+        }
+        config.onRead = { [unowned self] offset, width in self.configWindowRead(offset: offset, width: width) }
         msix?.isFunctionMasked = { [unowned self] in self.msixFunctionMasked }
         deviceReset()
     }
@@ -244,6 +257,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
 
     /// The driver kicked queue `index`.
     func notify(queue index: Int) {
+        counters.notifications += 1
         guard isRunning else { return }
         switch index {
         case QueueIndex.receive: port.pump()

@@ -48,12 +48,15 @@ public struct VirtioNetConfiguration: Sendable, Equatable {
     public var indirectDescriptors: Bool
     /// Offer VIRTIO_F_RING_EVENT_IDX.
     public var eventIndex: Bool
+    /// Offer VIRTIO_F_RING_PACKED (modern interface only; off by default,
+    /// as QEMU's `packed` property is).
+    public var packedRing: Bool
 
     public init(
         macAddress: MACAddress, variant: VirtioPCIVariant = .transitional, msixVectors: Int = 0,
         queueSize: UInt16 = 256, controlQueueSize: UInt16 = 64, mtu: UInt16? = nil,
         controlQueue: Bool = true, mergeableReceiveBuffers: Bool = true, checksumOffload: Bool = true,
-        indirectDescriptors: Bool = true, eventIndex: Bool = true
+        indirectDescriptors: Bool = true, eventIndex: Bool = true, packedRing: Bool = false
     ) {
         self.macAddress = macAddress
         self.variant = variant
@@ -66,6 +69,7 @@ public struct VirtioNetConfiguration: Sendable, Equatable {
         self.checksumOffload = checksumOffload
         self.indirectDescriptors = indirectDescriptors
         self.eventIndex = eventIndex
+        self.packedRing = packedRing
     }
 
     /// The features the device offers with this configuration.
@@ -77,7 +81,10 @@ public struct VirtioNetConfiguration: Sendable, Equatable {
         if controlQueue { f.formUnion([.ctrlVQ, .ctrlRx, .ctrlRxExtra, .ctrlVLAN, .ctrlMACAddr]) }
         if indirectDescriptors { f.insert(.indirectDesc) }
         if eventIndex { f.insert(.eventIdx) }
-        if variant.hasModernInterface { f.insert(.version1) }
+        if variant.hasModernInterface {
+            f.insert(.version1)
+            if packedRing { f.insert(.ringPacked) }
+        }
         return f
     }
 }

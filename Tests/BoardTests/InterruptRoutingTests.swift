@@ -3,12 +3,12 @@ import NICCore
 import XCTest
 
 final class InterruptRoutingTests: XCTestCase {
-    /// INTA of slot 3 lands on PIRQ (3 + 1 - 1) mod 4 = D, routed to IRQ 11 by default.
+    /// INTA of slot 3 lands on PIRQC (PIIX3 wiring), routed to IRQ 11 by default.
     func testINTxSwizzleAndDefaultRoute() {
         let board = Board(memorySize: 1 << 20)
         let f = TestFunction()
         board.attach(f, at: PCIAddress(device: 3))
-        XCTAssertEqual(PIRQRouter.pirq(slot: 3, pin: 1), 3)
+        XCTAssertEqual(board.pirq.pirq(slot: 3, pin: 1), 2)
         XCTAssertEqual(board.irq(of: PCIAddress(device: 3)), 11)
         f.config.set(asserted: true)
         XCTAssertTrue(board.interrupts.isAsserted(11))
@@ -23,11 +23,11 @@ final class InterruptRoutingTests: XCTestCase {
         let f = TestFunction()
         board.attach(f, at: PCIAddress(device: 3))
         f.config.set(asserted: true)
-        board.pirq.setRoute(pirq: 3, value: 5)
+        board.pirq.setRoute(pirq: 2, value: 5)
         XCTAssertFalse(board.interrupts.isAsserted(11))
         XCTAssertTrue(board.interrupts.isAsserted(5))
         XCTAssertEqual(board.irq(of: PCIAddress(device: 3)), 5)
-        board.pirq.setRoute(pirq: 3, value: 0x80)
+        board.pirq.setRoute(pirq: 2, value: 0x80)
         XCTAssertFalse(board.interrupts.isAsserted(5))
         XCTAssertNil(board.irq(of: PCIAddress(device: 3)))
     }
@@ -37,7 +37,7 @@ final class InterruptRoutingTests: XCTestCase {
         let board = Board(memorySize: 1 << 20)
         let a = TestFunction(), b = TestFunction()
         board.attach(a, at: PCIAddress(device: 3))
-        board.attach(b, at: PCIAddress(device: 7))  // (7 + 0) mod 4 = 3, the same PIRQ
+        board.attach(b, at: PCIAddress(device: 7))  // (7 - 1) mod 4 = 2, the same PIRQ as slot 3
         a.config.set(asserted: true)
         b.config.set(asserted: true)
         a.config.set(asserted: false)

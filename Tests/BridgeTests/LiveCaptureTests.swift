@@ -117,6 +117,40 @@ final class LiveCaptureTests: XCTestCase {
         XCTAssertTrue(pollUntil([live], seconds: 5) { station.received.contains { self.isUDP($0, to: other) } })
     }
 
+    // The guest changes its station address: the filter follows, so frames
+    // for the new address arrive and frames for the old one no longer do.
+    func testFilterFollowsAStationAddressChange() throws {
+        let station = ourStation()
+        let live = try open(station)
+        defer { live.stop() }
+        let newMAC = MACAddress(0x02, 0x4E, 0x53, 0x00, 0x00, 0x02)
+        live.update(macAddress: newMAC, promiscuous: false)
+        XCTAssertEqual(live.filter, "ether dst \(newMAC) or ether multicast")
+        XCTAssertTrue(pollUntil([live], seconds: 5) { live.appliedFilterChanges == 1 })
+        XCTAssertNil(live.filterError)
+        try b.exec("ip", "neigh", "replace", "10.77.0.1", "lladdr", "\(ourMAC)", "dev", "vb", "nud", "permanent")
+        try b.exec("ip", "neigh", "replace", "10.77.0.5", "lladdr", "\(newMAC)", "dev", "vb", "nud", "permanent")
+        try sendUDP(to: "10.77.0.1")
+        try sendUDP(to: "10.77.0.5")
+        XCTAssertTrue(pollUntil([live], seconds: 5) { station.received.contains { self.isUDP($0, to: newMAC) } })
+        _ = pollUntil([live], seconds: 0.3) { false }
+        XCTAssertFalse(station.received.contains { self.isUDP($0, to: self.ourMAC) })
+    }
+
+    // The guest turns promiscuous mode on later (RCR.AAP, say): the filter goes.
+    func testPromiscuousModeCanBeTurnedOnWhileCapturing() throws {
+        let station = ourStation()
+        let live = try open(station)
+        defer { live.stop() }
+        live.update(macAddress: ourMAC, promiscuous: true)
+        XCTAssertNil(live.filter)
+        XCTAssertTrue(pollUntil([live], seconds: 5) { live.appliedFilterChanges == 1 })
+        let other = MACAddress(0x02, 0, 0, 0, 0, 0x99)
+        try b.exec("ip", "neigh", "replace", "10.77.0.4", "lladdr", "\(other)", "dev", "vb", "nud", "permanent")
+        try sendUDP(to: "10.77.0.4")
+        XCTAssertTrue(pollUntil([live], seconds: 5) { station.received.contains { self.isUDP($0, to: other) } })
+    }
+
     // PCAP_D_IN: what we inject is not captured back.
     func testOwnTransmissionsDoNotComeBack() throws {
         let station = ourStation()

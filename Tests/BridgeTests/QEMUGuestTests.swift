@@ -25,12 +25,17 @@ final class QEMUGuestTests: XCTestCase {
         return f.count >= udp + 8 && f[udp + 2] == 0 && f[udp + 3] == 67
     }
 
-    private func bootGuest(netdev: String, seconds: Double, sources: [any AnyObject & PollSource], until done: () -> Bool) throws -> Bool {
-        let qemu = try ExternalTool.start("qemu-system-x86_64", [
+    /// Starts a diskless guest that network-boots from an RTL8139 on `netdev` (id n0).
+    static func startGuest(netdev: String, mac: String = "52:54:00:12:34:56") throws -> ExternalTool.Running {
+        try ExternalTool.start("qemu-system-x86_64", [
             "-machine", "pc,accel=tcg", "-m", "64", "-nodefaults", "-display", "none",
             "-serial", "none", "-monitor", "none", "-boot", "n",
-            "-netdev", netdev, "-device", "rtl8139,netdev=n0,mac=52:54:00:12:34:56",
+            "-netdev", netdev, "-device", "rtl8139,netdev=n0,mac=\(mac)",
         ])
+    }
+
+    private func bootGuest(netdev: String, seconds: Double, sources: [any AnyObject & PollSource], until done: () -> Bool) throws -> Bool {
+        let qemu = try Self.startGuest(netdev: netdev)
         defer {
             qemu.process.terminate()
             qemu.process.waitUntilExit()
@@ -70,12 +75,7 @@ final class QEMUGuestTests: XCTestCase {
     func testNicsimConnectsToAListeningQEMU() throws {
         let station = TestStation(1)
         let path = dir + "/listen.sock"
-        let qemu = try ExternalTool.start("qemu-system-x86_64", [
-            "-machine", "pc,accel=tcg", "-m", "64", "-nodefaults", "-display", "none",
-            "-serial", "none", "-monitor", "none", "-boot", "n",
-            "-netdev", "stream,id=n0,server=on,addr.type=unix,addr.path=\(path)",
-            "-device", "rtl8139,netdev=n0,mac=52:54:00:12:34:57",
-        ])
+        let qemu = try Self.startGuest(netdev: "stream,id=n0,server=on,addr.type=unix,addr.path=\(path)", mac: "52:54:00:12:34:57")
         defer {
             qemu.process.terminate()
             qemu.process.waitUntilExit()

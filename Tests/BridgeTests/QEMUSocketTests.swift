@@ -139,6 +139,26 @@ final class QEMUSocketTests: XCTestCase {
         XCTAssertEqual(server.lastCloseReason, "the peer sent a zero frame length: not QEMU's 4-byte big-endian length framing")
     }
 
+    // Connect mode with a reconnect interval: when the listener goes away
+    // and comes back, the link drops and comes up again by itself.
+    func testConnectModeReconnectsAfterThePeerReturns() throws {
+        let path = dir + "/re.sock"
+        let far = TestStation(1), near = TestStation(2)
+        var server: QEMUSocket? = try QEMUSocket(.listen(.unix(path: path)), port: far.port)
+        let client = try QEMUSocket(.connect(.unix(path: path)), port: near.port)
+        client.log = { _ in }
+        client.reconnectInterval = 0.05
+        XCTAssertTrue(pollUntil([server!, client]) { server!.isConnected })
+        server?.close()
+        server = nil
+        XCTAssertTrue(pollUntil([client]) { !near.port.isLinkUp })
+        let again = try QEMUSocket(.listen(.unix(path: path)), port: far.port)
+        XCTAssertTrue(pollUntil([again, client]) { again.isConnected && near.port.isLinkUp })
+        XCTAssertEqual(client.reconnects, 1)
+        near.send(to: far.mac, tag: 3)
+        XCTAssertTrue(pollUntil([again, client]) { far.tags == [3] })
+    }
+
     // Connecting where nobody listens is one clear error.
     func testConnectFailureIsOneClearLine() {
         XCTAssertThrowsError(try QEMUSocket(.connect(.unix(path: dir + "/nobody.sock")), port: FramePort())) { e in

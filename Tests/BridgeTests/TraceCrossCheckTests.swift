@@ -141,4 +141,26 @@ final class TraceCrossCheckTests: XCTestCase {
             XCTAssertEqual(ours, try TraceFixtures.readAll(LibpcapFileReader(path: path)))
         }
     }
+
+    // A capture of a switch with corruption on: tshark sees exactly the
+    // dropped frames flagged as CRC errors (epb_flags bit 24), outbound on
+    // the faulty port, and every delivered frame without the flag.
+    func testSwitchCaptureFlagsCorruptedFramesAsCRCErrors() throws {
+        let clock = VirtualClock()
+        let sw = VirtualSwitch(clock: clock, seed: 8)
+        let a = TestStation(1), b = TestStation(2)
+        sw.connect(device: a.port)
+        let pb = sw.connect(device: b.port, faults: FaultProfile(corruptionRate: 0.3))
+        let capture = try SwitchCapture(path: dir + "/crc.pcapng", switch: sw)
+        for i in 0..<50 { a.send(to: b.mac, tag: UInt16(i)) }
+        try capture.close()
+        let flagged = try ExternalTool.run("tshark", ["-n", "-r", dir + "/crc.pcapng", "-Y", "frame.packet_flags_crc_error == 1",
+                                                       "-T", "fields", "-e", "frame.interface_id", "-e", "frame.packet_flags_direction"]).out
+        let rows = flagged.split(separator: "\n")
+        XCTAssertGreaterThan(pb.counters.fcsErrors, 5)
+        XCTAssertEqual(rows.count, pb.counters.fcsErrors)
+        XCTAssertTrue(rows.allSatisfy { $0 == "1\t0x00000002" }, rows.first.map(String.init) ?? "")
+        let total = try ExternalTool.run("tshark", ["-n", "-r", dir + "/crc.pcapng"]).out.split(separator: "\n").count
+        XCTAssertEqual(total, 50 + b.received.count + pb.counters.fcsErrors)
+    }
 }

@@ -50,6 +50,24 @@ final class TraceRoundTripTests: XCTestCase {
         XCTAssertEqual(p.originalLength, 200)
     }
 
+    // pcap-linktype(7): bit 26 of the link-type field says frames carry an
+    // FCS, bits 28-31 its length in 16-bit words; the low 16 bits are the type.
+    func testPcapLinkTypeFCSBitsAreDecoded() throws {
+        let w = try PcapWriter(path: dir + "/fcs.pcap", linkType: 0x2400_0001)
+        try w.close()
+        let r = try PcapReader(path: dir + "/fcs.pcap")
+        XCTAssertEqual(r.linkType, 1)
+        XCTAssertEqual(r.fcsLength, 4)
+    }
+
+    // A packet for an interface the file never described is refused before anything is written.
+    func testPcapNGWriterRefusesAnUndescribedInterface() throws {
+        let w = try PcapNGWriter(path: dir + "/u.pcapng")
+        XCTAssertThrowsError(try [UInt8](repeating: 0, count: 60).withUnsafeBytes { try w.write($0, interface: 1, timestamp: 0) })
+        try w.close()
+        XCTAssertEqual(try TraceFixtures.readAll(PcapNGReader(path: dir + "/u.pcapng")).count, 0)
+    }
+
     // pcapng: several interfaces, ns resolution, direction in epb_flags bits 0-1.
     func testPcapNGRoundTripKeepsInterfacesAndDirections() throws {
         let packets = TraceFixtures.packets(count: 60, seed: 3, interfaces: 3, directions: true)

@@ -60,4 +60,17 @@ final class DP8390FilterTests: XCTestCase {
         XCTAssertEqual(card.offer(makeFrame(to: other)), .filtered, "non-matching frames are not counted")
         XCTAssertEqual(card.inb(Port.cntr2), 0)
     }
+
+    /// DP8390D "Tally Counters": when a counter's MSB sets (128 counts),
+    /// ISR.CNT is raised; reading the counter clears it.
+    func testMissedPacketCounterRaisesCounterInterrupt() {
+        let card = Card()
+        card.open(rcr: 0x20)
+        for _ in 0..<127 { card.offer(makeFrame()) }
+        XCTAssertEqual(card.inb(Port.isr) & 0x20, 0)
+        card.offer(makeFrame())
+        XCTAssertEqual(card.inb(Port.isr) & 0x20, 0x20)
+        XCTAssertEqual(card.inb(Port.cntr2), 128)
+        XCTAssertEqual(card.inb(Port.cntr2), 0)
+    }
 }

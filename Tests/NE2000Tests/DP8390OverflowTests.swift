@@ -11,15 +11,19 @@ final class DP8390OverflowTests: XCTestCase {
         XCTAssertEqual(card.offer(makeFrame(length: 1000, seed: 2)), .delivered)
     }
 
-    /// A frame that would run into BNRY is not stored: ISR.OVW is set and,
-    /// with a wire that holds frames, the frame waits (not yet missed).
+    /// A frame that would run into BNRY is not stored: ISR.OVW is set and
+    /// CNTR2 counts it; with a wire that holds frames it waits, and the
+    /// wire offering it again does not count it again.
     func testFullRingSetsOverwriteAndHoldsFrame() {
         let card = Card(policy: .hold(capacity: 4))
         fill(card)
         XCTAssertEqual(card.offer(makeFrame(length: 1000, seed: 3)), .queued)
+        XCTAssertEqual(card.offer(makeFrame(length: 1000, seed: 4)), .queued)
+        XCTAssertEqual(card.nic.port.pump(), 0)
+        XCTAssertEqual(card.nic.port.pump(), 0)
         XCTAssertEqual(card.inb(Port.isr) & 0x10, 0x10)
-        XCTAssertEqual(card.inb(Port.cntr2), 0)
-        XCTAssertEqual(card.nic.port.pendingFrames, 1)
+        XCTAssertEqual(card.inb(Port.cntr2), 1)
+        XCTAssertEqual(card.nic.port.pendingFrames, 2)
     }
 
     /// With a wire that drops, the refused frame is a missed packet: CNTR2
@@ -54,5 +58,18 @@ final class DP8390OverflowTests: XCTestCase {
         XCTAssertEqual(card.nic.port.pump(), 1)
         XCTAssertEqual(card.takeFrame(pstart: 0x46, pstop: 0x50)?.frame, makeFrame(length: 1000, seed: 3))
         XCTAssertEqual(card.inb(Port.isr) & 0x10, 0)
+    }
+
+    /// DP8390D "ISR": RST is also set by a ring overflow and clears once
+    /// the host removes a packet (moves BNRY).
+    func testOverflowSetsResetStatusUntilPacketRemoved() {
+        let card = Card(policy: .drop)
+        fill(card)
+        XCTAssertEqual(card.inb(Port.isr) & 0x80, 0)
+        card.offer(makeFrame(length: 1000, seed: 3))
+        XCTAssertEqual(card.inb(Port.isr) & 0x90, 0x90)
+        XCTAssertNotNil(card.takeFrame(pstart: 0x46, pstop: 0x50))
+        XCTAssertEqual(card.inb(Port.isr) & 0x80, 0)
+        XCTAssertEqual(card.inb(Port.isr) & 0x10, 0x10, "OVW stays until acknowledged")
     }
 }

@@ -87,4 +87,47 @@ final class DP8390RemoteDMATests: XCTestCase {
         XCTAssertEqual(card.inb(Port.bnry), 0x48)
         XCTAssertEqual(card.inb(Port.isr) & 0x40, 0x40)
     }
+
+    /// Every access width, at random addresses near PSTOP, the end of
+    /// packet memory and the PROM, with random counts: the bytes, CRDA and
+    /// RDC match a byte-at-a-time walk of the local address space with the
+    /// PSTOP-to-PSTART wrap.
+    func testDataPortMatchesByteWalkAtEveryWidth() {
+        let card = Card()
+        for i in 0..<DP8390.memorySize { card.nic.ram[i] = UInt8(truncatingIfNeeded: i &* 7 &+ i >> 8) }
+        var rng = SeededRandom(seed: 29)
+        let widths: [(AccessWidth, UInt8, Int)] = [(.dword, 0x49, 4), (.word, 0x49, 2), (.byte, 0x49, 2), (.word, 0x48, 1), (.byte, 0x48, 1)]
+        for _ in 0..<2_000 {
+            let r = rng.next()
+            let (width, dcr, unit) = widths[Int(r % 5)]
+            let pstop = UInt8(0x50 + (r >> 8) % 0x71)  // 0x50...0xC0
+            let pstart: UInt8 = 0x46
+            let anchors: [Int] = [Int(pstop) << 8, 0xC000, 0x0020, 0x0000]
+            let start = UInt16(truncatingIfNeeded: anchors[Int((r >> 16) % 4)] - Int((r >> 24) % 9))
+            let count = UInt16((r >> 32) % 12)
+            card.outb(Port.pstart, pstart)
+            card.outb(Port.pstop, pstop)
+            card.outb(Port.dcr, dcr)
+            card.outb(Port.isr, 0x40)
+            card.startRemote(0x0A, address: start, count: count)
+            var expected: [UInt8] = []
+            var address = start
+            for _ in 0..<(3 * unit) {
+                expected.append(card.nic.peek(address))
+                address &+= 1
+                if address == UInt16(pstop) << 8 { address = UInt16(pstart) << 8 }
+            }
+            var got: [UInt8] = []
+            for _ in 0..<3 {
+                let v = card.nic.portRead(offset: Port.data, width: width)
+                for b in 0..<unit { got.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * b))) }
+            }
+            let seen = width == .byte && unit == 2 ? stride(from: 0, to: got.count, by: 2).map { got[$0] } : got
+            let want = width == .byte && unit == 2 ? stride(from: 0, to: expected.count, by: 2).map { expected[$0] } : expected
+            XCTAssertEqual(seen, want, "start \(start) pstop \(pstop) width \(width) dcr \(dcr)")
+            XCTAssertEqual(UInt16(card.inb(0x08)) | UInt16(card.inb(0x09)) << 8, address, "CRDA")
+            let complete = count > 0 && Int(count) <= 3 * unit
+            XCTAssertEqual(card.inb(Port.isr) & 0x40 != 0, complete || count == 0, "RDC, count \(count)")
+        }
+    }
 }

@@ -117,4 +117,46 @@ final class DP8390ResetTests: XCTestCase {
         XCTAssertEqual(card.inb(Port.cntr2), 2)
         XCTAssertEqual(card.inb(Port.cntr2), 0)
     }
+
+    /// DP8390D "Page 2 Address Assignments": page 2 reads back PSTART,
+    /// PSTOP, TPSR, RCR, TCR, DCR and IMR as page 0 wrote them.
+    func testPage2ReadsBackPage0WriteOnlyRegisters() {
+        let card = Card()
+        let writes: [(UInt64, UInt8)] = [(Port.pstart, 0x4C), (Port.pstop, 0xB0), (Port.tpsr, 0x41),
+                                         (Port.rcr, 0x1E), (Port.tcr, 0x06), (Port.dcr, 0x4B), (Port.imr, 0x35)]
+        for (port, value) in writes { card.outb(port, value) }
+        card.outb(Port.cr, 0xA1)
+        XCTAssertEqual(card.inb(0x01), 0x4C, "PSTART")
+        XCTAssertEqual(card.inb(0x02), 0xB0, "PSTOP")
+        XCTAssertEqual(card.inb(0x04), 0x41, "TPSR")
+        XCTAssertEqual(card.inb(0x0C), 0xDE, "RCR, bits 7-6 read 1")
+        XCTAssertEqual(card.inb(0x0D), 0x06, "TCR")
+        XCTAssertEqual(card.inb(0x0E), 0x4B, "DCR")
+        XCTAssertEqual(card.inb(0x0F), 0x35, "IMR")
+    }
+
+    /// ISR bits clear by writing 1 to them; 0 bits leave them alone.
+    func testInterruptStatusWriteOneToClear() {
+        let card = Card()
+        card.open()
+        card.offer(makeFrame())                      // PRX
+        card.startRemote(0x0A, address: 0x4000, count: 0)  // RDC
+        XCTAssertEqual(card.inb(Port.isr) & 0x41, 0x41)
+        card.outb(Port.isr, 0x01)
+        XCTAssertEqual(card.inb(Port.isr) & 0x41, 0x40)
+        card.outb(Port.isr, 0x00)
+        XCTAssertEqual(card.inb(Port.isr) & 0x41, 0x40)
+    }
+
+    /// Page 1 registers keep their values while other pages are selected,
+    /// and page 0 registers at the same offsets are separate.
+    func testPagesAreSeparate() {
+        let card = Card()
+        card.outb(Port.cr, 0x61)
+        for offset in 1..<16 { card.outb(UInt64(offset), UInt8(0xA0 + offset)) }
+        card.outb(Port.cr, 0x21)
+        XCTAssertEqual(card.inb(0x03), 0x00, "BNRY is not PAR2")
+        card.outb(Port.cr, 0x61)
+        for offset in 1..<16 { XCTAssertEqual(card.inb(UInt64(offset)), UInt8(0xA0 + offset)) }
+    }
 }

@@ -79,4 +79,29 @@ final class DP8390TransmitTests: XCTestCase {
         card.outb(Port.imr, 0x00)
         XCTAssertFalse(card.interrupt.isAsserted, "masking lowers the line")
     }
+
+    /// With the link down the frame is lost but the transmission completes
+    /// with TSR.CRS (carrier sense lost) beside PTX.
+    func testTransmitWithoutCarrierReportsCarrierLost() {
+        let card = Card()
+        card.open()
+        card.nic.port.setLink(up: false)
+        load(card, makeFrame())
+        card.outb(Port.cr, 0x26)
+        XCTAssertTrue(card.wire.frames.isEmpty)
+        XCTAssertEqual(card.inb(Port.tsr) & 0x11, 0x11)
+        XCTAssertEqual(card.inb(Port.isr) & 0x0A, 0x02)
+    }
+
+    /// TCR LB = 11 (external loopback): the frame goes out on the wire and
+    /// comes back into our receiver through the cable.
+    func testExternalLoopbackSendsAndReceives() {
+        let card = Card()
+        card.open(tcr: 0x06)
+        let frame = makeFrame(length: 80)
+        load(card, frame)
+        card.outb(Port.cr, 0x26)
+        XCTAssertEqual(card.wire.frames, [frame])
+        XCTAssertEqual(card.takeFrame()?.frame, frame)
+    }
 }

@@ -46,4 +46,20 @@ final class RTL8029Tests: XCTestCase {
         XCTAssertEqual(card.modelName, "RTL8029")
         XCTAssertEqual(card.macAddress, testMAC)
     }
+
+    /// A hardware reset is power-on: packet memory cleared, registers at
+    /// their reset values, the PROM (burnt in) kept.
+    func testHardwareResetIsPowerOn() {
+        let card = RTL8029(macAddress: testMAC)
+        guard let bar = card.registers(forBAR: 0) else { return XCTFail("no BAR0") }
+        card.nic.ram[0] = 0x55
+        bar.write(offset: 0x01, width: .byte, value: 0x46)
+        bar.write(offset: 0x00, width: .byte, value: 0x22)
+        card.hardwareReset()
+        XCTAssertEqual(card.nic.peek(0x4000), 0)
+        XCTAssertEqual(bar.read(offset: 0x00, width: .byte), 0x21)
+        bar.write(offset: 0x00, width: .byte, value: 0xA1)
+        XCTAssertEqual(bar.read(offset: 0x01, width: .byte), 0x00, "PSTART cleared")
+        XCTAssertEqual(card.nic.peek(0x0000), testMAC[0])
+    }
 }

@@ -97,6 +97,23 @@ final class RTL8139CPlusTests: XCTestCase {
         XCTAssertEqual(reassembled, data)
     }
 
+    /// Large send and VLAN insertion together: every segment carries the
+    /// tag, and its IP and TCP checksums verify once the tag is removed.
+    func testLargeSendWithVLANTagsEverySegment() {
+        let rig = Rig()
+        rig.startCPlus()
+        rig.sendCPlus(ipv4Frame(proto: 6, l4Header: tcpHeader(), payload: payload(1200)),
+                      flags: DescriptorBits.largeSend | 500 << DescriptorBits.mssShift, vlan: DescriptorBits.tagc | 0x0500)
+        XCTAssertEqual(rig.sent.count, 3)
+        for seg in rig.sent {
+            XCTAssertEqual(Array(seg[12..<16]), [0x81, 0x00, 0x00, 0x05])
+            let untagged = Array(seg[0..<12]) + Array(seg[16...])
+            let check = checksumsVerify(untagged)
+            XCTAssertTrue(check.ip)
+            XCTAssertTrue(check.l4)
+        }
+    }
+
     /// A received frame fills one descriptor: OWN cleared, FS|LS, the PAM
     /// class bit and the length including FCS; EOR is kept.
     func testReceiveFillsDescriptor() throws {
@@ -152,7 +169,7 @@ final class RTL8139CPlusTests: XCTestCase {
 
     /// No descriptor owned by the chip: RDU (ISR bit 4) and MPC, nothing written.
     func testReceiveWithoutDescriptorsRaisesRDU() {
-        let rig = Rig()
+        let rig = Rig(policy: .drop)
         rig.startCPlus()
         rig.putDescriptor(ring: Rig.rxRing, index: 0, command: 1536, buffer: 0x4_0000)
         XCTAssertEqual(rig.offer(makeFrame()), .noRoom)
@@ -196,6 +213,19 @@ final class RTL8139CPlusTests: XCTestCase {
         XCTAssertEqual(try rig.memory.readU64(0x6008), 2)
         XCTAssertEqual(try rig.memory.readU64(0x6000 + 40), 1)
         XCTAssertEqual(try rig.memory.readU64(0x6000 + 48), 1)
+    }
+
+    /// Without a link the C+ descriptor comes back with the link-failure
+    /// and error-summary bits, and nothing reaches the wire.
+    func testCPlusTransmitWithoutLinkReportsLinkFailure() {
+        let rig = Rig()
+        rig.startCPlus()
+        rig.nic.port.setLink(up: false)
+        rig.sendCPlus(makeFrame(length: 60))
+        XCTAssertTrue(rig.sent.isEmpty)
+        let bits = DescriptorBits.txLinkFailure | DescriptorBits.txErrorSummary
+        XCTAssertEqual(rig.descriptor(ring: Rig.txRing, index: 0).command & bits, bits)
+        XCTAssertEqual(rig.r16(R.isr) & (InterruptBits.ter | InterruptBits.tok), InterruptBits.ter)
     }
 
     /// HPQ polls the high-priority ring at THPDS.

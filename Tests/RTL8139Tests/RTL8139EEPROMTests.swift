@@ -81,3 +81,51 @@ final class RTL8139EEPROMTests: XCTestCase {
         XCTAssertEqual(rig.r8(RTL8139Register.idr0 + 1), 0xBB)
     }
 }
+
+final class RTL8139EEPROMSequenceTests: XCTestCase {
+    /// iPXE's SPI bit-basher in three-wire mode: every pin change is a
+    /// read-modify-write of 9346CR; MOSI is set while SK is low and MISO is
+    /// sampled while SK is high. It must read the same words 8139too does,
+    /// and DO must read 1 during the address bits and 0 (the dummy bit)
+    /// after the last one.
+    func testIPXEStyleBitBashReadsMAC() {
+        let rig = Rig()
+        func set(_ mask: UInt8, _ on: Bool) {
+            var v = rig.r8(RTL8139Register.cr9346)
+            v = on ? v | mask : v & ~mask
+            rig.w8(RTL8139Register.cr9346, v)
+        }
+        func clockBits(_ value: UInt32, _ count: Int, detect: inout [UInt8]) -> UInt32 {
+            var input: UInt32 = 0
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                set(0x02, value & (1 << UInt32(i)) != 0)
+                set(0x04, true)
+                let bit = rig.r8(RTL8139Register.cr9346) & 1
+                detect.append(bit)
+                input = input << 1 | UInt32(bit)
+                set(0x04, false)
+            }
+            return input
+        }
+        func read(_ word: Int) -> (UInt16, [UInt8]) {
+            rig.w8(RTL8139Register.cr9346, 0x80)
+            set(0x08, false)
+            set(0x04, false)
+            set(0x08, true)
+            var detect: [UInt8] = []
+            _ = clockBits(0b110, 3, detect: &detect)
+            detect.removeAll()
+            _ = clockBits(UInt32(word), 6, detect: &detect)
+            var ignored: [UInt8] = []
+            let data = clockBits(0, 16, detect: &ignored)
+            set(0x08, false)
+            rig.w8(RTL8139Register.cr9346, 0)
+            return (UInt16(data), detect)
+        }
+        let (id, detect) = read(0)
+        XCTAssertEqual(id, 0x8129)
+        XCTAssertEqual(detect, [1, 1, 1, 1, 1, 0])
+        XCTAssertEqual(read(7).0, 0x5452)
+        XCTAssertEqual(read(9).0, 0x5634)
+    }
+}

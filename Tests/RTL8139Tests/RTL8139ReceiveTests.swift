@@ -144,15 +144,28 @@ final class RTL8139ReceiveTests: XCTestCase {
         XCTAssertEqual(rig.r16(R.cbr), UInt16((8192 - 40 + 108) % 8192))
     }
 
-    /// A full ring misses the frame: RXOVW in ISR and MPC counts it.
+    /// A full ring misses the frame: RXOVW in ISR; when the wire drops what
+    /// the card can't take, the frame overflowed the FIFO: FOVW, and MPC counts it.
     func testFullRingSetsRXOVWAndCountsMPC() {
-        let rig = Rig()
+        let rig = Rig(policy: .drop)
         rig.startClassicReceiver()
         var accepted = 0
         while rig.offer(makeFrame(length: 1000)) == .accepted { accepted += 1 }
         XCTAssertEqual(accepted, 8)     // 8 x 1008 = 8064 bytes fit in the 8K ring; a ninth does not
-        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.rxovw, InterruptBits.rxovw)
+        XCTAssertEqual(rig.r16(R.isr) & (InterruptBits.rxovw | InterruptBits.fovw), InterruptBits.rxovw | InterruptBits.fovw)
         XCTAssertEqual(rig.r32(R.mpc), 1)
+    }
+
+    /// Behind a port that holds frames, a full ring still raises RXOVW, but
+    /// the frame waits in the port (the chip's FIFO) and MPC does not count it.
+    func testHeldFrameIsNotCountedAsMissed() {
+        let rig = Rig()
+        rig.startClassicReceiver()
+        let frame = makeFrame(length: 1000)
+        while frame.withUnsafeBytes({ rig.nic.port.offer($0) }) == .delivered {}
+        XCTAssertEqual(rig.r16(R.isr) & (InterruptBits.rxovw | InterruptBits.fovw), InterruptBits.rxovw)
+        XCTAssertEqual(rig.r32(R.mpc), 0)
+        XCTAssertEqual(rig.nic.port.pendingFrames, 1)
     }
 
     /// Reading a frame and moving CAPR frees its space; BUFE returns when

@@ -49,6 +49,13 @@ final class RTL8139RegisterTests: XCTestCase {
         XCTAssertEqual((0..<6).map { rig.r8(R.idr0 + $0) }, [0x11, 0x22, 0x33, 0x44, 0x55, 0x66])
     }
 
+    /// A qword MMIO write to IDR is two dword writes: all six bytes change.
+    func testQwordWriteToIDR() {
+        let rig = Rig()
+        rig.nic.registers(forBAR: 1)!.write(offset: 0, width: .qword, value: 0x0000_6655_4433_2211)
+        XCTAssertEqual((0..<6).map { rig.r8(R.idr0 + $0) }, [0x11, 0x22, 0x33, 0x44, 0x55, 0x66])
+    }
+
     /// TCR carries the RTL8139C+ hardware version bits (1110 1 10), which
     /// writes cannot change.
     func testTCRReportsCPlusVersionBits() {

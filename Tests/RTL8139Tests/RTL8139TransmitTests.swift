@@ -99,6 +99,30 @@ final class RTL8139TransmitTests: XCTestCase {
         XCTAssertEqual(rig.r16(R.isr) & InterruptBits.punLinkChg, InterruptBits.punLinkChg)
     }
 
+    /// MSR.SPEED_10 follows BMCR: set when auto-negotiation is off and the
+    /// speed bit selects 10 Mbps.
+    func testMSRSpeedFollowsBMCR() {
+        let rig = Rig()
+        XCTAssertEqual(rig.r8(R.msr) & 0x08, 0)
+        rig.w16(R.bmcr, 0x0100)         // AN off, 10 Mbps, full duplex
+        XCTAssertEqual(rig.r8(R.msr) & 0x08, 0x08)
+        rig.w16(R.bmcr, 0x2100)         // AN off, 100 Mbps
+        XCTAssertEqual(rig.r8(R.msr) & 0x08, 0)
+    }
+
+    /// Without a link a classic transmission completes with CRS (carrier
+    /// sense lost) and nothing reaches the wire.
+    func testClassicTransmitWithoutLinkSetsCRS() {
+        let rig = Rig()
+        rig.nic.port.setLink(up: false)
+        rig.w8(R.cr, CommandBits.te)
+        try? rig.memory.write(at: 0x4000, bytes: makeFrame(length: 60))
+        rig.w32(R.tsad0, 0x4000)
+        rig.w32(R.tsd0, 60)
+        XCTAssertTrue(rig.sent.isEmpty)
+        XCTAssertEqual(rig.r32(R.tsd0) & TransmitStatusBits.crs, TransmitStatusBits.crs)
+    }
+
     /// PHY registers: reset values of BMCR/ANAR/ANER, BMCR reset self-clears,
     /// and ANLPAR reports the partner while the link is up.
     func testPHYRegisterDefaults() {
@@ -121,6 +145,22 @@ final class RTL8139TransmitTests: XCTestCase {
         XCTAssertEqual(rig.r32(R.tctr), 0)
         rig.clock.advance(by: 1_000)
         XCTAssertEqual(rig.r32(R.tctr), 33)
+    }
+
+    /// TCTR is 32 bits: after it wraps, the TimerInt match comes round
+    /// again, 2^32 ticks (about 130 s at 33 MHz) later.
+    func testTimerIntMatchesAgainAfterWrap() {
+        let rig = Rig()
+        rig.w32(R.timerInt, 33_000)
+        rig.clock.advance(by: VirtualClock.millisecond)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.timeOut, InterruptBits.timeOut)
+        rig.w16(R.isr, InterruptBits.timeOut)
+        let wrap = (UInt64(1) << 32) * 1_000 / 33     // ns per 2^32 ticks, rounded down
+        rig.clock.advance(by: wrap - 1_000)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.timeOut, 0)
+        rig.clock.advance(by: 2_000)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.timeOut, InterruptBits.timeOut)
+        XCTAssertLessThan(rig.r32(R.tctr), 33_000 + 100)
     }
 
     /// When TCTR reaches TimerInt, ISR.TimeOut is set (not before).

@@ -12,8 +12,8 @@ final class Rig: FrameTransmitter {
     var sent: [[UInt8]] = []
     static let mac = MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
 
-    init() {
-        nic = RTL8139(macAddress: Rig.mac, memory: memory, clock: clock)
+    init(policy: BackpressurePolicy = .hold(capacity: 64)) {
+        nic = RTL8139(macAddress: Rig.mac, memory: memory, clock: clock, port: FramePort(policy: policy))
         nic.port.transmitter = self
         // Bus master, I/O and memory decoding on, as firmware leaves them.
         nic.config.write(offset: PCIConfigRegister.command, width: .word, value: 0x7)

@@ -34,6 +34,8 @@ final class NE2000Rig {
     let driver: NE2000Driver
     let port: FramePort
     let irq: Int
+    /// The card's NIC, for tests that play a misbehaving card.
+    let nic: DP8390
 
     /// An RTL8029 in PCI slot 3, resources assigned as a BIOS would.
     init(pci policy: BackpressurePolicy = .hold(capacity: 64)) {
@@ -41,6 +43,7 @@ final class NE2000Rig {
         board.attach(card, at: PCIAddress(device: 3))
         board.assignResources()
         port = card.port
+        nic = card.nic
         irq = board.irq(of: PCIAddress(device: 3)) ?? -1
         bus = DriverBus(board: board)
         driver = NE2000Driver(bus: bus, location: .pci())
@@ -52,6 +55,7 @@ final class NE2000Rig {
         let card = NE2000ISA(macAddress: ne2000MAC, ioBase: UInt64(ioBase), irq: irq, port: FramePort(policy: policy))
         card.interruptLine = try board.attachISA(card, ioBase: card.ioBase, irq: card.irq, name: "ne2000")
         port = card.port
+        nic = card.nic
         self.irq = irq
         bus = DriverBus(board: board)
         driver = NE2000Driver(bus: bus, location: .isa(ioBase: ioBase, irq: UInt8(irq)))

@@ -163,4 +163,61 @@ final class NE2000DriverTests: XCTestCase {
         XCTAssertEqual(streamFrame(1).withUnsafeBytes { rig.port.offer($0) }, .queued)
         XCTAssertTrue(rig.drain().isEmpty)
     }
+
+    /// On PCI the card's interrupt is INTA, routed to the IRQ the BIOS
+    /// wrote in the Interrupt Line register; a received frame with
+    /// interrupts enabled raises it until acknowledged.
+    func testPCIInterruptReachesRoutedIRQ() throws {
+        let rig = NE2000Rig()
+        try rig.probeAndOpen()
+        rig.driver.setInterruptsEnabled(true)
+        XCTAssertGreaterThanOrEqual(rig.irq, 0)
+        streamFrame(1).withUnsafeBytes { _ = rig.port.offer($0) }
+        XCTAssertTrue(rig.board.interrupts.isAsserted(rig.irq))
+        rig.driver.acknowledgeInterrupts()
+        XCTAssertFalse(rig.board.interrupts.isAsserted(rig.irq))
+        rig.driver.setInterruptsEnabled(false)
+        streamFrame(2).withUnsafeBytes { _ = rig.port.offer($0) }
+        XCTAssertFalse(rig.board.interrupts.isAsserted(rig.irq), "masked")
+        XCTAssertEqual(rig.drain().count, 2)
+    }
+
+    /// Shutdown leaves the card reset: stopped, interrupts masked.
+    func testShutdownLeavesCardQuiet() throws {
+        let rig = NE2000Rig()
+        try rig.probeAndOpen()
+        rig.driver.setInterruptsEnabled(true)
+        rig.driver.shutdown()
+        XCTAssertEqual(streamFrame(1).withUnsafeBytes { rig.port.offer($0) }, .queued)
+        XCTAssertFalse(rig.board.interrupts.isAsserted(rig.irq))
+        XCTAssertEqual(rig.bus.inb(UInt16(rig.driver.info.ioBase)) & 0x01, 0x01, "STP")
+    }
+
+    /// A receive header that makes no sense (a byte count past any frame)
+    /// is not trusted: the driver gives up what is in the ring, counts an
+    /// error, and goes on receiving.
+    func testBogusReceiveHeaderIsNotTrusted() throws {
+        let rig = NE2000Rig()
+        try rig.probeAndOpen()
+        streamFrame(1).withUnsafeBytes { _ = rig.port.offer($0) }
+        // Corrupt the header's byte count in packet memory (page 0x46).
+        rig.nic.poke(0x4602, 0xFF)
+        rig.nic.poke(0x4603, 0x7F)
+        XCTAssertTrue(rig.drain().isEmpty)
+        XCTAssertEqual(rig.driver.statistics.receiveResourceErrors, 1)
+        streamFrame(2).withUnsafeBytes { _ = rig.port.offer($0) }
+        XCTAssertEqual(rig.drain(), [streamFrame(2)])
+    }
+
+    /// An ISA card jumpered away from the defaults is found where it is.
+    func testISACardAtOtherBaseAndIRQ() throws {
+        let rig = try NE2000Rig(isaAt: 0x280, irq: 5)
+        try rig.probeAndOpen()
+        XCTAssertEqual(rig.driver.info.ioBase, 0x280)
+        XCTAssertEqual(rig.driver.info.irq, 5)
+        rig.driver.setInterruptsEnabled(true)
+        streamFrame(1).withUnsafeBytes { _ = rig.port.offer($0) }
+        XCTAssertTrue(rig.board.interrupts.isAsserted(5))
+        XCTAssertEqual(rig.drain(), [streamFrame(1)])
+    }
 }

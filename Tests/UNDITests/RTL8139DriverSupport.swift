@@ -18,13 +18,14 @@ final class RTL8139DriverRig: FrameTransmitter {
     var onSend: ((UnsafeRawBufferPointer) -> Void)?
     static let mac = MACAddress(0x52, 0x54, 0x00, 0xAB, 0xCD, 0xEF)
 
-    init(mode: RTL8139Driver.Mode = .automatic, policy: BackpressurePolicy = .hold(capacity: 64)) {
+    init(mode: RTL8139Driver.Mode = .automatic, access: RTL8139Driver.RegisterAccess = .memoryMapped,
+         policy: BackpressurePolicy = .hold(capacity: 64)) {
         nic = RTL8139(macAddress: RTL8139DriverRig.mac, memory: board.memory, clock: board.clock, port: FramePort(policy: policy))
         board.attach(nic, at: PCIAddress(device: 3))
         board.assignResources()
         board.add(port: nic.port)
         bus = DriverBus(board: board)
-        driver = RTL8139Driver(bus: bus, mode: mode)
+        driver = RTL8139Driver(bus: bus, mode: mode, access: access)
         nic.port.transmitter = self
     }
 

@@ -120,20 +120,42 @@ final class RTL8139DriverTests: XCTestCase {
     /// 10,000 frames each way through the classic ring and slots, none lost,
     /// none reordered, each byte intact.
     func testClassicPathTenThousandFramesEachWay() throws {
-        try tenThousandEachWay(mode: .classic)
+        try framesEachWay(10_000, mode: .classic)
     }
 
     /// The same through the C+ descriptor rings.
     func testCPlusPathTenThousandFramesEachWay() throws {
-        try tenThousandEachWay(mode: .automatic)
+        try framesEachWay(10_000, mode: .automatic)
     }
 
-    private func tenThousandEachWay(mode: RTL8139Driver.Mode) throws {
-        let rig = RTL8139DriverRig(mode: mode)
+    /// Both paths also work with the registers reached through port I/O (BAR0).
+    func testPortIOAccessBothPaths() throws {
+        try framesEachWay(500, mode: .classic, access: .portIO)
+        try framesEachWay(500, mode: .automatic, access: .portIO)
+    }
+
+    /// In C+ mode a frame longer than one receive buffer arrives scattered
+    /// over two descriptors; the driver drops it whole and the next frame
+    /// comes through intact.
+    func testCPlusDriverDropsScatteredFrame() throws {
+        let rig = RTL8139DriverRig()
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        offer(rig, sequencedFrame(1, length: 2000))
+        offer(rig, sequencedFrame(2, length: 100))
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }
+        XCTAssertEqual(n, 100)
+        XCTAssertEqual(Array(buffer[0..<100]), sequencedFrame(2, length: 100))
+        XCTAssertEqual(rig.driver.statistics.receiveResourceErrors, 1)
+    }
+
+    private func framesEachWay(_ count: Int, mode: RTL8139Driver.Mode,
+                               access: RTL8139Driver.RegisterAccess = .memoryMapped) throws {
+        let rig = RTL8139DriverRig(mode: mode, access: access)
         try rig.driver.probe()
         XCTAssertEqual(rig.driver.usesCPlus, mode == .automatic)
         try rig.driver.open(filter: [.directed, .broadcast], multicast: [])
-        let count = 10_000
         func length(_ i: Int) -> Int { 60 + (i * 37) % (1514 - 60 + 1) }
 
         // Transmit: every frame reaches the wire, in order, intact.
@@ -178,10 +200,86 @@ final class RTL8139DriverTests: XCTestCase {
         XCTAssertEqual(bad, 0)
         XCTAssertEqual(rig.driver.statistics.received, count)
         XCTAssertEqual(rig.nic.port.counters.droppedNoRoom, 0)
+        XCTAssertEqual(rig.driver.statistics.receiveResourceErrors, 0, "held frames are not missed")
     }
 
     @discardableResult
     private func offer(_ rig: RTL8139DriverRig, _ frame: [UInt8]) -> OfferResult {
         frame.withUnsafeBytes { rig.nic.port.offer($0) }
+    }
+}
+
+final class RTL8139DriverRingSlackTests: XCTestCase {
+    /// In classic mode a 4000-byte frame written across the end of the
+    /// ring (WRAP set) lands in the driver's slack, not in its transmit
+    /// buffers: a frame sent afterwards is still intact.
+    func testLongFrameAtRingEndStaysInSlack() throws {
+        let rig = RTL8139DriverRig(mode: .classic)
+        rig.keepSent = true
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        // Walk the ring almost to its end with 1514-byte frames.
+        var sequence = 0
+        while rig.driver.rxOffset < RTL8139Driver.classicRingSize - 1600 {
+            let frame = sequencedFrame(sequence, length: 1514)
+            frame.withUnsafeBytes { _ = rig.nic.port.offer($0) }
+            XCTAssertEqual(buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }, 1514)
+            sequence += 1
+        }
+        let outgoing = sequencedFrame(99, length: 1000)
+        try outgoing.withUnsafeBytes { try rig.driver.transmit($0) }
+        let long = sequencedFrame(7, length: 4000)
+        long.withUnsafeBytes { _ = rig.nic.port.offer($0) }
+        XCTAssertEqual(buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }, 4000)
+        XCTAssertEqual(Array(buffer[0..<4000]), long)
+        // Slot 0's transmit buffer, allocated right after the ring, still
+        // holds the frame staged there.
+        XCTAssertEqual(try rig.board.memory.readBytes(at: rig.driver.txBuffers, count: 1000), outgoing)
+    }
+}
+
+final class RTL8139DriverLifecycleTests: XCTestCase {
+    /// close() turns the receiver and transmitter off (the card takes no
+    /// frames); a second open() brings both paths back from the start.
+    func testCloseAndReopen() throws {
+        for mode in [RTL8139Driver.Mode.classic, .automatic] {
+            let rig = RTL8139DriverRig(mode: mode, policy: .drop)
+            try rig.driver.probe()
+            try rig.driver.open(filter: [.directed], multicast: [])
+            rig.driver.close()
+            XCTAssertEqual(sequencedFrame(1, length: 80).withUnsafeBytes { rig.nic.port.offer($0) }, .dropped)
+            try rig.driver.open(filter: [.directed], multicast: [])
+            XCTAssertEqual(sequencedFrame(2, length: 80).withUnsafeBytes { rig.nic.port.offer($0) }, .delivered)
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            XCTAssertEqual(buffer.withUnsafeMutableBytes { rig.driver.receive(into: $0) }, 80)
+            XCTAssertEqual(Array(buffer[0..<80]), sequencedFrame(2, length: 80))
+        }
+    }
+
+    /// shutdown() leaves the card reset: RE/TE off, IMR 0, C+ off.
+    func testShutdownLeavesCardReset() throws {
+        let rig = RTL8139DriverRig()
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        rig.driver.setInterruptsEnabled(true)
+        rig.driver.shutdown()
+        let io = UInt16(rig.bus.barBase(PCIAddress(device: 3), 0))
+        XCTAssertEqual(rig.bus.inb(io + 0x37) & 0x0C, 0)
+        XCTAssertEqual(rig.bus.inw(io + 0x3C), 0)
+        XCTAssertEqual(rig.bus.inw(io + 0xE0) & 0x3, 0)
+    }
+
+    /// setStationAddress reprograms IDR: frames to the new address are
+    /// accepted, frames to the old one are not.
+    func testSetStationAddress() throws {
+        let rig = RTL8139DriverRig(policy: .drop)
+        try rig.driver.probe()
+        try rig.driver.open(filter: [.directed], multicast: [])
+        let fresh = MACAddress(0x02, 0x11, 0x22, 0x33, 0x44, 0x55)
+        try rig.driver.setStationAddress(fresh)
+        XCTAssertEqual(sequencedFrame(1, length: 80, to: fresh).withUnsafeBytes { rig.nic.port.offer($0) }, .delivered)
+        XCTAssertEqual(sequencedFrame(2, length: 80).withUnsafeBytes { rig.nic.port.offer($0) }, .filtered)
+        XCTAssertEqual(rig.driver.permanentAddress, RTL8139DriverRig.mac)
     }
 }

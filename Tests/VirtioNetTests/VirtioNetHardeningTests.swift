@@ -145,7 +145,7 @@ final class VirtioNetHardeningTests: XCTestCase {
         assertNeedsReset(g, .queue(0, .outsideRAM(address: UInt64.max - 3, length: 2048)))
     }
 
-    /// Rings placed outside RAM fail on first use.
+    /// Rings placed outside RAM fail on first use, before any access.
     func testRingOutsideRAMNeedsReset() {
         let g = VirtioTestGuest()
         g.setStatus(1); g.setStatus(3)
@@ -155,7 +155,35 @@ final class VirtioNetHardeningTests: XCTestCase {
         g.setCommon(VirtioCommonConfig.queueEnable, .word, 1)
         g.setStatus(15)
         g.kick(1)
-        assertNeedsReset(g, .queue(1, .dma(.outOfRange(address: 0xFFFF_FFFF_0002, length: 2))))
+        // The available ring of 256 entries: 6 + 2 * 256 bytes.
+        assertNeedsReset(g, .queue(1, .outsideRAM(address: 0xFFFF_FFFF_0000, length: 518)))
+    }
+
+    /// Ring addresses at the very top of the address space: the arithmetic
+    /// wraps instead of trapping, and the range check refuses it.
+    func testRingsAtTopOfAddressSpaceNeedReset() {
+        for packed in [false, true] {
+            for field in [VirtioCommonConfig.queueDesc, VirtioCommonConfig.queueDriver, VirtioCommonConfig.queueDevice] {
+                let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, packedRing: true))
+                g.setStatus(1); g.setStatus(3)
+                g.writeDriverFeatures(packed ? [.version1, .mac, .ringPacked, .eventIdx] : [.version1, .mac, .eventIdx])
+                g.setStatus(11)
+                for q in 0..<2 {
+                    g.setCommon(VirtioCommonConfig.queueSelect, .word, UInt64(q))
+                    g.setCommon(VirtioCommonConfig.queueDesc, .qword, 0x1_0000)
+                    g.setCommon(VirtioCommonConfig.queueDriver, .qword, 0x2_0000)
+                    g.setCommon(VirtioCommonConfig.queueDevice, .qword, 0x3_0000)
+                    g.setCommon(field, .qword, UInt64.max - 1)
+                    g.setCommon(VirtioCommonConfig.queueEnable, .word, 1)
+                }
+                g.setStatus(15)
+                g.put([UInt8](repeating: 0xFF, count: 64), at: 0x1_0000)
+                g.put([0x00, 0x00, 0x01, 0x00, 0x00, 0x00], at: 0x2_0000)
+                g.kick(1)
+                g.offer(VirtioTestGuest.frame())
+                XCTAssertTrue(g.device.lastError != nil, "packed \(packed), field \(field)")
+            }
+        }
     }
 
     /// Without Bus Master Enable the device can't reach the rings.
@@ -301,12 +329,16 @@ final class VirtioNetHardeningTests: XCTestCase {
         XCTAssertEqual(g.sink.frames.count, 1)
     }
 
-    /// Random descriptor tables and ring indices never trap or hang; the
-    /// device either works or reports NEEDS_RESET.
+    /// Random descriptor tables and ring indices, split and packed, never
+    /// trap or hang; the device either works or reports NEEDS_RESET.
     func testRandomQueueContentsNeverTrap() {
         var random = SeededRandom(seed: 0x5EED)
-        for _ in 0..<300 {
-            let g = modern([.version1, .mac, .indirectDesc, .mrgRxbuf, .eventIdx])
+        for round in 0..<300 {
+            let packed = round % 2 == 1
+            let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, packedRing: true))
+            var features: VirtioFeatures = [.version1, .mac, .indirectDesc, .mrgRxbuf, .eventIdx]
+            if packed { features.insert(.ringPacked) }
+            XCTAssertEqual(g.start(features: features), 0xF)
             for q in [g.rx, g.tx] {
                 let span = Int(q.used + 4096 - q.base)
                 let noise = (0..<span).map { _ in UInt8(truncatingIfNeeded: random.next()) }

@@ -196,6 +196,25 @@ final class VirtioNetQueueTests: XCTestCase {
         XCTAssertEqual(g.rx.availableEvent, 3)
     }
 
+    /// 2.7.10: a device that runs out of receive buffers with EVENT_IDX sets
+    /// avail_event to the index the driver has published, so the very next
+    /// buffer the driver adds brings a kick (and the held frame in).
+    func testEventIndexAsksForKickWhenOutOfBuffers() {
+        let g = VirtioTestGuest()
+        g.start(features: [.version1, .mac, .eventIdx, .mrgRxbuf])
+        g.rx.setDescriptor(0, address: data, length: 512, flags: MockVirtQueue.write)
+        g.rx.setDescriptor(1, address: data + 0x1000, length: 512, flags: MockVirtQueue.write)
+        g.rx.publish(0)
+        g.rx.publish(1)
+        XCTAssertEqual(g.offer(VirtioTestGuest.frame(length: 1400)), .queued)
+        XCTAssertEqual(g.rx.availableEvent, 2, "kick me once you publish past index 2")
+        g.rx.setDescriptor(2, address: data + 0x2000, length: 512, flags: MockVirtQueue.write)
+        g.rx.publish(2)
+        g.kick(0)
+        XCTAssertEqual(g.rx.usedIndex, 3)
+        XCTAssertEqual(g.rx.availableEvent, 3)
+    }
+
     /// Transmit with EVENT_IDX: avail_event tracks the next slot to read.
     func testEventIndexAvailEventFollowsTransmit() {
         let g = VirtioTestGuest()

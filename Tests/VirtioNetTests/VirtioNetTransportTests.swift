@@ -12,7 +12,10 @@ final class VirtioNetTransportTests: XCTestCase {
         XCTAssertEqual(c.read(offset: PCIConfigRegister.subsystemID, width: .word), 1)
         XCTAssertEqual(c.read(offset: PCIConfigRegister.revisionID, width: .byte), 0)
         XCTAssertEqual(c.read(offset: 0x08, width: .dword) >> 8, 0x02_0000)
-        XCTAssertEqual(c.bars[0], .io(size: 64))
+        // Legacy block: 20 bytes of registers and 12 of config, 32 in all.
+        XCTAssertEqual(c.bars[0], .io(size: 32))
+        let withMSIX = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, msixVectors: 2))
+        XCTAssertEqual(withMSIX.device.config.bars[0], .io(size: 64), "24 + 12 bytes round up to 64")
         XCTAssertEqual(c.bars[4], .memory64(size: 0x4000, prefetchable: true))
     }
 
@@ -54,12 +57,9 @@ final class VirtioNetTransportTests: XCTestCase {
             if c.read(offset: p, width: .byte) == 0x09 {
                 let type = UInt8(c.read(offset: p + 3, width: .byte))
                 found[type] = (c.read(offset: p + 4, width: .byte), c.read(offset: p + 8, width: .dword), c.read(offset: p + 12, width: .dword))
-                if type == 2 {
-                    XCTAssertEqual(c.read(offset: p + 2, width: .byte), 20)
-                    multiplier = c.read(offset: p + 16, width: .dword)
-                } else {
-                    XCTAssertEqual(c.read(offset: p + 2, width: .byte), 16)
-                }
+                // cap_len: 16, plus notify_off_multiplier or pci_cfg_data.
+                XCTAssertEqual(c.read(offset: p + 2, width: .byte), type == 2 || type == 5 ? 20 : 16)
+                if type == 2 { multiplier = c.read(offset: p + 16, width: .dword) }
             }
             p = Int(c.read(offset: p + 1, width: .byte))
         }
@@ -222,6 +222,19 @@ final class VirtioNetTransportTests: XCTestCase {
         XCTAssertFalse(g.intx.isAsserted)
     }
 
+    /// A device with an MSI-X table still uses INTx while the driver leaves
+    /// MSI-X disabled (how iPXE drives it).
+    func testINTxUsedWhileMSIXDisabled() {
+        let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, msixVectors: 3))
+        g.start(features: [.version1, .mac])
+        g.rx.setDescriptor(0, address: VirtioTestGuest.dataBase, length: 2048, flags: MockVirtQueue.write)
+        g.rx.publish(0)
+        g.offer(VirtioTestGuest.frame())
+        XCTAssertFalse(g.device.msixEnabled)
+        XCTAssertTrue(g.intx.isAsserted)
+        XCTAssertEqual(g.device.msix?.deliveries.reduce(0, +), 0)
+    }
+
     /// Legacy layout with MSI-X enabled: vectors at 0x14/0x16, device config moves to 0x18.
     func testLegacyConfigMovesWhenMSIXEnabled() {
         let g = VirtioTestGuest(VirtioNetConfiguration(macAddress: VirtioTestGuest.mac, variant: .legacy, msixVectors: 2))
@@ -232,5 +245,65 @@ final class VirtioNetTransportTests: XCTestCase {
         XCTAssertEqual(g.legacyRead(0x14, .word), 0xFFFF)
         g.legacyWrite(0x14, .word, 1)
         XCTAssertEqual(g.device.msixConfigVector, 1)
+    }
+}
+
+final class VirtioNetConfigWindowTests: XCTestCase {
+    private func windowOffset(_ g: VirtioTestGuest) -> Int? {
+        let c = g.device.config
+        var p = Int(c.read(offset: 0x34, width: .byte))
+        var steps = 0
+        while p != 0 && steps < 16 {
+            steps += 1
+            if c.read(offset: p, width: .byte) == 0x09 && c.read(offset: p + 3, width: .byte) == 5 { return p }
+            p = Int(c.read(offset: p + 1, width: .byte))
+        }
+        return nil
+    }
+
+    /// 4.1.4.9: the device presents VIRTIO_PCI_CAP_PCI_CFG (iPXE refuses a
+    /// modern device without it); cap_len is 20.
+    func testPCIConfigAccessCapabilityIsPresent() throws {
+        let g = VirtioTestGuest()
+        let cap = try XCTUnwrap(windowOffset(g))
+        XCTAssertEqual(g.device.config.read(offset: cap + 2, width: .byte), 20)
+    }
+
+    /// 4.1.4.9.1: with bar, offset and length set, reading pci_cfg_data
+    /// reads the BAR and writing it writes the BAR, through config cycles only.
+    func testPCIConfigWindowReachesCommonConfig() throws {
+        let g = VirtioTestGuest()
+        let cap = try XCTUnwrap(windowOffset(g))
+        let c = g.device.config
+        c.write(offset: cap + 4, width: .byte, value: 4)
+        c.write(offset: cap + 12, width: .dword, value: 4)
+        c.write(offset: cap + 8, width: .dword, value: UInt32(VirtioCommonConfig.deviceFeature))
+        XCTAssertEqual(c.read(offset: cap + 16, width: .dword), UInt32(truncatingIfNeeded: g.device.offeredFeatures.rawValue))
+        c.write(offset: cap + 12, width: .dword, value: 1)
+        c.write(offset: cap + 8, width: .dword, value: UInt32(VirtioCommonConfig.deviceStatus))
+        c.write(offset: cap + 16, width: .byte, value: 1)
+        XCTAssertEqual(g.device.status, .acknowledge)
+        XCTAssertEqual(c.read(offset: cap + 16, width: .byte), 1)
+    }
+
+    /// A length other than 1, 2 or 4, or an offset not aligned to it, is ignored.
+    func testPCIConfigWindowIgnoresBadLengthAndAlignment() throws {
+        let g = VirtioTestGuest()
+        let cap = try XCTUnwrap(windowOffset(g))
+        let c = g.device.config
+        c.write(offset: cap + 4, width: .byte, value: 4)
+        c.write(offset: cap + 12, width: .dword, value: 3)
+        c.write(offset: cap + 8, width: .dword, value: UInt32(VirtioCommonConfig.deviceStatus))
+        c.write(offset: cap + 16, width: .byte, value: 1)
+        XCTAssertEqual(g.device.status, [])
+        c.write(offset: cap + 12, width: .dword, value: 2)
+        c.write(offset: cap + 8, width: .dword, value: 0x15)
+        c.write(offset: cap + 16, width: .word, value: 1)
+        XCTAssertEqual(g.device.status, [])
+        c.write(offset: cap + 4, width: .byte, value: 9)
+        c.write(offset: cap + 12, width: .dword, value: 1)
+        c.write(offset: cap + 8, width: .dword, value: UInt32(VirtioCommonConfig.deviceStatus))
+        c.write(offset: cap + 16, width: .byte, value: 1)
+        XCTAssertEqual(g.device.status, [], "there is no BAR 9")
     }
 }
