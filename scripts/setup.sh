@@ -4,23 +4,26 @@
 set -euo pipefail
 
 packages=(
+    # Build.
     pkg-config
     libpcap-dev
-    # Integration tests (Tests/nicsimTests): real peers and boot files.
-    qemu-system-x86
-    ipxe-qemu
-    pxelinux
-    syslinux-common
-    dnsmasq
-    iproute2
-    ethtool
-    curl
+    # qtest differential runs and the QEMU guests of the bridge and
+    # integration tests.
     python3
-    # Bridge tests: cross-checks, live capture in namespaces, a QEMU guest.
+    qemu-system-x86
+    seabios
+    ipxe-qemu
+    # Trace cross-checks and live capture in network namespaces.
     tcpdump
     tshark
     wireshark-common
-    seabios
+    iproute2
+    ethtool
+    # Integration tests: real PXE peers and boot files.
+    dnsmasq
+    pxelinux
+    syslinux-common
+    curl
 )
 
 missing=()

@@ -37,6 +37,23 @@ struct GuestBlock {
         UInt32(bigEndian: try u32(o))
     }
 
+    /// Six bytes in wire order as a MAC address (no array: the frame path).
+    func mac(_ o: Int) throws(PXEStatus) -> MACAddress {
+        var raw: UInt64 = 0
+        do throws(DMAError) {
+            try withUnsafeMutableBytes(of: &raw) { (p) throws(DMAError) in
+                try memory.read(at: base + UInt64(o), into: UnsafeMutableRawBufferPointer(rebasing: p[0..<6]))
+            }
+        } catch {
+            throw failure
+        }
+        // Memory order is wire order: byte i of the address is byte i of `raw`.
+        let le = UInt64(littleEndian: raw)
+        var v: UInt64 = 0
+        for i in 0..<6 { v = v << 8 | (le >> UInt64(8 * i)) & 0xFF }
+        return MACAddress(rawValue: v)
+    }
+
     func bytes(_ o: Int, _ count: Int) throws(PXEStatus) -> [UInt8] {
         do throws(DMAError) { return try memory.readBytes(at: base + UInt64(o), count: count) } catch { throw failure }
     }

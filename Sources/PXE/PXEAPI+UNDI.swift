@@ -51,8 +51,7 @@ extension PXEAPI {
         let broadcast = flag == 1
         var destination = MACAddress.zero
         if proto != .unknown, !broadcast {
-            let at = try b.address(4)
-            destination = MACAddress(bytes: try GuestBlock(memory, at: at.linear, failure: .undiInvalidParameter).bytes(0, 6)) ?? .zero
+            destination = try GuestBlock(memory, at: try b.address(4).linear, failure: .undiInvalidParameter).mac(0)
         }
         let tbd = GuestBlock(memory, at: try b.address(8).linear, failure: .undiInvalidParameter)
         let immediateLength = Int(try tbd.u16(0))
@@ -61,24 +60,28 @@ extension PXEAPI {
         guard blockCount <= 8 else { throw .undiInvalidParameter }
         let memory = self.memory
         try check(undi.transmit(protocol: proto, broadcast: broadcast, destination: destination) { (room) throws(PXEStatus) -> Int in
+            // Piece 0 is the immediate buffer, pieces 1... the data blocks.
             var used = 0
-            func gather(_ linear: UInt64, _ length: Int) throws(PXEStatus) {
+            for piece in 0...blockCount {
+                let linear: UInt64
+                let length: Int
+                if piece == 0 {
+                    guard immediateLength > 0 else { continue }
+                    (linear, length) = (immediate.linear, immediateLength)
+                } else {
+                    let at = 8 + 8 * (piece - 1)
+                    length = Int(try tbd.u16(at + 2))
+                    let pointer = try tbd.u32(at + 4)
+                    switch try tbd.u8(at) {
+                    case 1: linear = RealModeAddress(packed: pointer).linear
+                    case 0: linear = UInt64(pointer)
+                    default: throw .undiInvalidParameter
+                    }
+                }
                 guard length <= room.count - used else { throw .undiInvalidParameter }
                 let dst = UnsafeMutableRawBufferPointer(rebasing: room[used..<(used + length)])
                 try GuestBlock(memory, at: linear, failure: .undiInvalidParameter).read(0, into: dst)
                 used += length
-            }
-            if immediateLength > 0 { try gather(immediate.linear, immediateLength) }
-            for i in 0..<blockCount {
-                let at = 8 + 8 * i
-                let type = try tbd.u8(at)
-                let length = Int(try tbd.u16(at + 2))
-                let pointer = try tbd.u32(at + 4)
-                switch type {
-                case 1: try gather(RealModeAddress(packed: pointer).linear, length)
-                case 0: try gather(UInt64(pointer), length)
-                default: throw .undiInvalidParameter
-                }
             }
             return used
         })

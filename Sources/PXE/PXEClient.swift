@@ -24,6 +24,9 @@ public enum PXEClientError: Error, Equatable, Sendable, CustomStringConvertible 
 /// What a network boot did.
 public struct PXEBootReport: Sendable {
     public var dhcp: DHCPResult
+    /// The boot file the ROM loaded at 0000:7C00 (the NBP the built-in
+    /// pxelinux stands in for).
+    public var nbpFile: LoadedFile
     public var nbp: PXELinuxBoot
     /// Virtual time from power-on to the kernel in memory.
     public var elapsed: UInt64
@@ -56,14 +59,22 @@ public final class PXEClient {
         set { baseCode.onEvent = newValue }
     }
 
-    /// ROM (UNDI bring-up, DHCP, cached packets in memory), then pxelinux.
+    /// ROM (UNDI bring-up, DHCP, cached packets in memory, the boot file
+    /// loaded at 0000:7C00), then pxelinux.
     public func boot() throws(PXEClientError) -> PXEBootReport {
         let start = board.clock.now
         let dhcp: DHCPResult
         do throws(PXEStatus) { dhcp = try baseCode.boot() } catch { throw .rom(error) }
         do throws(DMAError) { try api.storeCachedPackets() } catch { throw .memory("\(error)") }
+        let nbpSize: Int
+        do throws(PXEStatus) {
+            nbpSize = try baseCode.loadNBP(below: RealModeAddress(segment: api.layout.undiCodeSegment, offset: 0).linear)
+        } catch {
+            throw .rom(error)
+        }
+        let nbpFile = LoadedFile(name: dhcp.bootFile, address: PXEBaseCode.nbpAddress, size: nbpSize)
         let nbp: PXELinuxBoot
         do throws(PXELinuxError) { nbp = try loader.run() } catch { throw .nbp(error) }
-        return PXEBootReport(dhcp: dhcp, nbp: nbp, elapsed: board.clock.now - start)
+        return PXEBootReport(dhcp: dhcp, nbpFile: nbpFile, nbp: nbp, elapsed: board.clock.now - start)
     }
 }

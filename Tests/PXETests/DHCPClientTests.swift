@@ -225,4 +225,33 @@ final class DHCPClientTests: XCTestCase {
         try rig.boot()
         XCTAssertLessThan(rig.clock.now - start, VirtualClock.second)
     }
+
+    func testMenuPromptTimeoutRunsOutBeforeTheFirstItemIsDiscovered() throws {
+        // Sub-option 10: prompt for 5 s; nobody presses a key.
+        let rig = PXETestRig()
+        rig.peer.mode = .withProxy
+        var v = PXEVendorOptions()
+        v.bootMenu = [.init(type: 0x8000, description: "Linux")]
+        v.menuPrompt = .init(timeout: 5, prompt: "Press F8 for menu")
+        rig.peer.vendorOptions = v
+        rig.peer.bootServerFiles = [0x8000: "linux.0"]
+        try rig.boot()
+        let ackAt = try XCTUnwrap(rig.peer.dhcpSendTimes.last)
+        let discoveryRequestTime = rig.clock.now
+        XCTAssertGreaterThanOrEqual(discoveryRequestTime - ackAt, 5 * VirtualClock.second)
+    }
+
+    func testAChosenMenuItemSkipsThePrompt() throws {
+        let rig = PXETestRig()
+        rig.peer.mode = .withProxy
+        var v = PXEVendorOptions()
+        v.bootMenu = [.init(type: 0x8000, description: "Linux")]
+        v.menuPrompt = .init(timeout: 5, prompt: "Press F8 for menu")
+        rig.peer.vendorOptions = v
+        rig.peer.bootServerFiles = [0x8000: "linux.0"]
+        rig.baseCode.dhcp.menuSelection = 0x8000
+        let start = rig.clock.now
+        try rig.boot()
+        XCTAssertLessThan(rig.clock.now - start, VirtualClock.second)
+    }
 }

@@ -274,6 +274,20 @@ final class PXEAPIUNDITests: XCTestCase {
         XCTAssertEqual(rig.u16(15), 0x1100)
     }
 
+    func testGetNICTypeLayoutForAnISACardIsPnP() {
+        // pnp_nic_info: EISA_Dev_ID 3, Base_Class 7, Sub_Class 8, Prog_Intf 9, CardSelNum 10.
+        let rig = PXETestRig()
+        rig.nic.info = NICInfo(bus: .isa(ioBase: 0x300), vendorID: 0, deviceID: 0, ioBase: 0x300, irq: 9)
+        XCTAssertEqual(rig.undi.startUNDI(), .success)
+        rig.undi.startup()
+        rig.block([], size: 17)
+        XCTAssertEqual(rig.call(.undiGetNICType), .success)
+        XCTAssertEqual(rig.u8(2), 3)  // PnP_NIC
+        XCTAssertEqual(Array(rig.blockBytes(7)[3..<7]), [0x41, 0xD0, 0x80, 0xD6])  // PNP80D6, compressed EISA ID
+        XCTAssertEqual(rig.u8(7), 0x02)
+        XCTAssertEqual(rig.u16(10), 0xFFFF)
+    }
+
     func testGetIfaceInfoLayout() {
         let rig = startedRig()
         rig.undi.startup()

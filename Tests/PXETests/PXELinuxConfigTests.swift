@@ -83,3 +83,36 @@ final class PXELinuxConfigTests: XCTestCase {
         XCTAssertEqual(e.initrds, ["b.img", "c.img"])
     }
 }
+
+/// IPAPPEND / SYSAPPEND: what pxelinux adds to the kernel command line.
+final class PXELinuxAppendTests: XCTestCase {
+    func testIPAppendOneAddsTheIPParameter() {
+        let c = PXELinuxConfig(parsing: "DEFAULT a\nLABEL a\nKERNEL k\nAPPEND quiet\nIPAPPEND 1\n")
+        let line = c.unattendedEntry()?.finalCommandLine(client: "10.0.0.100", server: "10.0.0.1", gateway: "10.0.0.254",
+                                                         netmask: "255.255.255.0", mac: "52-54-00-12-34-56", uuid: nil)
+        XCTAssertEqual(line, "quiet ip=10.0.0.100:10.0.0.1:10.0.0.254:255.255.255.0")
+    }
+
+    func testIPAppendTwoAddsBOOTIFWithTheARPType() {
+        let c = PXELinuxConfig(parsing: "DEFAULT a\nLABEL a\nKERNEL k\nIPAPPEND 2\n")
+        let line = c.unattendedEntry()?.finalCommandLine(client: "1.1.1.1", server: "2.2.2.2", gateway: "0.0.0.0",
+                                                         netmask: "255.0.0.0", mac: "52-54-00-12-34-56", uuid: nil)
+        XCTAssertEqual(line, "BOOTIF=01-52-54-00-12-34-56")
+    }
+
+    func testGlobalSysAppendAppliesToLabelsWithoutTheirOwn() {
+        let c = PXELinuxConfig(parsing: "SYSAPPEND 6\nDEFAULT a\nLABEL a\nKERNEL k\nAPPEND x\n")
+        let line = c.unattendedEntry()?.finalCommandLine(client: "1.1.1.1", server: "2.2.2.2", gateway: "0.0.0.0",
+                                                         netmask: "255.0.0.0", mac: "aa-bb-cc-dd-ee-ff", uuid: "0011-22")
+        XCTAssertEqual(line, "x BOOTIF=01-aa-bb-cc-dd-ee-ff SYSUUID=0011-22")
+    }
+
+    func testTheLoaderAppendsWhatTheDHCPPacketsSay() throws {
+        let rig = PXETestRig()
+        try rig.boot()
+        rig.peer.files["pxelinux.cfg/default"] = Array("DEFAULT a\nLABEL a\nKERNEL k\nAPPEND ro\nIPAPPEND 3\n".utf8)
+        rig.peer.files["k"] = [1]
+        let boot = try PXELinuxLoader(api: rig.api).run()
+        XCTAssertEqual(boot.commandLine, "ro ip=10.0.0.100:10.0.0.1:10.0.0.254:255.255.255.0 BOOTIF=01-52-54-00-12-34-56")
+    }
+}

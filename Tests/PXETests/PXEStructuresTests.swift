@@ -91,3 +91,23 @@ final class PXEStructuresTests: XCTestCase {
         XCTAssertEqual(RealModeAddress(packed: 0x1234_5678), RealModeAddress(segment: 0x1234, offset: 0x5678))
     }
 }
+
+/// How an NBP finds the API: INT 1Ah AX=5650h and the !PXE pointer at SS:SP+4.
+final class PXEEntryTests: XCTestCase {
+    func testInstallationCheckAnswersVNWithPXENVPlusInESBX() throws {
+        let rig = PXETestRig()
+        let check = rig.api.installationCheck()
+        XCTAssertEqual(check.ax, 0x564E)
+        XCTAssertFalse(check.carry)
+        let at = RealModeAddress(segment: check.es, offset: check.bx)
+        XCTAssertEqual(try rig.memory.readBytes(at: at.linear, count: 6), Array("PXENV+".utf8))
+    }
+
+    func testNBPEntryStackHoldsTheBangPXEPointerAtSPPlus4() throws {
+        let rig = PXETestRig()
+        let stack = RealModeAddress(segment: 0x0000, offset: 0x7BF8)
+        _ = try rig.api.prepareNBPEntry(stack: stack)
+        let pointer = RealModeAddress(packed: try rig.memory.readU32(stack.linear + 4))
+        XCTAssertEqual(try rig.memory.readBytes(at: pointer.linear, count: 4), Array("!PXE".utf8))
+    }
+}

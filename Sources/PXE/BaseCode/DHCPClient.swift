@@ -170,7 +170,11 @@ public final class DHCPClient {
             try send(d)
             let deadline = ip.clock.now + timeout
             var stopAt = deadline
-            while ip.clock.now < stopAt {
+            // Each pass takes one offer or lets time run out; a flood of
+            // offers can't hold the client here past this many.
+            var passes = 0
+            while ip.clock.now < stopAt, passes < 1024 {
+                passes += 1
                 listen(timeout: stopAt - ip.clock.now) { m in
                     guard m.messageType == .offer else { return false }
                     let server = m.addressOption(.serverIdentifier) ?? m.serverIP
@@ -279,6 +283,13 @@ public final class DHCPClient {
     /// broadcast to port 67 when the list is empty and broadcast discovery
     /// is allowed (PXE_DISCOVERY_CONTROL bit 0 clear).
     private func discoverBootServer(_ v: PXEVendorOptions, from source: DHCPMessage) throws(PXEStatus) -> (PXEVendorOptions.BootItem, DHCPMessage) {
+        // PXE_MENU_PROMPT: the ROM shows the prompt for `timeout` seconds and,
+        // with no key pressed, boots the first menu item. 0 boots it at
+        // once; 255 would wait for a key forever, which a machine without a
+        // keyboard never presses, so it too takes the first item.
+        if menuSelection == nil, let prompt = v.menuPrompt, prompt.timeout > 0, prompt.timeout < 255 {
+            ip.undi.bus.delay(UInt64(prompt.timeout) * VirtualClock.second)
+        }
         let type = menuSelection ?? v.bootMenu.first?.type ?? v.bootServers.first?.type ?? 0
         // Type 0 is "local boot": the ROM boots from disk, no NBP.
         guard type != 0 else { throw .bootstrapPromptMenu }

@@ -61,6 +61,27 @@ public final class PXEBaseCode {
         return result
     }
 
+    /// Where a ROM loads the NBP: 0000:7C00.
+    public static let nbpAddress: UInt64 = 0x7C00
+
+    /// What a ROM does after DHCP: fetches the boot file over TFTP into
+    /// conventional memory at 0000:7C00, below `limit` (the ROM's own
+    /// segments). Returns its size.
+    @discardableResult
+    public func loadNBP(below limit: UInt64) throws(PXEStatus) -> Int {
+        guard let result = dhcpResult else { throw .dhcpNoBootfileName }
+        let memory = undi.bus.memory
+        let address = Self.nbpAddress
+        do throws(TFTPClientError) {
+            return try tftp.readFile(server: result.tftpServer, file: result.bootFile, options: tftpOptions) { (offset, bytes) throws(PXEStatus) in
+                guard address + UInt64(offset + bytes.count) <= limit else { throw .bootstrapFileTooBig }
+                do throws(DMAError) { try memory.write(at: address + UInt64(offset), from: bytes) } catch { throw .failure }
+            }
+        } catch {
+            throw error == .tooLarge ? .bootstrapFileTooBig : error.status
+        }
+    }
+
     /// The BOOTPLAYER for `type`: the packet, zero-padded (or cut) to 1260
     /// bytes, and the packet's own length.
     public func bootPlayer(_ type: CachedPacketType) -> (bytes: [UInt8], length: Int) {

@@ -104,8 +104,8 @@ public final class TFTPClient {
     public private(set) var retransmissions = 0
     /// Progress, as it happens.
     public var onEvent: ((PXEEvent) -> Void)?
-    /// Bytes delivered in the current transfer.
-    private var bytesReceived = 0
+    /// Bytes delivered in the current (or last) transfer.
+    public private(set) var bytesReceived = 0
 
     private var localPort: UInt16
     private var nextLocalPort: UInt16

@@ -1,7 +1,7 @@
 /// A pxelinux configuration file (the syslinux config language, the part a
 /// network boot without a keyboard uses): DEFAULT, LABEL, KERNEL/LINUX,
 /// APPEND (with `initrd=`), INITRD, LOCALBOOT, PROMPT, TIMEOUT, ONTIMEOUT,
-/// and MENU DEFAULT for menu-module configs. Keywords are case-insensitive;
+/// IPAPPEND/SYSAPPEND, and MENU DEFAULT for menu-module configs. Keywords are case-insensitive;
 /// `#` starts a comment; unknown keywords are ignored, as pxelinux does.
 public struct PXELinuxConfig: Sendable, Equatable {
     public struct Label: Sendable, Equatable {
@@ -15,6 +15,8 @@ public struct PXELinuxConfig: Sendable, Equatable {
         public var localBoot = false
         /// MENU DEFAULT inside this label.
         public var menuDefault = false
+        /// IPAPPEND / SYSAPPEND bits for this label (nil: the global ones).
+        public var sysAppend: Int?
 
         public init(name: String) { self.name = name }
     }
@@ -28,6 +30,8 @@ public struct PXELinuxConfig: Sendable, Equatable {
     public var onTimeout: String?
     /// APPEND before any LABEL, for labels without their own.
     public var globalAppend: String?
+    /// IPAPPEND / SYSAPPEND before any LABEL.
+    public var globalSysAppend = 0
     public var labels: [Label] = []
 
     public init() {}
@@ -62,6 +66,9 @@ public struct PXELinuxConfig: Sendable, Equatable {
                 current?.initrd = argument
             case "localboot":
                 current?.localBoot = true
+            case "ipappend", "sysappend":
+                let bits = Int(argument) ?? 0
+                if current != nil { current?.sysAppend = bits } else { globalSysAppend = bits }
             case "menu":
                 if argument.lowercased() == "default" { current?.menuDefault = true }
             default:
@@ -98,7 +105,9 @@ public struct PXELinuxConfig: Sendable, Equatable {
         if l.localBoot && l.kernel == nil { return PXELinuxBootEntry(label: l.name, kernel: nil, commandLine: "", localBoot: true) }
         var line = l.append ?? globalAppend ?? ""
         if let initrd = l.initrd, !initrd.isEmpty { line += (line.isEmpty ? "" : " ") + "initrd=" + initrd }
-        return PXELinuxBootEntry(label: l.name, kernel: l.kernel, commandLine: line)
+        var e = PXELinuxBootEntry(label: l.name, kernel: l.kernel, commandLine: line)
+        e.sysAppend = l.sysAppend ?? globalSysAppend
+        return e
     }
 }
 
@@ -109,12 +118,26 @@ public struct PXELinuxBootEntry: Sendable, Equatable {
     /// The kernel command line, `initrd=` included (Linux ignores it).
     public var commandLine: String
     public var localBoot = false
+    /// IPAPPEND / SYSAPPEND bits: 1 adds `ip=client:server:gateway:netmask`,
+    /// 2 adds `BOOTIF=01-<mac>`, 4 adds `SYSUUID=<uuid>`.
+    public var sysAppend = 0
 
     public init(label: String?, kernel: String?, commandLine: String, localBoot: Bool = false) {
         self.label = label
         self.kernel = kernel
         self.commandLine = commandLine
         self.localBoot = localBoot
+    }
+
+    /// The command line with the IPAPPEND / SYSAPPEND strings added, as
+    /// pxelinux passes it to the kernel.
+    public func finalCommandLine(client: String, server: String, gateway: String, netmask: String,
+                                 mac: String, uuid: String?) -> String {
+        var parts = commandLine.isEmpty ? [] : [commandLine]
+        if sysAppend & 1 != 0 { parts.append("ip=\(client):\(server):\(gateway):\(netmask)") }
+        if sysAppend & 2 != 0 { parts.append("BOOTIF=01-\(mac)") }
+        if sysAppend & 4 != 0, let uuid { parts.append("SYSUUID=\(uuid)") }
+        return parts.joined(separator: " ")
     }
 
     /// The files of the last `initrd=` on the command line (comma-separated).

@@ -37,6 +37,8 @@ public struct PXELinuxBoot: Sendable {
     public var configurationPath: String
     public var configuration: PXELinuxConfig
     public var entry: PXELinuxBootEntry
+    /// The kernel command line with IPAPPEND / SYSAPPEND applied.
+    public var commandLine: String
     public var kernel: LoadedFile
     public var initrds: [LoadedFile]
     /// Virtual time spent at the boot prompt (PROMPT/TIMEOUT, no key pressed).
@@ -151,8 +153,14 @@ public final class PXELinuxLoader {
         for name in entry.initrds {
             initrds.append(try load(Self.resolve(name, prefix: prefix), server: server, at: &next))
         }
+        let uuid = discover.flatMap(Self.uuid(of:)).flatMap { Self.configurationSearchOrder(uuid: $0, mac: .zero, ip: .any).first }
+        let mask = ack.addressOption(.subnetMask) ?? IPStack.classfulMask(ack.yourIP)
+        let gateway = ack.option(.router).flatMap { $0.count >= 4 ? IPv4Address(bytes: $0.prefix(4)) : nil } ?? .any
+        let mac = String((ack.clientMAC ?? api.undi.driver.stationAddress).description.map { $0 == ":" ? "-" : $0 })
+        let line = entry.finalCommandLine(client: ack.yourIP.description, server: server.description, gateway: gateway.description,
+                                          netmask: mask.description, mac: mac, uuid: uuid)
         return PXELinuxBoot(triedConfigurations: tried, configurationPath: path, configuration: config, entry: entry,
-                            kernel: kernel, initrds: initrds, promptWait: waited)
+                            commandLine: line, kernel: kernel, initrds: initrds, promptWait: waited)
     }
 
     /// Reads a small text file with TFTP_OPEN / TFTP_READ / TFTP_CLOSE.
