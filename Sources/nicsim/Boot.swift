@@ -138,6 +138,8 @@ struct Boot: ParsableCommand {
         }
         let progress = TransferProgress(client: client, enabled: !json)
         client.onEvent = { progress.handle($0) }
+        progress.next = network.tap
+        network.tap = progress
 
         let start = board.clock.now
         var files: [BootReport.File] = []

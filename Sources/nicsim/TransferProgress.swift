@@ -2,18 +2,22 @@
 import Glibc
 #endif
 import Foundation
+import Bridge
 import NICCore
 import PXE
 
 /// The TFTP progress bar on a terminal's standard error: file name, bar,
 /// percentage and bytes, redrawn at most ten times a second of real time
-/// while a transfer is open.
-final class TransferProgress {
+/// while a transfer is open. It watches the switch: a frame crossing it
+/// may redraw the bar, then goes on to the capture, if any.
+final class TransferProgress: SwitchTap {
     private let client: PXEClient
     private let enabled: Bool
     private let wall = MonotonicClock()
     private var lastDraw: UInt64 = 0
-    private var timer: TimerID?
+    private var active = false
+    /// Where the switch's frames go next (the pcapng capture).
+    var next: SwitchTap?
     private var file = ""
     private var size: Int?
 
@@ -29,22 +33,26 @@ final class TransferProgress {
             file = name
             self.size = size.map(Int.init)
             lastDraw = 0
+            active = true
             draw(force: true)
-            if timer == nil {
-                timer = client.board.clock.schedule(after: 20 * VirtualClock.millisecond, repeating: 20 * VirtualClock.millisecond) { [weak self] in
-                    self?.draw(force: false)
-                }
-            }
         case let .tftpCompleted(name, bytes):
             file = name
             size = bytes
             render(bytes: bytes)
             write("\n")
-            if let timer { client.board.clock.cancel(timer) }
-            timer = nil
+            active = false
         default:
             break
         }
+    }
+
+    func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64) {
+        next?.switchPort(index, saw: frame, direction: direction, at: time)
+        if active { draw(force: false) }
+    }
+
+    func switchPort(_ index: Int, droppedBadFCS frame: UnsafeRawBufferPointer, at time: UInt64) {
+        next?.switchPort(index, droppedBadFCS: frame, at: time)
     }
 
     private func draw(force: Bool) {
