@@ -1,3 +1,4 @@
+import NICSimTestSupport
 import Board
 import NICCore
 import UNDI
@@ -10,7 +11,7 @@ import XCTest
 final class PXEClientTests: XCTestCase {
     private func client() throws -> (PXEClient, ScriptedPeer) {
         let board = Board(memorySize: 32 << 20)
-        let nic = TestNIC()
+        let nic = TestNICDriver()
         board.add(port: nic.port)
         let client = try PXEClient(board: board, driver: nic)
         let peer = ScriptedPeer(clock: board.clock, port: nic.port)

@@ -1,3 +1,4 @@
+import NICSimTestSupport
 import Board
 import NICCore
 import UNDI
@@ -10,14 +11,14 @@ import XCTest
 /// code and the PXE API with its structures installed.
 final class PXETestRig {
     let board = Board(memorySize: 8 << 20)
-    let nic: TestNIC
+    let nic: TestNICDriver
     let undi: UNDI
     let baseCode: PXEBaseCode
     let api: PXEAPI
     let peer: ScriptedPeer
 
     init(uuid: [UInt8]? = nil, mac: MACAddress = MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)) {
-        nic = TestNIC(mac: mac)
+        nic = TestNICDriver(mac: mac)
         undi = UNDI(driver: nic, bus: DriverBus(board: board, dmaRegion: 0x40_0000..<0x80_0000))
         baseCode = PXEBaseCode(undi: undi, identity: PXEClientIdentity(uuid: uuid))
         api = PXEAPI(baseCode: baseCode, memory: board.memory)

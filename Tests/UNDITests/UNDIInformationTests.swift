@@ -1,3 +1,4 @@
+import NICSimTestSupport
 import Board
 import NICCore
 import XCTest
@@ -55,7 +56,7 @@ final class UNDIInformationTests: XCTestCase {
     }
 
     func testGetNICTypeForAnISACardIsPnP() throws {
-        let driver = UNDITestDriver()
+        let driver = TestNICDriver()
         driver.info = NICInfo(bus: .isa(ioBase: 0x300), vendorID: 0, deviceID: 0, ioBase: 0x300, irq: 9)
         let (undi, _) = makeUNDI(upTo: .started, driver: driver)
         XCTAssertEqual(try undi.nicType().nicType, 3)  // PnP_NIC
@@ -70,7 +71,7 @@ final class UNDIInformationTests: XCTestCase {
     }
 
     func testGetIfaceInfoWithoutAnIRQLeavesTheIRQFlagClear() throws {
-        let driver = UNDITestDriver()
+        let driver = TestNICDriver()
         driver.info.irq = 0
         let (undi, _) = makeUNDI(upTo: .started, driver: driver)
         XCTAssertFalse(try undi.interfaceInfo().serviceFlags.contains(.irq))

@@ -1,3 +1,4 @@
+import NICSimTestSupport
 import Board
 import NICCore
 import XCTest
@@ -17,7 +18,7 @@ final class UNDIStateMachineTests: XCTestCase {
     }
 
     func testStartUNDIFailsWithCannotInitializeWhenTheCardIsMissing() {
-        let driver = UNDITestDriver()
+        let driver = TestNICDriver()
         driver.failProbe = true
         let (undi, _) = makeUNDI(upTo: .stopped, driver: driver)
         XCTAssertEqual(undi.startUNDI(), .undiCannotInitializeNIC)

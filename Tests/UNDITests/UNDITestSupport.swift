@@ -1,3 +1,4 @@
+import NICSimTestSupport
 import Board
 import NICCore
 import XCTest
@@ -5,7 +6,7 @@ import XCTest
 @testable import UNDI
 
 /// An UNDI over the test double, brought to `state` the way an NBP would.
-func makeUNDI(upTo state: UNDIState = .opened, driver: UNDITestDriver = UNDITestDriver()) -> (UNDI, UNDITestDriver) {
+func makeUNDI(upTo state: UNDIState = .opened, driver: TestNICDriver = TestNICDriver()) -> (UNDI, TestNICDriver) {
     let undi = UNDI(driver: driver, bus: DriverBus(board: Board(memorySize: 1 << 20)))
     if state.rawValue >= UNDIState.started.rawValue {
         XCTAssertEqual(undi.startUNDI(), .success)
