@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "PXE", targets: ["PXE"]),
         .library(name: "Bridge", targets: ["Bridge"]),
         .library(name: "NICSim", targets: ["NICSim"]),
+        .library(name: "OptionROM", targets: ["OptionROM"]),
+        .library(name: "Machine", targets: ["Machine"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [
@@ -60,12 +62,22 @@ let package = Package(
         .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        // PCI expansion ROM images: parse, validate, build.
+        .target(name: "OptionROM", dependencies: ["NICCore"], swiftSettings: swiftSettings),
+        // Unicorn, the x86 CPU emulator under the Machine.
+        .systemLibrary(
+            name: "CUnicorn",
+            pkgConfig: "unicorn",
+            providers: [.apt(["libunicorn-dev"])]
+        ),
+        // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
+        .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -84,6 +96,8 @@ let package = Package(
         .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet", "BootServer", "Bridge", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
+        .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -13,9 +13,6 @@ let rootIdentity = here.deletingLastPathComponent().lastPathComponent.lowercased
 let names = ((try? FileManager.default.contentsOfDirectory(atPath: here.path)) ?? [])
     .filter { $0.hasSuffix("Benchmarks") }
     .sorted()
-// SwiftPM names a path dependency after its folder, so the main package's
-// identity is whatever the checkout is called (main, a worktree, a CI clone).
-let rootIdentity = here.deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "nicsim-benchmarks",

@@ -24,6 +24,9 @@ packages=(
     pxelinux
     syslinux-common
     curl
+    # The x86 machine: the iPXE ROMs and NBPs it runs, and its CPU.
+    ipxe
+    libunicorn-dev
 )
 
 missing=()

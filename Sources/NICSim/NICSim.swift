@@ -2,8 +2,10 @@
 @_exported import Board
 @_exported import BootServer
 @_exported import Bridge
+@_exported import Machine
 @_exported import NE2000
 @_exported import NICCore
+@_exported import OptionROM
 @_exported import PXE
 @_exported import QTest
 @_exported import RTL8139

@@ -1,0 +1,69 @@
+// Unicorn (libunicorn-dev 2.x) for the nicsim x86 machine.
+//
+// uc_hook_add is variadic, which Swift cannot call, so each hook kind the
+// machine uses gets a fixed-argument wrapper here. The instruction budget
+// is counted in C so that Swift is entered once per slice, not once per
+// instruction.
+#ifndef NICSIM_CUNICORN_SHIM_H
+#define NICSIM_CUNICORN_SHIM_H
+
+#include <unicorn/unicorn.h>
+#include <stdint.h>
+
+/// Instructions left before the machine's slice callback runs.
+typedef struct nicsim_slice {
+    uint64_t remaining;
+    uint64_t executed;
+    void (*expired)(uc_engine *uc, uint64_t address, void *owner);
+    void *owner;
+    /// Set while an interrupt is pending but masked: end the slice at the
+    /// first instruction that runs with IF set (the window of an
+    /// STI ... CLI sequence), so the host can take the interrupt there.
+    int watch_interrupt_window;
+} nicsim_slice;
+
+static void nicsim_slice_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
+    (void)size;
+    nicsim_slice *s = (nicsim_slice *)user;
+    s->executed++;
+    if (s->watch_interrupt_window) {
+        uint64_t flags = 0;
+        uc_reg_read(uc, UC_X86_REG_EFLAGS, &flags);
+        if (flags & 0x200) s->remaining = 1;
+    }
+    if (--s->remaining == 0) s->expired(uc, address, s->owner);
+}
+
+static inline uc_err nicsim_hook_slice(uc_engine *uc, uc_hook *hh, nicsim_slice *s) {
+    return uc_hook_add(uc, hh, UC_HOOK_CODE, (void *)nicsim_slice_hook, s, 1, 0);
+}
+
+static inline uc_err nicsim_hook_code(uc_engine *uc, uc_hook *hh, uc_cb_hookcode_t cb, void *user,
+                                      uint64_t begin, uint64_t end) {
+    return uc_hook_add(uc, hh, UC_HOOK_CODE, (void *)cb, user, begin, end);
+}
+
+static inline uc_err nicsim_hook_in(uc_engine *uc, uc_hook *hh, uc_cb_insn_in_t cb, void *user) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user, 1, 0, UC_X86_INS_IN);
+}
+
+static inline uc_err nicsim_hook_out(uc_engine *uc, uc_hook *hh, uc_cb_insn_out_t cb, void *user) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user, 1, 0, UC_X86_INS_OUT);
+}
+
+static inline uc_err nicsim_hook_intr(uc_engine *uc, uc_hook *hh, uc_cb_hookintr_t cb, void *user) {
+    return uc_hook_add(uc, hh, UC_HOOK_INTR, (void *)cb, user, 1, 0);
+}
+
+static inline uc_err nicsim_hook_unmapped(uc_engine *uc, uc_hook *hh, uc_cb_eventmem_t cb, void *user) {
+    return uc_hook_add(uc, hh, UC_HOOK_MEM_UNMAPPED, (void *)cb, user, 1, 0);
+}
+
+/// Drops translated blocks of [begin, end) after the host wrote code into
+/// guest RAM behind the engine's back (uc_ctl is variadic too). A whole
+/// flush (UC_CTL_TB_FLUSH) costs seconds; a range costs microseconds.
+static inline uc_err nicsim_forget_code(uc_engine *uc, uint64_t begin, uint64_t end) {
+    return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), begin, end);
+}
+
+#endif

@@ -1,0 +1,115 @@
+/// INT 10h, video: a text console. Teletype output (AH=0Eh) and string
+/// writes (AH=13h) are captured as console text; cursor calls keep the
+/// cursor in the BDA as a 80x25 text mode would.
+extension BIOS {
+    /// INT 10h function codes (AH).
+    enum Video {
+        static let setMode: UInt8 = 0x00
+        static let setCursorShape: UInt8 = 0x01
+        static let setCursor: UInt8 = 0x02
+        static let getCursor: UInt8 = 0x03
+        static let selectPage: UInt8 = 0x05
+        static let scrollUp: UInt8 = 0x06
+        static let scrollDown: UInt8 = 0x07
+        static let readCharacter: UInt8 = 0x08
+        static let writeCharacterAttribute: UInt8 = 0x09
+        static let writeCharacter: UInt8 = 0x0A
+        static let teletype: UInt8 = 0x0E
+        static let getMode: UInt8 = 0x0F
+        static let writeString: UInt8 = 0x13
+    }
+
+    static let columns: UInt8 = 80
+    static let rows: UInt8 = 25
+
+    var cursor: (row: UInt8, column: UInt8) {
+        get {
+            let w = machine.read16(PCMemoryMap.bda + BDA.cursor)
+            return (UInt8(w >> 8), UInt8(w & 0xFF))
+        }
+        set { machine.write16(PCMemoryMap.bda + BDA.cursor, UInt16(newValue.row) << 8 | UInt16(newValue.column)) }
+    }
+
+    func videoService() {
+        switch ah {
+        case Video.setMode:
+            machine.write8(PCMemoryMap.bda + BDA.videoMode, al & 0x7F)
+            cursor = (0, 0)
+        case Video.setCursorShape:
+            machine.write16(PCMemoryMap.bda + BDA.cursorShape, cx)
+        case Video.setCursor:
+            cursor = (min(dh, Self.rows - 1), min(dl, Self.columns - 1))
+        case Video.getCursor:
+            let c = cursor
+            dx = UInt16(c.row) << 8 | UInt16(c.column)
+            cx = machine.read16(PCMemoryMap.bda + BDA.cursorShape)
+        case Video.readCharacter:
+            ax = 0x0720  // a blank in light grey on black
+        case Video.teletype:
+            teletype(al)
+        case Video.getMode:
+            al = machine.read8(PCMemoryMap.bda + BDA.videoMode)
+            ah = Self.columns
+            bh = 0
+        case Video.writeString:
+            writeString()
+        default:
+            // Set page, scroll, write character without moving the cursor
+            // (AH=09h/0Ah: the attribute half of iPXE's output), palette:
+            // nothing to capture.
+            break
+        }
+    }
+
+    /// Prints one character as a teletype does: CR to column 0, LF down a
+    /// row, BS back a column, BEL nothing, anything else at the cursor.
+    func teletype(_ c: UInt8) {
+        var (row, column) = cursor
+        switch c {
+        case 0x0D:
+            column = 0
+        case 0x0A:
+            row += 1
+        case 0x08:
+            column = column > 0 ? column - 1 : 0
+        case 0x07:
+            break
+        default:
+            column += 1
+            if column >= Self.columns { column = 0; row += 1 }
+        }
+        if row >= Self.rows { row = Self.rows - 1 }
+        cursor = (row, column)
+        capture(c)
+    }
+
+    private func capture(_ c: UInt8) {
+        guard c != 0x0D, c != 0x07 else { return }
+        if c == 0x08 {
+            if let last = console.unicodeScalars.last, last != "\n" {
+                console.unicodeScalars.removeLast()
+                consoleLength -= 1
+            }
+        } else if consoleLength < consoleLimit {
+            console.unicodeScalars.append(Unicode.Scalar(c))
+            consoleLength += 1
+        } else {
+            consoleDropped += 1
+        }
+        onConsole?(c)
+    }
+
+    /// AH=13h: CX characters at ES:BP (bit 1 of AL: character/attribute
+    /// pairs), at row DH column DL; bit 0 of AL: move the cursor.
+    private func writeString() {
+        let pairs = al & 0x02 != 0
+        let saved = cursor
+        cursor = (min(dh, Self.rows - 1), min(dl, Self.columns - 1))
+        var offset = UInt32(bp)
+        for _ in 0..<Int(cx) {
+            teletype(machine.read8(Machine.linear(UInt32(es), offset)))
+            offset &+= pairs ? 2 : 1
+        }
+        if al & 0x01 == 0 { cursor = saved }
+    }
+}

@@ -1,0 +1,188 @@
+import CUnicorn
+
+/// What the CPU asks of its host while it runs: port and MMIO cycles,
+/// interrupts, reaching a BIOS trap, and the end of an instruction slice.
+/// Every call happens on the thread that called `X86CPU.start()`.
+protocol X86Host: AnyObject {
+    func portRead(_ port: UInt16, width: Int) -> UInt32
+    func portWrite(_ port: UInt16, width: Int, value: UInt32)
+    func mmioRead(_ address: UInt64, width: Int) -> UInt64
+    func mmioWrite(_ address: UInt64, width: Int, value: UInt64)
+    /// INT n, or an exception, raised by the guest.
+    func interrupt(_ vector: UInt32)
+    /// About to execute the instruction at a BIOS trap address.
+    func trap(at linear: UInt64)
+    /// `sliceLength` instructions ran; `linear` is the next one.
+    func sliceExpired(at linear: UInt64)
+    /// An access to memory nothing backs.
+    func unmapped(_ address: UInt64, write: Bool)
+}
+
+/// One x86 CPU on Unicorn, in 16-bit real mode at reset, with the board's
+/// RAM mapped at physical 0 and everything above `mmioStart` forwarded to
+/// the host as MMIO.
+///
+/// Unicorn does not deliver INT n through the IVT; it reports it to the
+/// host, which does (see `Machine+Interrupts.swift`). It stops at HLT.
+final class X86CPU {
+    private let engine: OpaquePointer
+    private var hooks: [uc_hook] = []
+    private let slice: UnsafeMutablePointer<nicsim_slice>
+    weak var host: X86Host?
+    /// Instructions between two `sliceExpired` calls.
+    var sliceLength: UInt64 = 1000 {
+        didSet { slice.pointee.remaining = max(sliceLength, 1) }
+    }
+    /// Last error code the engine returned from `start`.
+    private(set) var lastError: uc_err = UC_ERR_OK
+
+    /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),
+    /// trapping instructions in `trapRange` (linear addresses).
+    init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>) throws(MachineError) {
+        var uc: OpaquePointer?
+        // Opened in 32-bit mode so that uc_emu_start takes a full 32-bit
+        // EIP (in 16-bit mode it sets IP = start - CS*16, 16 bits only,
+        // which cannot resume 32-bit protected-mode code). The machine then
+        // runs a reset stub that takes the CPU to real mode the way
+        // software must: through a 16-bit segment, then CR0.PE clear.
+        let err = uc_open(UC_ARCH_X86, UC_MODE_32, &uc)
+        guard err == UC_ERR_OK, let uc else { throw .engine("uc_open: \(String(cString: uc_strerror(err)))") }
+        engine = uc
+        slice = .allocate(capacity: 1)
+        slice.initialize(to: nicsim_slice(remaining: 1000, executed: 0, expired: nil, owner: nil, watch_interrupt_window: 0))
+        do throws(MachineError) {
+            try check(uc_mem_map_ptr(uc, 0, Int(ramSize), UInt32(UC_PROT_ALL.rawValue), ram), "map RAM")
+            let me = Unmanaged.passUnretained(self).toOpaque()
+            try check(uc_mmio_map(uc, PCMemoryMap.mmioStart, Int(PCMemoryMap.mmioEnd - PCMemoryMap.mmioStart),
+                                  { _, offset, size, user in
+                                      X86CPU.from(user)?.host?.mmioRead(PCMemoryMap.mmioStart + offset, width: Int(size)) ?? ~0
+                                  }, me,
+                                  { _, offset, size, value, user in
+                                      X86CPU.from(user)?.host?.mmioWrite(PCMemoryMap.mmioStart + offset, width: Int(size), value: value)
+                                  }, me), "map MMIO")
+            var h: uc_hook = 0
+            try check(nicsim_hook_in(uc, &h, { _, port, size, user in
+                X86CPU.from(user)?.host?.portRead(UInt16(truncatingIfNeeded: port), width: Int(size)) ?? ~0
+            }, me), "hook IN")
+            hooks.append(h)
+            try check(nicsim_hook_out(uc, &h, { _, port, size, value, user in
+                X86CPU.from(user)?.host?.portWrite(UInt16(truncatingIfNeeded: port), width: Int(size), value: value)
+            }, me), "hook OUT")
+            hooks.append(h)
+            try check(nicsim_hook_intr(uc, &h, { _, vector, user in
+                X86CPU.from(user)?.host?.interrupt(vector)
+            }, me), "hook INT")
+            hooks.append(h)
+            try check(nicsim_hook_code(uc, &h, { _, address, _, user in
+                X86CPU.from(user)?.host?.trap(at: address)
+            }, me, trapRange.lowerBound, trapRange.upperBound), "hook BIOS traps")
+            hooks.append(h)
+            try check(nicsim_hook_unmapped(uc, &h, { _, type, address, _, _, user in
+                let write = type == UC_MEM_WRITE_UNMAPPED
+                X86CPU.from(user)?.host?.unmapped(address, write: write)
+                return false
+            }, me), "hook unmapped memory")
+            hooks.append(h)
+            slice.pointee.owner = me
+            slice.pointee.expired = { _, address, owner in
+                guard let cpu = X86CPU.from(owner) else { return }
+                cpu.slice.pointee.remaining = max(cpu.sliceLength, 1)
+                cpu.host?.sliceExpired(at: address)
+            }
+            try check(nicsim_hook_slice(uc, &h, slice), "hook instruction slices")
+            hooks.append(h)
+        } catch {
+            uc_close(uc)
+            slice.deallocate()
+            throw error
+        }
+    }
+
+    deinit {
+        uc_close(engine)
+        slice.deallocate()
+    }
+
+    private static func from(_ p: UnsafeMutableRawPointer?) -> X86CPU? {
+        guard let p else { return nil }
+        return Unmanaged<X86CPU>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    private func check(_ err: uc_err, _ what: String) throws(MachineError) {
+        guard err == UC_ERR_OK else { throw .engine("\(what): \(String(cString: uc_strerror(err)))") }
+    }
+
+    /// End the slice as soon as real-mode code enables interrupts.
+    var watchInterruptWindow: Bool {
+        get { slice.pointee.watch_interrupt_window != 0 }
+        set { slice.pointee.watch_interrupt_window = newValue ? 1 : 0 }
+    }
+
+    /// Instructions executed so far.
+    var instructionsExecuted: UInt64 { slice.pointee.executed }
+
+    // MARK: Registers
+
+    subscript(_ r: X86Register) -> UInt32 {
+        get {
+            var v: UInt64 = 0
+            _ = uc_reg_read(engine, r.unicorn, &v)
+            return UInt32(truncatingIfNeeded: r.isSegment ? v & 0xFFFF : v)
+        }
+        set {
+            var v = UInt64(newValue)
+            _ = uc_reg_write(engine, r.unicorn, &v)
+        }
+    }
+
+    /// CR0.PE: protected mode.
+    var isProtectedMode: Bool { self[.cr0] & 1 != 0 }
+
+    /// The GDT base (for finding segment bases in protected mode).
+    var gdt: (base: UInt64, limit: UInt32) {
+        var mmr = uc_x86_mmr()
+        _ = uc_reg_read(engine, Int32(bitPattern: UC_X86_REG_GDTR.rawValue), &mmr)
+        return (mmr.base, mmr.limit)
+    }
+
+    /// The IDT base and limit (protected-mode interrupt delivery).
+    var idt: (base: UInt64, limit: UInt32) {
+        var mmr = uc_x86_mmr()
+        _ = uc_reg_read(engine, Int32(bitPattern: UC_X86_REG_IDTR.rawValue), &mmr)
+        return (mmr.base, mmr.limit)
+    }
+
+    /// Loads a segment register through the engine's own checks (in
+    /// protected mode: the descriptor from the GDT). False if the load
+    /// would fault.
+    func loadSegment(_ r: X86Register, _ selector: UInt16) -> Bool {
+        var v = UInt64(selector)
+        return uc_reg_write(engine, r.unicorn, &v) == UC_ERR_OK
+    }
+
+    // MARK: Running
+
+    /// The start address that makes the engine resume at the current
+    /// CS:EIP: the engine (opened in 32-bit mode) sets EIP to it as is.
+    var startAddress: UInt64 { UInt64(self[.eip]) }
+
+    /// Runs from `address` (see `startAddress`) until HLT, `stop()`, or an error.
+    func start(at address: UInt64) -> uc_err {
+        lastError = uc_emu_start(engine, address, UInt64.max, 0, 0)
+        return lastError
+    }
+
+    /// Forgets translated code after the host changed guest RAM (a loaded
+    /// ROM or NBP); the guest's own writes are tracked by the engine.
+    func forgetCode(from begin: UInt64, count: Int) {
+        guard count > 0 else { return }
+        _ = nicsim_forget_code(engine, begin, begin + UInt64(count))
+    }
+
+    /// Ends `start` before the next instruction (from inside a hook).
+    func stop() {
+        _ = uc_emu_stop(engine)
+    }
+
+    static func describe(_ err: uc_err) -> String { String(cString: uc_strerror(err)) }
+}
