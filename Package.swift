@@ -73,11 +73,11 @@ let package = Package(
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "QTest", "Bridge", "Wire", "BootServer", "PXE", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "CPcap", "QTest", "OptionROM", "Machine",
+                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
         .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet", "BootServer", "Bridge", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),

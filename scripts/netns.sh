@@ -34,6 +34,19 @@ up)
     ip netns exec "$cli" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
     ;;
 down)
+    # End what still runs inside (servers a test started), then remove.
+    for ns in "$srv" "$cli"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        [ -n "$pids" ] && kill $pids 2>/dev/null || true
+    done
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        [ -z "$(ip netns pids "$srv" 2>/dev/null)$(ip netns pids "$cli" 2>/dev/null)" ] && break
+        sleep 0.2
+    done
+    for ns in "$srv" "$cli"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+    done
     ip netns del "$srv" 2>/dev/null || true
     ip netns del "$cli" 2>/dev/null || true
     ;;

@@ -6,7 +6,8 @@ import NICSim
 // by a minimal client that acknowledges each window, against copying the
 // same 64 MiB. One iteration is one whole transfer: wall clock gives the
 // ratio to memcpy, the malloc count divided by the DATA frames (45,716)
-// gives mallocs per frame.
+// gives mallocs per frame. The whole chain (model, UNDI, PXE, switch and
+// BootServer) is timed the same way by `nicsim bench`.
 
 let fileSize = 64 << 20
 let blockSize = 1468

@@ -28,7 +28,8 @@ public final class BootServer: FrameReceiver, UDPOutput {
 
     public private(set) var counters = Counters()
 
-    private let transmitBuffer = FrameBuffer(capacity: 1518)
+    /// One untagged Ethernet frame without FCS at most (1500-byte MTU).
+    private let transmitBuffer = FrameBuffer(capacity: 1514)
     private var identification: UInt16 = 0
 
     /// Fails with a message when the TFTP root can't be used.

@@ -19,6 +19,10 @@ public struct BootServerConfiguration: Sendable {
     /// Answer beside another DHCP server: no addresses, only boot
     /// information, on port 67 and 4011.
     public var proxyDHCP = false
+    /// Send boot information (siaddr, file, options 66/67, PXE options 60
+    /// and 43) and answer on 4011. False makes a plain DHCP server, to run
+    /// beside a proxyDHCP that supplies the boot information.
+    public var bootService = true
     /// Answer only clients whose option 60 starts with "PXEClient".
     public var pxeClientsOnly = true
     /// Boot file for BIOS clients (option 93 type 0, or absent).

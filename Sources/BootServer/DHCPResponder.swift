@@ -36,7 +36,7 @@ public struct DHCPResponder {
         if localPort == DHCPMessage.pxeServerPort {
             // Boot-server discovery or a proxyDHCP request: a unicast
             // DHCPREQUEST (or INFORM) to 4011 gets an ACK with boot data only.
-            guard type == .request || type == .inform else { return nil }
+            guard configuration.bootService, type == .request || type == .inform else { return nil }
             let file = bootFile(for: request)
             log(.acknowledged(mac: mac, ip: .any, bootFile: file))
             let reply = makeReply(.ack, to: request, yourIP: .any, file: file, leaseTime: nil)
@@ -180,6 +180,7 @@ public struct DHCPResponder {
 
     public func bootFile(for request: DHCPMessage) -> String {
         let c = configuration
+        guard c.bootService else { return "" }
         switch Self.kind(of: request) {
         case .ipxe:
             if let f = c.ipxeBootFile { return f }
@@ -200,21 +201,13 @@ public struct DHCPResponder {
         m.relayIP = request.relayIP
         m.clientIP = type == .ack ? request.clientIP : .any
         m.yourIP = yourIP
+        guard c.bootService || c.proxyDHCP else {
+            m.options = options(type, leaseTime: leaseTime)
+            return m
+        }
         m.serverIP = c.ip
         m.setBootFile(file)
-        var options = [
-            DHCPOption(.messageType, [type.rawValue]),
-            DHCPOption(.serverIdentifier, address: c.ip),
-        ]
-        if let leaseTime, !c.proxyDHCP {
-            options.append(DHCPOption(.leaseTime, uint32: leaseTime))
-            options.append(DHCPOption(.renewalTime, uint32: leaseTime / 2))
-            options.append(DHCPOption(.rebindingTime, uint32: leaseTime / 8 * 7))
-        }
-        if !c.proxyDHCP {
-            options.append(DHCPOption(.subnetMask, address: c.subnetMask))
-            if let router = c.router { options.append(DHCPOption(.router, address: router)) }
-        }
+        var options = options(type, leaseTime: leaseTime)
         options.append(DHCPOption(.tftpServerName, string: c.ip.description))
         options.append(DHCPOption(.bootfileName, string: file))
         if request.isPXEClient {
@@ -231,5 +224,25 @@ public struct DHCPResponder {
         }
         m.options = options
         return m
+    }
+
+    /// Message type, server identifier and (not as a proxy) the lease and
+    /// network options.
+    private func options(_ type: DHCPMessageType, leaseTime: UInt32?) -> [DHCPOption] {
+        let c = configuration
+        var options = [
+            DHCPOption(.messageType, [type.rawValue]),
+            DHCPOption(.serverIdentifier, address: c.ip),
+        ]
+        if let leaseTime, !c.proxyDHCP {
+            options.append(DHCPOption(.leaseTime, uint32: leaseTime))
+            options.append(DHCPOption(.renewalTime, uint32: leaseTime / 2))
+            options.append(DHCPOption(.rebindingTime, uint32: leaseTime / 8 * 7))
+        }
+        if !c.proxyDHCP {
+            options.append(DHCPOption(.subnetMask, address: c.subnetMask))
+            if let router = c.router { options.append(DHCPOption(.router, address: router)) }
+        }
+        return options
     }
 }

@@ -114,7 +114,9 @@ public final class TFTPServer {
             guard let value = Int(option.value) else { continue }
             switch name {
             case TFTPOption.blockSize where value >= 8:
-                blockSize = min(value, 65464, maximumBlockSize)
+                // Never more than one frame of ours can carry after the 4-byte header.
+                let fits = (output?.payloadArea.count ?? 516) - 4
+                blockSize = max(8, min(value, 65464, maximumBlockSize, fits))
                 granted.append(TFTPOption(option.name, String(blockSize)))
             case TFTPOption.windowSize where value >= 1:
                 windowSize = min(value, 65535, maximumWindowSize)

@@ -1,12 +1,17 @@
 import ArgumentParser
+import Board
+import BootServer
+import Bridge
+import Foundation
+import NICCore
+import PXE
+import UNDI
+import Wire
 
-/// The NIC models a client can boot on.
-enum ModelName: String, ExpressibleByArgument, CaseIterable {
-    case ne2000
-    case rtl8139
-    case virtioNet = "virtio-net"
-}
-
+/// `nicsim boot`: PXE-boot a simulated PC. The card's UNDI driver, the PXE
+/// ROM in software and the built-in pxelinux run on the chosen model; the
+/// network is the embedded BootServer on a virtual switch, a host
+/// interface, or a QEMU stream socket.
 struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "boot",
@@ -19,13 +24,13 @@ struct Boot: ParsableCommand {
     @Option(help: "Boot through this host interface (libpcap) instead of the embedded network.")
     var bridge: String?
 
-    @Option(name: .customLong("qemu-socket"), help: "Join a QEMU stream netdev at this UNIX socket path.")
+    @Option(name: .customLong("qemu-socket"), help: "Join a QEMU stream netdev at this UNIX socket path (e.g. one `nicsim serve` listens on).")
     var qemuSocket: String?
 
     @Option(help: "Client MAC address (aa:bb:cc:dd:ee:ff).")
     var mac: String?
 
-    @Option(help: "Client UUID for DHCP option 97.")
+    @Option(help: "Client UUID for DHCP option 97 (8-4-4-4-12 hex digits).")
     var uuid: String?
 
     @Option(help: "Write every frame to this pcapng file.")
@@ -34,13 +39,169 @@ struct Boot: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the summary.")
     var json = false
 
+    @Option(help: "Guest RAM in MiB (the kernel and initrd must fit).")
+    var memory: Int = 64
+
+    @Option(help: "TFTP root of the embedded server.")
+    var dir: String = "fixtures/tftpboot"
+
+    @Option(help: "Fault injection on the virtual switch: probability a frame is lost (0...1).")
+    var loss: Double = 0
+
+    @Option(help: "Fault injection: probability a frame is duplicated (0...1).")
+    var duplication: Double = 0
+
+    @Option(help: "Fault injection: frames reordered in windows of this many (0: none).")
+    var reorder: Int = 0
+
+    @Option(help: "Seed for fault injection and the default MAC.")
+    var seed: UInt64 = 1
+
     func validate() throws {
         if bridge != nil && qemuSocket != nil {
             throw ValidationError("--bridge and --qemu-socket can't be used together")
         }
+        if let mac, MACAddress(mac) == nil { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
+        if let uuid, Self.parseUUID(uuid) == nil { throw ValidationError("--uuid must be 32 hex digits, e.g. 8-4-4-4-12") }
+        guard (0...1).contains(loss), (0...1).contains(duplication) else { throw ValidationError("--loss and --duplication are probabilities 0...1") }
+        guard (0...64).contains(reorder) else { throw ValidationError("--reorder must be 0...64") }
+        guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
+    }
+
+    static func parseUUID(_ text: String) -> [UInt8]? {
+        let hex = text.filter { $0 != "-" }
+        guard hex.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        var i = hex.startIndex
+        while i < hex.endIndex {
+            let j = hex.index(i, offsetBy: 2)
+            guard let b = UInt8(hex[i..<j], radix: 16) else { return nil }
+            bytes.append(b)
+            i = j
+        }
+        return bytes
     }
 
     func run() throws {
-        throw CLIError(description: "'boot' is not available in this build yet")
+        let wall = MonotonicClock()
+        let macAddress = mac.flatMap(MACAddress.init) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
+        let pc = SimulatedPC(model: model, mac: macAddress, memorySize: memory << 20)
+        let board = pc.board
+        let faults = FaultProfile(lossRate: loss, duplicationRate: duplication, reorderWindow: reorder)
+        let network = VirtualSwitch(clock: board.clock, seed: seed)
+        network.connect(device: pc.port, faults: faults)
+
+        // The far side: the embedded server, a host interface or a QEMU socket.
+        var server: BootServer?
+        var live: LiveCapture?
+        var qemu: QEMUSocket?
+        let networkName: String
+        if let bridge {
+            do {
+                live = try LiveCapture(interface: bridge, macAddress: macAddress, port: network.addBackendPort().port)
+            } catch { throw CLIError(description: error.description) }
+            live.map { board.add(source: $0) }
+            board.add(source: RealTimePacer(clock: board.clock))
+            networkName = "host interface \(bridge)"
+        } else if let qemuSocket {
+            do {
+                qemu = try QEMUSocket(.connect(.unix(path: qemuSocket)), port: network.addBackendPort().port)
+            } catch { throw CLIError(description: "can't join \(qemuSocket): \(error)") }
+            qemu.map { board.add(source: $0) }
+            board.add(source: RealTimePacer(clock: board.clock))
+            networkName = "QEMU socket \(qemuSocket)"
+        } else {
+            var config = BootServerConfiguration(mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
+                                                 pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: dir)
+            config.router = IPv4Address(10, 0, 2, 2)
+            do { server = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {
+                throw CLIError(description: "\(error.description); run from the nicsim checkout or give --dir")
+            }
+            if let server { network.connect(device: server.port, faults: faults) }
+            networkName = "embedded server 10.0.2.2 on a virtual switch"
+        }
+        var recorder: SwitchCapture?
+        if let capture {
+            do { recorder = try SwitchCapture(path: capture, switch: network) } catch {
+                throw CLIError(description: "can't write \(capture): \(error)")
+            }
+        }
+
+        let client: PXEClient
+        do {
+            client = try PXEClient(board: board, driver: pc.driver, identity: PXEClientIdentity(uuid: uuid.flatMap(Self.parseUUID)))
+        } catch { throw CLIError(description: error.description) }
+        if memory > 64 {
+            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
+            client.loader.loadAddress = 0x200_0000
+            client.loader.loadLimit = UInt64(memory) << 20
+        }
+        let progress = TransferProgress(client: client, enabled: !json)
+        client.onEvent = { progress.handle($0) }
+        progress.next = network.tap
+        network.tap = progress
+
+        let start = board.clock.now
+        var files: [BootReport.File] = []
+        let dhcp: DHCPResult
+        let nbp: PXELinuxBoot
+        do {
+            // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
+            do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
+                throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
+            }
+            do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
+            files.append(try download(dhcp.bootFile, from: dhcp.tftpServer, client: client, loadAt: 0x7C00))
+            // The NBP: nicsim's built-in pxelinux, through the PXE API.
+            do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
+                throw CLIError(description: "pxelinux: \(error)")
+            }
+        }
+        // The configuration as pxelinux read it, then the images from guest memory.
+        files.append(try download(nbp.configurationPath, from: dhcp.tftpServer, client: client, loadAt: nil))
+        for image in [nbp.kernel] + nbp.initrds {
+            let bytes: [UInt8]
+            do { bytes = try board.memory.readBytes(at: image.address, count: image.size) } catch {
+                throw CLIError(description: "guest memory: \(error)")
+            }
+            files.append(BootReport.File(name: image.name, size: image.size, sha256: SHA256.hex(bytes)))
+        }
+        let virtual = board.clock.now - start
+        try? recorder?.close()
+        _ = (server, live, qemu)
+
+        let report = BootReport(
+            model: model.rawValue, device: pc.modelName, mac: macAddress.description, network: networkName,
+            lease: .init(ip: dhcp.address.description, server: dhcp.serverIdentifier.description, bootfile: dhcp.bootFile,
+                         tftpServer: dhcp.tftpServer.description, proxy: dhcp.proxyOffer != nil),
+            files: files,
+            frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
+            virtualSeconds: Double(virtual) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+        if json {
+            emit(report.json())
+        } else {
+            for line in report.summary() { emit(line) }
+        }
+    }
+
+    /// Reads a whole file through the ROM's TFTP client, hashing it, and
+    /// (for the NBP) places it in guest memory where a ROM would.
+    private func download(_ name: String, from server: IPv4Address, client: PXEClient, loadAt address: UInt64?) throws -> BootReport.File {
+        var hash = SHA256()
+        let memory = client.board.memory
+        let size: Int
+        do {
+            size = try client.baseCode.tftp.readFile(server: server, file: name, options: client.baseCode.tftpOptions) { (offset, bytes) throws(PXEStatus) in
+                hash.update(bytes)
+                if let address {
+                    // A ROM loads the NBP into conventional memory, below 0xA0000.
+                    guard address + UInt64(offset + bytes.count) <= 0xA0000 else { throw PXEStatus.failure }
+                    do throws(DMAError) { try memory.write(at: address + UInt64(offset), from: bytes) } catch { throw PXEStatus.failure }
+                }
+            }
+        } catch {
+            throw CLIError(description: "TFTP \(name) from \(server): \(error)")
+        }
+        return BootReport.File(name: name, size: size, sha256: hash.finalize())
     }
 }

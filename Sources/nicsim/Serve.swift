@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import ArgumentParser
+import Board
 import BootServer
+import Bridge
 import NICCore
 import Wire
 
@@ -58,7 +60,11 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("any-client"), help: "Answer clients that don't send option 60 \"PXEClient\".")
     var anyClient = false
 
+    @Flag(name: .customLong("dhcp-only"), help: "Plain DHCP: addresses only, no boot information (to run beside a proxyDHCP).")
+    var dhcpOnly = false
+
     func validate() throws {
+        if proxy && dhcpOnly { throw ValidationError("--proxy and --dhcp-only exclude each other") }
         guard (bridge == nil) != (qemuSocket == nil) else {
             throw ValidationError("give one of --bridge IFACE or --qemu-socket PATH")
         }
@@ -90,7 +96,8 @@ struct Serve: ParsableCommand {
             c.router = r
         }
         c.proxyDHCP = proxy
-        c.pxeClientsOnly = !anyClient
+        c.pxeClientsOnly = !anyClient && !dhcpOnly
+        c.bootService = !dhcpOnly
         c.biosBootFile = bootFile
         c.efiBootFile = efiBootFile
         c.ipxeBootFile = ipxeBootFile
@@ -107,38 +114,36 @@ struct Serve: ParsableCommand {
         server.onEvent = { emit($0.description) }
         StopSignal.install()
 
-        var listener: QEMUStreamListener?
-        var live: LivePcapPort?
+        // The backend is the transmitter of the server's port and offers it
+        // what arrives; the loop polls it and keeps the clock on real time.
+        var sources: [EventSource] = []
+        let mode = configuration.proxyDHCP ? "proxyDHCP" : (configuration.bootService ? "DHCP" : "plain DHCP")
         if let qemuSocket {
-            let l = try QEMUStreamListener(path: qemuSocket, port: server.port)
-            l.onConnect = { emit("qemu: guest connected") }
-            l.onDisconnect = { emit("qemu: guest disconnected") }
-            listener = l
-            emit("serve: \(configuration.proxyDHCP ? "proxyDHCP" : "DHCP") \(configuration.ip) on \(qemuSocket), TFTP root \(server.tftp.root.path)")
+            let socket: QEMUSocket
+            do { socket = try QEMUSocket(.listen(.unix(path: qemuSocket)), port: server.port) } catch {
+                throw CLIError(description: "can't listen on \(qemuSocket): \(error)")
+            }
+            socket.log = { emit("qemu: \($0)") }
+            sources.append(socket)
+            emit("serve: \(mode) \(configuration.ip) on \(qemuSocket), TFTP root \(server.tftp.root.path)")
         } else if let bridge {
-            live = try LivePcapPort(interface: bridge, mac: configuration.mac, port: server.port)
-            emit("serve: \(configuration.proxyDHCP ? "proxyDHCP" : "DHCP") \(configuration.ip) on \(bridge), TFTP root \(server.tftp.root.path)")
+            do { sources.append(try LiveCapture(interface: bridge, macAddress: configuration.mac, port: server.port)) } catch {
+                throw CLIError(description: error.description)
+            }
+            emit("serve: \(mode) \(configuration.ip) on \(bridge), TFTP root \(server.tftp.root.path)")
         }
 
         let wall = MonotonicClock()
         while StopSignal.raised == 0 {
             clock.advance(to: wall.elapsed)
-            var wait = 500
-            if let next = clock.nextDeadline {
-                let now = wall.elapsed
-                wait = next <= now ? 0 : Int(min(500, (next - now) / VirtualClock.millisecond + 1))
-            }
-            var fds = listener?.pollDescriptors() ?? []
-            if let live { fds.append(pollfd(fd: live.selectableFD, events: Int16(POLLIN), revents: 0)) }
-            let ready = poll(&fds, nfds_t(fds.count), Int32(wait))
-            guard ready > 0 else { continue }
-            clock.advance(to: wall.elapsed)
-            listener?.service(fds)
-            if let live, fds.contains(where: { $0.fd == live.selectableFD && $0.revents != 0 }) { live.service() }
+            var worked = false
+            for source in sources where source.poll() { worked = true }
+            // Idle: wait a millisecond of real time rather than spin.
+            if !worked { usleep(1000) }
         }
         let t = server.tftp.counters
         emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
               + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions")
-        _ = listener
+        _ = sources
     }
 }

@@ -229,3 +229,32 @@ final class DHCPResponderTests: XCTestCase {
         XCTAssertEqual(reply.destination.ip, renew.clientIP)
     }
 }
+
+final class PlainDHCPTests: XCTestCase {
+    func testWithoutBootServiceTheOfferCarriesNoBootInformation() throws {
+        // Beside a proxyDHCP, the address server must not look like a PXE boot server:
+        // no siaddr, no file, no option 60 "PXEClient" or 43 (PXE 2.1 2.2.1).
+        var c = makeConfiguration(root: "/tmp")
+        c.bootService = false
+        var r = DHCPResponder(configuration: c)
+        let client = UDPEndpoint(mac: MACAddress(0x52, 0x54, 0, 0x12, 0x34, 0x56), ip: .any, port: 68)
+        let m = try XCTUnwrap(r.respond(to: pxeDiscover(), from: client, localPort: 67, now: 0) { _ in }).message
+        XCTAssertEqual(m.messageType, .offer)
+        XCTAssertEqual(m.yourIP, IPv4Address(10, 0, 2, 100))
+        XCTAssertEqual(m.serverIP, .any)
+        XCTAssertEqual(m.bootFileName, "")
+        XCTAssertNil(m.option(.vendorClassIdentifier))
+        XCTAssertNil(m.option(.vendorSpecific))
+        XCTAssertNil(m.option(.bootfileName))
+        XCTAssertEqual(m.uint32Option(.leaseTime), 3600)
+    }
+
+    func testWithoutBootServicePort4011IsNotAnswered() {
+        var c = makeConfiguration(root: "/tmp")
+        c.bootService = false
+        var r = DHCPResponder(configuration: c)
+        var req = pxeDiscover(type: .request)
+        req.clientIP = IPv4Address(10, 0, 2, 50)
+        XCTAssertNil(r.respond(to: req, from: UDPEndpoint(mac: .broadcast, ip: req.clientIP, port: 4011), localPort: 4011, now: 0) { _ in })
+    }
+}

@@ -284,3 +284,17 @@ final class TFTPServerTests: XCTestCase {
         XCTAssertTrue(replies().isEmpty)
     }
 }
+
+final class TFTPServerLimitsTests: XCTestCase {
+    func testBlockSizeNeverExceedsWhatAFrameCarries() throws {
+        // Even when configured above the MTU, the granted blksize fits one 1514-byte frame.
+        let tree = TemporaryTree()
+        tree.write("k", patternBytes(5000))
+        let server = try BootServer(configuration: makeConfiguration(root: tree.path), clock: VirtualClock())
+        server.tftp.maximumBlockSize = 9000
+        let client = ScriptedClient(server: server, ip: IPv4Address(10, 0, 2, 100))
+        client.sendTFTP(rrq("k", options: [TFTPOption("blksize", "8192")]), from: 2070, toPort: 69)
+        let replies = ScriptedClient.datagrams(client.drain()).compactMap { parseTFTP($0.1) }
+        XCTAssertEqual(replies.first, .optionAcknowledgement([TFTPOption("blksize", "1468")]))
+    }
+}

@@ -31,35 +31,59 @@ enum HostTools {
         try p.start()
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(10_000) }
+        if p.isRunning { XCTFail("\(path) \(arguments.joined(separator: " ")) did not finish in \(timeout) s") }
         p.stop()
         return (p.status, p.output)
     }
 }
 
 /// A process running beside the test, its output collected in a file.
+///
+/// Started with posix_spawn and reaped with waitpid here rather than with
+/// Foundation's Process: with several children alive at once, Process can
+/// miss a SIGCHLD and report a finished child as running.
 final class Background {
-    let process = Process()
+    let path: String
+    let arguments: [String]
     let outputURL: URL
-    private var handle: FileHandle?
+    private(set) var pid: pid_t = 0
+    private var exitStatus: Int32?
 
     init(_ path: String, _ arguments: [String]) {
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        self.path = path
+        self.arguments = arguments
         outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-bg-\(UUID().uuidString).log")
     }
 
     func start() throws {
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        let h = try FileHandle(forWritingTo: outputURL)
-        handle = h
-        process.standardOutput = h
-        process.standardError = h
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard rc == 0 else {
+            XCTFail("can't start \(path): \(String(cString: strerror(rc)))")
+            throw CocoaError(.executableNotLoadable)
+        }
     }
 
-    var isRunning: Bool { process.isRunning }
-    var status: Int32 { process.isRunning ? -1 : process.terminationStatus }
+    var isRunning: Bool {
+        guard pid > 0, exitStatus == nil else { return false }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid {
+            // Exit code when it exited, 128 + signal when a signal ended it.
+            exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            return false
+        }
+        return r == 0
+    }
+
+    var status: Int32 { isRunning ? -1 : (exitStatus ?? -1) }
     var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
 
     /// Waits until the output contains `text` (true) or the time is up (false).
@@ -72,16 +96,16 @@ final class Background {
         return output.contains(text)
     }
 
-    /// SIGTERM, then SIGKILL if it lingers; waits for the exit.
+    /// SIGTERM, then SIGKILL if it lingers; reaps it.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while isRunning && Date() < deadline { usleep(10_000) }
+        if isRunning {
+            kill(pid, SIGKILL)
+            while isRunning { usleep(10_000) }
         }
-        if process.processIdentifier != 0 { process.waitUntilExit() }
-        try? handle?.close()
     }
 
     deinit {

@@ -1,0 +1,57 @@
+import Foundation
+
+/// What `nicsim boot` reports: the summary lines, or one JSON object.
+struct BootReport: Encodable {
+    struct Lease: Encodable {
+        var ip: String
+        var server: String
+        var bootfile: String
+        var tftpServer: String
+        var proxy: Bool
+    }
+
+    struct File: Encodable {
+        /// The path as requested from the TFTP server.
+        var name: String
+        var size: Int
+        var sha256: String
+    }
+
+    struct Frames: Encodable {
+        var tx: Int
+        var rx: Int
+    }
+
+    var model: String
+    var device: String
+    var mac: String
+    var network: String
+    var lease: Lease
+    var files: [File]
+    var frames: Frames
+    var virtualSeconds: Double
+    var wallSeconds: Double
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func summary() -> [String] {
+        var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]
+        lines.append("lease: \(lease.ip) from \(lease.server)\(lease.proxy ? " (boot data from proxyDHCP)" : ""), "
+                     + "boot file \(lease.bootfile) on \(lease.tftpServer)")
+        lines.append("files:")
+        let width = files.map(\.name.count).max() ?? 0
+        for f in files {
+            let pad = String(repeating: " ", count: max(0, width - f.name.count))
+            let size = String(f.size)
+            lines.append("  \(f.name)\(pad)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size) bytes  sha256 \(f.sha256)")
+        }
+        lines.append("frames: \(frames.tx) sent, \(frames.rx) received")
+        lines.append(String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds))
+        return lines
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+
+/// What `nicsim boot --json` prints, as the tests read it.
+struct BootJSON: Decodable {
+    struct Lease: Decodable { var ip: String; var server: String; var bootfile: String; var proxy: Bool }
+    struct File: Decodable { var name: String; var size: Int; var sha256: String }
+    struct Frames: Decodable { var tx: Int; var rx: Int }
+    var model: String
+    var mac: String
+    var lease: Lease
+    var files: [File]
+    var frames: Frames
+
+    static func parse(_ run: NicsimRun, file: StaticString = #filePath, line: UInt = #line) throws -> BootJSON {
+        XCTAssertEqual(run.status, 0, "nicsim failed: \(run.stderr)", file: file, line: line)
+        return try JSONDecoder().decode(BootJSON.self, from: Data(run.stdout.utf8))
+    }
+
+    /// Every file's hash and size equal the file's own in `root`, and the
+    /// boot fetched the NBP, a config, a kernel and an initrd.
+    func assertMatches(root: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(files.map(\.name), ["pxelinux.0", "pxelinux.cfg/default", "vmlinuz", "initrd.img"], file: file, line: line)
+        for f in files {
+            let path = root.appendingPathComponent(f.name).path
+            XCTAssertEqual(f.sha256, try sha256(path), "\(f.name)", file: file, line: line)
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+            XCTAssertEqual(f.size, size, "\(f.name)", file: file, line: line)
+        }
+    }
+}
+
+/// `nicsim boot` on the embedded network: the virtual switch and the
+/// BootServer serving fixtures/tftpboot, a client on each model.
+final class EmbeddedBootTests: XCTestCase {
+    private func boot(_ arguments: [String]) throws -> BootJSON {
+        try BootJSON.parse(try NicsimProcess.run(["boot", "--dir", HostTools.fixtures.path, "--json"] + arguments, timeout: 120))
+    }
+
+    func testEmbeddedBootOnRTL8139() throws {
+        let r = try boot(["--model", "rtl8139"])
+        XCTAssertEqual(r.model, "rtl8139")
+        XCTAssertEqual(r.lease.ip, "10.0.2.100")
+        XCTAssertEqual(r.lease.server, "10.0.2.2")
+        XCTAssertEqual(r.lease.bootfile, "pxelinux.0")
+        XCTAssertGreaterThan(r.frames.rx, 300)
+        XCTAssertGreaterThan(r.frames.tx, 300)
+        try r.assertMatches(root: HostTools.fixtures)
+    }
+
+    func testEmbeddedBootOnNE2000() throws {
+        try boot(["--model", "ne2000"]).assertMatches(root: HostTools.fixtures)
+    }
+
+    func testEmbeddedBootOnVirtioNet() throws {
+        try boot(["--model", "virtio-net"]).assertMatches(root: HostTools.fixtures)
+    }
+
+    func testBootWithLossDuplicationAndReorderingStillHashesRight() throws {
+        // 5% loss, 5% duplication and reordering in windows of 4 on both switch ports.
+        for model in ["rtl8139", "ne2000", "virtio-net"] {
+            let r = try boot(["--model", model, "--loss", "0.05", "--duplication", "0.05", "--reorder", "4", "--seed", "7"])
+            try r.assertMatches(root: HostTools.fixtures)
+        }
+    }
+
+    func testHeadlineFormBootsWithoutTheSubcommand() throws {
+        let r = try BootJSON.parse(try NicsimProcess.run(["--model", "ne2000", "--dir", HostTools.fixtures.path, "--json"], timeout: 120))
+        XCTAssertEqual(r.model, "ne2000")
+        try r.assertMatches(root: HostTools.fixtures)
+    }
+
+    func testMACAndUUIDReachTheServer() throws {
+        let r = try boot(["--mac", "02:00:00:aa:bb:cc", "--uuid", "00112233-4455-6677-8899-aabbccddeeff"])
+        XCTAssertEqual(r.mac, "02:00:00:aa:bb:cc")
+    }
+
+    func testSummaryListsLeaseFilesFramesAndTimes() throws {
+        let run = try NicsimProcess.run(["boot", "--dir", HostTools.fixtures.path], timeout: 120)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("lease: 10.0.2.100 from 10.0.2.2"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("vmlinuz"), run.stdout)
+        XCTAssertTrue(run.stdout.contains(try sha256(HostTools.fixtures.appendingPathComponent("vmlinuz").path)), run.stdout)
+        XCTAssertTrue(run.stdout.contains("frames: "), run.stdout)
+        XCTAssertTrue(run.stdout.contains(" s virtual, "), run.stdout)
+    }
+
+    func testCaptureIsAPcapngThatTsharkReads() throws {
+        try HostTools.require("/usr/bin/tshark", package: "tshark")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-boot-\(UUID().uuidString).pcapng").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try boot(["--capture", path])
+        let t = try HostTools.run("/usr/bin/tshark", ["-r", path, "-Y", "tftp.opcode == 1", "-T", "fields", "-e", "tftp.source_file"])
+        XCTAssertEqual(t.status, 0, t.output)
+        for f in r.files { XCTAssertTrue(t.output.contains(f.name), "tshark did not see the RRQ for \(f.name):\n\(t.output)") }
+        let d = try HostTools.run("/usr/bin/tshark", ["-r", path, "-Y", "bootp.option.dhcp == 5"])
+        XCTAssertFalse(d.output.isEmpty, "no DHCPACK in the capture")
+    }
+
+    func testMissingDirectoryIsOneLineError() throws {
+        let run = try NicsimProcess.run(["boot", "--dir", "/nonexistent/nicsim"])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+    }
+}
+
+/// `nicsim boot --qemu-socket` joins a stream socket the way a QEMU guest
+/// would, here the one `nicsim serve --qemu-socket` listens on.
+final class SocketBootTests: XCTestCase {
+    func testBootJoinsServeOverAQEMUStreamSocket() throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-boot-\(UUID().uuidString.prefix(8)).sock").path
+        let server = Background(NicsimProcess.binary.path, ["serve", "--dir", HostTools.fixtures.path, "--qemu-socket", socket])
+        try server.start()
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "TFTP root", timeout: 10), server.output)
+        let r = try BootJSON.parse(try NicsimProcess.run(["boot", "--model", "ne2000", "--qemu-socket", socket, "--json"], timeout: 120))
+        try r.assertMatches(root: HostTools.fixtures)
+        XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
+    }
+}
+
+final class BenchCommandTests: XCTestCase {
+    func testBenchDownloadsThroughTheChainAndReportsTheRatio() throws {
+        let run = try NicsimProcess.run(["bench", "--model", "virtio-net", "--size", "2", "--runs", "1"], timeout: 120)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("chain: "), run.stdout)
+        XCTAssertTrue(run.stdout.contains("x memcpy"), run.stdout)
+    }
+}
