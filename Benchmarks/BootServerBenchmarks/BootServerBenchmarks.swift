@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import Foundation
 import NICSim
 
@@ -102,20 +103,7 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 20
     )
 
-    Benchmark("memcpy 64 MiB (baseline)") { benchmark in
-        let source = [UInt8](repeating: 0x5A, count: fileSize)
-        var destination = [UInt8](repeating: 0, count: fileSize)
-        source.withUnsafeBytes { from in
-            destination.withUnsafeMutableBytes { to in
-                benchmark.startMeasurement()
-                for _ in benchmark.scaledIterations {
-                    to.baseAddress.unsafelyUnwrapped.copyMemory(from: from.baseAddress.unsafelyUnwrapped, byteCount: fileSize)
-                    blackHole(to[fileSize - 1])
-                }
-                benchmark.stopMeasurement()
-            }
-        }
-    }
+    registerMemcpyBaseline("memcpy 64 MiB (baseline)", length: fileSize)
 
     Benchmark("BootServer TFTP 64 MiB, blksize 1468, windowsize 16 (45716 DATA frames)") { benchmark in
         let dir = makeTree()

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import NICSim
 
 // Frames through the RTL8029 model and the NE2000 UNDI driver, both ways,
@@ -32,12 +33,7 @@ private final class Rig {
 
 /// A frame to the card's address, `length` bytes.
 private func frame(length: Int) -> [UInt8] {
-    var f = [UInt8](repeating: 0xA5, count: length)
-    let destination: [UInt8] = [0x00, 0x20, 0x18, 0x29, 0x80, 0x01]
-    for i in 0..<6 { f[i] = destination[i] }
-    f[12] = 0x88
-    f[13] = 0xB5
-    return f
+    ethernetFrame(to: MACAddress(0x00, 0x20, 0x18, 0x29, 0x80, 0x01), length: length, fill: 0xA5)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -50,20 +46,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for length in [64, 1514] {
         // The baseline the ratios are taken against: copying the same bytes.
-        Benchmark("memcpy \(length) bytes (baseline)") { benchmark in
-            let source = frame(length: length)
-            var destination = [UInt8](repeating: 0, count: 2048)
-            source.withUnsafeBytes { from in
-                destination.withUnsafeMutableBytes { to in
-                    benchmark.startMeasurement()
-                    for _ in benchmark.scaledIterations {
-                        to.baseAddress.unsafelyUnwrapped.copyMemory(from: from.baseAddress.unsafelyUnwrapped, byteCount: length)
-                        blackHole(to[length - 1])
-                    }
-                    benchmark.stopMeasurement()
-                }
-            }
-        }
+        registerMemcpyBaseline("memcpy \(length) bytes (baseline)", length: length)
 
         Benchmark("NE2000 transmit \(length) bytes (driver + model)") { benchmark in
             let rig = try Rig()

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import NICSim
 
 // Frames through the whole PXE stack on the RTL8139: model, driver, UNDI,
@@ -109,11 +110,7 @@ private func sharedRig(_ name: String, _ make: () throws -> Rig) rethrows -> Rig
 }
 
 private func frameTo(_ mac: MACAddress, length: Int) -> [UInt8] {
-    var f = [UInt8](repeating: 0x5A, count: length)
-    for i in 0..<6 { f[i] = mac[i] }
-    f[12] = 0x08
-    f[13] = 0x00
-    return f
+    ethernetFrame(to: mac, length: length, etherType: 0x0800)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -125,20 +122,7 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     for length in [64, 1514] {
-        Benchmark("baseline memcpy \(length) bytes") { benchmark in
-            let src = [UInt8](repeating: 1, count: length)
-            var dst = [UInt8](repeating: 0, count: length)
-            src.withUnsafeBytes { s in
-                dst.withUnsafeMutableBytes { d in
-                    benchmark.startMeasurement()
-                    for _ in benchmark.scaledIterations {
-                        d.baseAddress?.copyMemory(from: s.baseAddress!, byteCount: length)
-                        blackHole(d[length - 1])
-                    }
-                    benchmark.stopMeasurement()
-                }
-            }
-        }
+        registerMemcpyBaseline("baseline memcpy \(length) bytes", length: length)
 
         Benchmark("PXE API UNDI_ISR receive \(length) bytes (RTL8139 model + driver + UNDI + API)") { benchmark in
             let rig = try sharedRig("isr\(length)") { try Rig() }

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import NICSim
 
 // Frames through the RTL8139C+ model and the RTL8139 UNDI driver, each way,
@@ -34,11 +35,7 @@ private final class Rig {
 }
 
 private func frame(length: Int) -> [UInt8] {
-    var f = [UInt8](repeating: 0x5A, count: length)
-    for i in 0..<6 { f[i] = cardMAC[i] }
-    f[12] = 0x88
-    f[13] = 0xB5
-    return f
+    ethernetFrame(to: cardMAC, length: length)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -53,18 +50,7 @@ let benchmarks: @Sendable () -> Void = {
     // Baselines in the same run: copying a frame's bytes once, and the
     // Ethernet FCS the receiver computes for every stored frame.
     for length in [64, 1514] {
-        Benchmark("Baseline memcpy \(length) bytes") { benchmark in
-            let source = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
-            let target = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
-            defer { source.deallocate(); target.deallocate() }
-            source.initializeMemory(as: UInt8.self, repeating: 0x5A)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                target.copyMemory(from: UnsafeRawBufferPointer(source))
-                blackHole(target[length - 1])
-            }
-            benchmark.stopMeasurement()
-        }
+        registerMemcpyBaseline("Baseline memcpy \(length) bytes", length: length)
 
         Benchmark("Baseline Ethernet FCS \(length) bytes") { benchmark in
             let bytes = frame(length: length)

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import NICSim
 
 // Frames through the virtio-net model and VirtioNetDriver, each way, at 64
@@ -38,11 +39,7 @@ private final class Rig {
 
 /// A frame to the card, `length` bytes.
 private func frame(length: Int) -> [UInt8] {
-    var f = [UInt8](repeating: 0x5A, count: length)
-    for i in 0..<6 { f[i] = Rig.mac[i] }
-    f[12] = 0x88
-    f[13] = 0xB5
-    return f
+    ethernetFrame(to: Rig.mac, length: length)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -57,24 +54,7 @@ let benchmarks: @Sendable () -> Void = {
     // The baseline in the same run: the two copies every frame needs at
     // least (into guest memory, out to the caller), as plain memcpy.
     for length in [64, 1514] {
-        Benchmark("memcpy baseline \(length) bytes (two copies)") { benchmark in
-            let bytes = frame(length: length)
-            let middle = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 64)
-            let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 64)
-            defer {
-                middle.deallocate()
-                out.deallocate()
-            }
-            bytes.withUnsafeBytes { p in
-                benchmark.startMeasurement()
-                for _ in benchmark.scaledIterations {
-                    middle.copyMemory(from: p)
-                    out.copyMemory(from: UnsafeRawBufferPointer(rebasing: middle[0..<length]))
-                    blackHole(out)
-                }
-                benchmark.stopMeasurement()
-            }
-        }
+        registerMemcpyBaseline("memcpy baseline \(length) bytes (two copies)", length: length, copies: 2)
     }
 
     for variant in [VirtioPCIVariant.transitional, .legacy] {
