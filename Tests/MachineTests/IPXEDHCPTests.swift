@@ -134,4 +134,28 @@ final class IPXEDHCPTests: XCTestCase {
         XCTAssertTrue(r.console.contains("boot.ipxe : 27 bytes [script]"), r.console)
         XCTAssertEqual(r.server.tftp.counters.completed, 1)
     }
+
+    /// The same on our RTL8029: ARP, the TFTP read and the script all go
+    /// through the DP8390 transmit page and receive ring.
+    func testNE2000ROMFetchesAndRunsAScriptOverTFTP() throws {
+        let r = try boot("pxe-ne2k_pci.rom", until: Self.scriptOutput) { _ in
+            let nic = RTL8029(macAddress: Self.mac)
+            return (nic, nic.port)
+        }
+        XCTAssertEqual(r.stop, .condition, r.console)
+        XCTAssertTrue(r.console.contains("boot.ipxe : 27 bytes [script]"), r.console)
+        XCTAssertEqual(r.server.tftp.counters.completed, 1)
+    }
+
+    /// The same on our transitional virtio-net, through its virtqueues.
+    func testVirtioROMFetchesAndRunsAScriptOverTFTP() throws {
+        let r = try boot("pxe-virtio.rom", until: Self.scriptOutput) { b in
+            let config = VirtioNetConfiguration(macAddress: Self.mac, variant: .transitional)
+            let nic = VirtioNet(configuration: config, memory: b.memory, clock: b.clock)
+            return (nic, nic.port)
+        }
+        XCTAssertEqual(r.stop, .condition, r.console)
+        XCTAssertTrue(r.console.contains("boot.ipxe : 27 bytes [script]"), r.console)
+        XCTAssertEqual(r.server.tftp.counters.completed, 1)
+    }
 }
