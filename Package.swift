@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

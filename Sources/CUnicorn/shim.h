@@ -20,11 +20,41 @@ typedef struct nicsim_slice {
     /// first instruction that runs with IF set (the window of an
     /// STI ... CLI sequence), so the host can take the interrupt there.
     int watch_interrupt_window;
+    /// Guest RAM at physical 0 and its size, for recognising RDTSC.
+    const uint8_t *ram;
+    uint64_t ram_size;
+    /// The virtual time stamp counter: `tsc_base` at `tsc_mark` executed
+    /// instructions, plus `tsc_per_instruction` for each one since. The
+    /// host keeps base and mark in step with the virtual clock.
+    uint64_t tsc_base;
+    uint64_t tsc_mark;
+    uint64_t tsc_per_instruction;
+    /// The previous instruction was RDTSC: replace the engine's result
+    /// (the host's counter, which would make runs differ) with the
+    /// virtual one before the next instruction runs.
+    int rdtsc_pending;
 } nicsim_slice;
 
+/// The virtual time stamp counter now.
+static inline uint64_t nicsim_tsc(const nicsim_slice *s) {
+    return s->tsc_base + (s->executed - s->tsc_mark) * s->tsc_per_instruction;
+}
+
 static void nicsim_slice_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
-    (void)size;
     nicsim_slice *s = (nicsim_slice *)user;
+    if (s->rdtsc_pending) {
+        // Unicorn 2.0 cannot hook RDTSC, so its result is fixed up here,
+        // at the instruction after it (RDTSC never branches).
+        s->rdtsc_pending = 0;
+        uint64_t tsc = nicsim_tsc(s);
+        uint64_t lo = tsc & 0xFFFFFFFFu, hi = tsc >> 32;
+        uc_reg_write(uc, UC_X86_REG_EAX, &lo);
+        uc_reg_write(uc, UC_X86_REG_EDX, &hi);
+    }
+    // RDTSC is 0F 31 (linear = physical: this machine never enables paging).
+    if (size == 2 && address + 1 < s->ram_size && s->ram[address] == 0x0F && s->ram[address + 1] == 0x31) {
+        s->rdtsc_pending = 1;
+    }
     s->executed++;
     if (s->watch_interrupt_window) {
         uint64_t flags = 0;

@@ -9,7 +9,8 @@ import NICCore
 ///
 /// Time is the board's `VirtualClock`: every instruction and every I/O
 /// cycle costs a fixed amount of virtual time, and HLT jumps to the next
-/// timer, so a run is the same every time. The CPU is only ever stopped
+/// timer, so a run is the same every time. RDTSC reads the virtual clock
+/// too (one count per virtual nanosecond), never the host's counter. The CPU is only ever stopped
 /// and resumed at HLT, at a BIOS trap, or (in real mode only) at an
 /// instruction boundary to take an interrupt; in protected mode it is
 /// stopped only for good.
@@ -23,7 +24,9 @@ public final class Machine {
     let postCode = POSTCodePort()
 
     /// Virtual time one instruction takes (10 ns: a 100 MIPS machine).
-    public var nanosecondsPerInstruction: UInt64 = 10
+    public var nanosecondsPerInstruction: UInt64 = 10 {
+        didSet { cpu.timeStampPerInstruction = nanosecondsPerInstruction }
+    }
     /// Virtual time one port or MMIO cycle takes (about an ISA cycle).
     public var nanosecondsPerIOCycle: UInt64 = 1_000
 
@@ -66,6 +69,7 @@ public final class Machine {
             throw .board(error.description)
         }
         cpu.host = self
+        cpu.timeStampPerInstruction = nanosecondsPerInstruction
         pit.onTick = { [unowned self] in pic.pulse(irq: 0) }
         bios.install()
         try resetToRealMode()
@@ -151,6 +155,7 @@ public final class Machine {
             if condition() { return .condition }
             if board.clock.now >= deadline { return .timeout }
             stopRequest = nil
+            cpu.timeStampBase = board.clock.now
             let err = cpu.start(at: cpu.startAddress)
             switch stopRequest {
             case .final(let s):
@@ -277,6 +282,7 @@ extension Machine: X86Host {
     /// moment a pending interrupt can be taken.
     private func elapse(_ ns: UInt64) {
         board.advance(by: ns)
+        cpu.timeStampBase = board.clock.now
         pic.sample(board.interrupts)
         cpu.watchInterruptWindow = pic.pendingVector != nil
     }

@@ -49,7 +49,9 @@ final class X86CPU {
         guard err == UC_ERR_OK, let uc else { throw .engine("uc_open: \(String(cString: uc_strerror(err)))") }
         engine = uc
         slice = .allocate(capacity: 1)
-        slice.initialize(to: nicsim_slice(remaining: 1000, executed: 0, expired: nil, owner: nil, watch_interrupt_window: 0))
+        slice.initialize(to: nicsim_slice(remaining: 1000, executed: 0, expired: nil, owner: nil, watch_interrupt_window: 0,
+                                          ram: UnsafePointer(ram.assumingMemoryBound(to: UInt8.self)), ram_size: ramSize,
+                                          tsc_base: 0, tsc_mark: 0, tsc_per_instruction: 10, rdtsc_pending: 0))
         do throws(MachineError) {
             try check(uc_mem_map_ptr(uc, 0, Int(ramSize), UInt32(UC_PROT_ALL.rawValue), ram), "map RAM")
             let me = Unmanaged.passUnretained(self).toOpaque()
@@ -87,6 +89,7 @@ final class X86CPU {
             slice.pointee.expired = { _, address, owner in
                 guard let cpu = X86CPU.from(owner) else { return }
                 cpu.slice.pointee.remaining = max(cpu.sliceLength, 1)
+                cpu.slice.pointee.tsc_mark = cpu.slice.pointee.executed
                 cpu.host?.sliceExpired(at: address)
             }
             try check(nicsim_hook_slice(uc, &h, slice), "hook instruction slices")
@@ -117,6 +120,23 @@ final class X86CPU {
         get { slice.pointee.watch_interrupt_window != 0 }
         set { slice.pointee.watch_interrupt_window = newValue ? 1 : 0 }
     }
+
+    /// The time stamp counter RDTSC reads, kept on virtual time: the host
+    /// sets `timeStampBase` to the virtual clock whenever it moves, and
+    /// each instruction executed since the slice began adds
+    /// `timeStampPerInstruction` (see `nicsim_tsc` in the shim).
+    var timeStampBase: UInt64 {
+        get { slice.pointee.tsc_base }
+        set { slice.pointee.tsc_base = newValue }
+    }
+
+    var timeStampPerInstruction: UInt64 {
+        get { slice.pointee.tsc_per_instruction }
+        set { slice.pointee.tsc_per_instruction = newValue }
+    }
+
+    /// What RDTSC returns now.
+    var timeStamp: UInt64 { nicsim_tsc(slice) }
 
     /// Instructions executed so far.
     var instructionsExecuted: UInt64 { slice.pointee.executed }
@@ -168,6 +188,8 @@ final class X86CPU {
 
     /// Runs from `address` (see `startAddress`) until HLT, `stop()`, or an error.
     func start(at address: UInt64) -> uc_err {
+        // An RDTSC seen just before the last stop did not run.
+        slice.pointee.rdtsc_pending = 0
         lastError = uc_emu_start(engine, address, UInt64.max, 0, 0)
         return lastError
     }

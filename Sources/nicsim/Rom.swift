@@ -1,5 +1,7 @@
 import ArgumentParser
 import Board
+import BootServer
+import Bridge
 import Foundation
 import Machine
 import NE2000
@@ -7,6 +9,7 @@ import NICCore
 import OptionROM
 import RTL8139
 import VirtioNet
+import Wire
 
 /// `nicsim rom`: PCI expansion ROM images.
 struct Rom: ParsableCommand {
@@ -46,7 +49,7 @@ struct Rom: ParsableCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
-            abstract: "Run a real x86 option ROM (e.g. iPXE's) on a NIC model: INIT, then BEV; print its console."
+            abstract: "Run a real x86 option ROM (e.g. iPXE's) on a NIC model: INIT, then BEV; print its console. With --serve, on a network with the embedded boot server."
         )
 
         enum VirtioInterface: String, ExpressibleByArgument, CaseIterable {
@@ -73,6 +76,12 @@ struct Rom: ParsableCommand {
 
         @Flag(help: "Print one JSON object (console, stop reason, times, frames) instead of the live console.")
         var json = false
+
+        @Option(help: "Put the NIC on a virtual switch with the embedded boot server (DHCP 10.0.2.100-199 from 10.0.2.2), serving this directory over TFTP.")
+        var serve: String?
+
+        @Option(name: .customLong("boot-file"), help: "With --serve: the DHCP boot file name.")
+        var bootFile: String = "boot.ipxe"
 
         func validate() throws {
             guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
@@ -109,7 +118,33 @@ struct Rom: ParsableCommand {
             }
             board.add(port: port)
             let wire = FrameCounter()
-            port.transmitter = wire
+            var server: BootServer?
+            var network: VirtualSwitch?
+            if let serve {
+                var configuration = BootServerConfiguration(
+                    mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
+                    pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: serve)
+                configuration.biosBootFile = bootFile
+                let s: BootServer
+                do { s = try BootServer(configuration: configuration, clock: board.clock) } catch {
+                    throw CLIError(description: "\(error.description); give an existing directory with --serve")
+                }
+                if !json {
+                    s.onEvent = { event in
+                        var err = StandardError()
+                        print("\nnicsim: \(event)", to: &err)
+                    }
+                }
+                let sw = VirtualSwitch(clock: board.clock)
+                sw.connect(device: port)
+                sw.connect(device: s.port)
+                sw.tap = wire
+                board.add(port: s.port)
+                server = s
+                network = sw
+            } else {
+                port.transmitter = wire
+            }
             board.assignResources()
             let machine: Machine
             do { machine = try Machine(board: board) } catch { throw CLIError(description: "\(error)") }
@@ -133,7 +168,7 @@ struct Rom: ParsableCommand {
             } catch {
                 throw CLIError(description: "\(error)")
             }
-            let summary: [String: Any] = [
+            var summary: [String: Any] = [
                 "model": model.rawValue,
                 "rom": file,
                 "stop": "\(stop)",
@@ -142,6 +177,11 @@ struct Rom: ParsableCommand {
                 "framesTransmitted": wire.frames,
                 "console": machine.bios.console,
             ]
+            if let server {
+                summary["dhcpReplies"] = server.counters.dhcpReplies
+                summary["tftpTransfersCompleted"] = server.tftp.counters.completed
+            }
+            _ = network
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -155,10 +195,14 @@ struct Rom: ParsableCommand {
         }
     }
 
-    /// Counts what the NIC transmits (the ROM's network has no server here).
-    final class FrameCounter: FrameTransmitter {
+    /// Counts what the NIC transmits: as its wire when there is no
+    /// network, as a tap on the switch's NIC port (port 0) when there is.
+    final class FrameCounter: FrameTransmitter, SwitchTap {
         var frames = 0
         func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) { frames += 1 }
+        func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64) {
+            if index == 0, direction == .inbound { frames += 1 }
+        }
     }
 
     static func parseMAC(_ s: String) -> MACAddress? {

@@ -16,8 +16,11 @@ final class WireTap: FrameTransmitter {
     }
 
     /// A DHCPDISCOVER: IPv4, UDP 68 -> 67, BOOTREQUEST, option 53 = 1.
-    var sawDHCPDiscover: Bool {
-        frames.contains { f in
+    var sawDHCPDiscover: Bool { dhcpDiscoverCount > 0 }
+
+    /// DHCPDISCOVERs on the wire so far (first one and retransmissions).
+    var dhcpDiscoverCount: Int {
+        frames.count(where: { f in
             guard f.count > 282, f[12] == 0x08, f[13] == 0x00, f[23] == 17 else { return false }
             let ihl = Int(f[14] & 0x0F) * 4
             let udp = 14 + ihl
@@ -29,7 +32,7 @@ final class WireTap: FrameTransmitter {
                 o += 2 + Int(f[o + 1])
             }
             return false
-        }
+        })
     }
 }
 
@@ -145,6 +148,31 @@ final class IPXEROMTests: XCTestCase {
         XCTAssertTrue(console.contains("on 0000:00:03.0 (open)"), console)
         XCTAssertEqual(stop, .condition, console)
         XCTAssertTrue(tap.sawDHCPDiscover)
+    }
+
+    /// With no server answering, iPXE retransmits DHCPDISCOVER on its
+    /// timer (RFC 2131 §4.1 backoff; iPXE waits 1 s, then 2 s, ...). Its
+    /// BIOS timer reads the BDA tick count from 32-bit protected mode
+    /// after STI; NOP; NOP; CLI, so this only works when the machine takes
+    /// IRQ 0 in that two-instruction window: without it the tick count
+    /// never moves and iPXE polls the NIC forever after the first DISCOVER.
+    func testRTL8139ROMRetransmitsDHCPDiscoverOnItsTimer() throws {
+        let (m, tap) = try machine { b in
+            let nic = RTL8139(macAddress: Self.mac, memory: b.memory, clock: b.clock)
+            return (nic, nic.port)
+        }
+        var shadowed = try m.shadow(try rom("pxe-rtl8139.rom"), for: Self.slot)
+        XCTAssertEqual(try m.initialize(&shadowed), .returned)
+        var framesSeen = 0, discovers = 0
+        let stop = try m.bootstrap(shadowed, until: {
+            if tap.frames.count != framesSeen {
+                framesSeen = tap.frames.count
+                discovers = tap.dhcpDiscoverCount
+            }
+            return discovers >= 3
+        }, timeout: 12 * VirtualClock.second)
+        XCTAssertEqual(stop, .condition, m.bios.console)
+        XCTAssertGreaterThanOrEqual(tap.dhcpDiscoverCount, 3)
     }
 
     /// Two boots of the same ROM on the same model end at the same virtual

@@ -123,4 +123,33 @@ final class TimerTests: XCTestCase {
         // The guest's own handler took the ticks, not the BIOS's INT 08h.
         XCTAssertEqual(try m.board.memory.readU32(0x46C), 0)
     }
+
+    /// RDTSC reads a time stamp counter on virtual time (1 GHz: one count
+    /// per virtual nanosecond), not the host's counter: two RDTSCs three
+    /// instructions apart differ by exactly 3 x 10 ns, and the first one
+    /// lies between the clock before and after the call.
+    ///
+    ///     rdtsc; mov ebx, eax; mov ecx, edx; rdtsc; lret
+    func testRDTSCCountsVirtualNanoseconds() throws {
+        let m = try H.machine()
+        m.board.advance(by: 7 * Self.tick)
+        let before = m.board.clock.now
+        XCTAssertEqual(try H.run(m, [0x0F, 0x31, 0x66, 0x89, 0xC3, 0x66, 0x89, 0xD1, 0x0F, 0x31, 0xCB]), .returned)
+        let first = UInt64(m[.ecx]) << 32 | UInt64(m[.ebx])
+        let second = UInt64(m[.edx]) << 32 | UInt64(m[.eax])
+        XCTAssertGreaterThanOrEqual(first, before)
+        XCTAssertLessThanOrEqual(first, m.board.clock.now + 1_000 * m.nanosecondsPerInstruction)
+        XCTAssertEqual(second - first, 3 * m.nanosecondsPerInstruction)
+    }
+
+    /// The same code on two machines reads the same RDTSC values: runs
+    /// that time themselves with the TSC stay deterministic.
+    func testRDTSCIsDeterministic() throws {
+        func once() throws -> UInt64 {
+            let m = try H.machine()
+            XCTAssertEqual(try H.run(m, [0x0F, 0x31, 0xCB]), .returned)
+            return UInt64(m[.edx]) << 32 | UInt64(m[.eax])
+        }
+        XCTAssertEqual(try once(), try once())
+    }
 }
