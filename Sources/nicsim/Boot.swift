@@ -151,14 +151,15 @@ struct Boot: ParsableCommand {
                 throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
             }
             do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
-            files.append(try download(dhcp.bootFile, from: dhcp.tftpServer, client: client, loadAt: 0x7C00))
+            files.append(try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00))
             // The NBP: nicsim's built-in pxelinux, through the PXE API.
             do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
                 throw CLIError(description: "pxelinux: \(error)")
             }
         }
         // The configuration as pxelinux read it, then the images from guest memory.
-        files.append(try download(nbp.configurationPath, from: dhcp.tftpServer, client: client, loadAt: nil))
+        files.append(BootReport.File(name: nbp.configurationPath, size: nbp.configurationBytes.count,
+                                     sha256: SHA256.hex(nbp.configurationBytes)))
         for image in [nbp.kernel] + nbp.initrds {
             let bytes: [UInt8]
             do { bytes = try board.memory.readBytes(at: image.address, count: image.size) } catch {
@@ -184,20 +185,18 @@ struct Boot: ParsableCommand {
         }
     }
 
-    /// Reads a whole file through the ROM's TFTP client, hashing it, and
-    /// (for the NBP) places it in guest memory where a ROM would.
-    private func download(_ name: String, from server: IPv4Address, client: PXEClient, loadAt address: UInt64?) throws -> BootReport.File {
+    /// Reads the NBP through the ROM's TFTP client into conventional memory
+    /// at `address`, as a ROM does, hashing it on the way.
+    private func loadNBP(_ name: String, from server: IPv4Address, client: PXEClient, at address: UInt64) throws -> BootReport.File {
         var hash = SHA256()
         let memory = client.board.memory
         let size: Int
         do {
             size = try client.baseCode.tftp.readFile(server: server, file: name, options: client.baseCode.tftpOptions) { (offset, bytes) throws(PXEStatus) in
                 hash.update(bytes)
-                if let address {
-                    // A ROM loads the NBP into conventional memory, below 0xA0000.
-                    guard address + UInt64(offset + bytes.count) <= 0xA0000 else { throw PXEStatus.failure }
-                    do throws(DMAError) { try memory.write(at: address + UInt64(offset), from: bytes) } catch { throw PXEStatus.failure }
-                }
+                // The NBP must fit below 0xA0000.
+                guard address + UInt64(offset + bytes.count) <= 0xA0000 else { throw PXEStatus.failure }
+                do throws(DMAError) { try memory.write(at: address + UInt64(offset), from: bytes) } catch { throw PXEStatus.failure }
             }
         } catch {
             throw CLIError(description: "TFTP \(name) from \(server): \(error)")

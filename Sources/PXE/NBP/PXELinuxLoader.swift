@@ -35,6 +35,8 @@ public struct PXELinuxBoot: Sendable {
     /// Every configuration path asked for, in order, up to the one found.
     public var triedConfigurations: [String]
     public var configurationPath: String
+    /// The configuration file exactly as it was read over TFTP.
+    public var configurationBytes: [UInt8]
     public var configuration: PXELinuxConfig
     public var entry: PXELinuxBootEntry
     /// The kernel command line with IPAPPEND / SYSAPPEND applied.
@@ -113,7 +115,7 @@ public final class PXELinuxLoader {
         let prefix = Self.pathPrefix(reply: reply, ack: ack, bootFile: bootFile)
 
         var tried: [String] = []
-        var found: (String, String)?
+        var found: (String, [UInt8])?
         let candidates: [String]
         if let forced = reply.stringOption(DHCPOptionCode(209)) ?? ack.stringOption(DHCPOptionCode(209)) {
             candidates = [Self.resolve(forced, prefix: prefix)]
@@ -123,13 +125,13 @@ public final class PXELinuxLoader {
         }
         for path in candidates {
             tried.append(path)
-            if let text = try readTextFile(path, server: server) {
-                found = (path, text)
+            if let bytes = try readSmallFile(path, server: server) {
+                found = (path, bytes)
                 break
             }
         }
-        guard let (path, text) = found else { throw .noConfiguration(tried: tried) }
-        let config = PXELinuxConfig(parsing: text)
+        guard let (path, bytes) = found else { throw .noConfiguration(tried: tried) }
+        let config = PXELinuxConfig(parsing: String(decoding: bytes, as: UTF8.self))
 
         // PROMPT/TIMEOUT: nobody is at the keyboard, so the timeout runs out.
         var waited: UInt64 = 0
@@ -159,14 +161,14 @@ public final class PXELinuxLoader {
         let mac = String((ack.clientMAC ?? api.undi.driver.stationAddress).description.map { $0 == ":" ? "-" : $0 })
         let line = entry.finalCommandLine(client: ack.yourIP.description, server: server.description, gateway: gateway.description,
                                           netmask: mask.description, mac: mac, uuid: uuid)
-        return PXELinuxBoot(triedConfigurations: tried, configurationPath: path, configuration: config, entry: entry,
+        return PXELinuxBoot(triedConfigurations: tried, configurationPath: path, configurationBytes: bytes, configuration: config, entry: entry,
                             commandLine: line, kernel: kernel, initrds: initrds, promptWait: waited)
     }
 
-    /// Reads a small text file with TFTP_OPEN / TFTP_READ / TFTP_CLOSE.
+    /// Reads a small file with TFTP_OPEN / TFTP_READ / TFTP_CLOSE.
     /// Nil when the server says the file does not exist (or any other
     /// error: pxelinux moves on to the next name).
-    private func readTextFile(_ path: String, server: IPv4Address) throws(PXELinuxError) -> String? {
+    private func readSmallFile(_ path: String, server: IPv4Address) throws(PXELinuxError) -> [UInt8]? {
         let packetSize: Int
         do {
             let open = try call(.tftpOpen, size: 142) { (b) throws(PXEStatus) in
@@ -191,7 +193,7 @@ public final class PXELinuxLoader {
             if count < packetSize { break }
         }
         _ = try? call(.tftpClose, size: 2) { _ in }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// TFTP_GET_FSIZE then TFTP_READ_FILE at `address`, which moves on past
