@@ -208,6 +208,9 @@ public final class Board {
         sources.append(source)
     }
 
+    /// True when outside sources (live peers, pacers) are registered.
+    public var hasSources: Bool { !sources.isEmpty }
+
     /// One pass of the loop at the current instant: poll every source, then
     /// offer held frames to every port. True if anything happened.
     @discardableResult

@@ -29,6 +29,8 @@ public final class Machine {
     }
     /// Virtual time one port or MMIO cycle takes (about an ISA cycle).
     public var nanosecondsPerIOCycle: UInt64 = 1_000
+    /// The longest step HLT takes when the board has outside sources.
+    static let idleQuantum = VirtualClock.millisecond
 
     enum StopRequest {
         case final(MachineStop)
@@ -245,7 +247,14 @@ public final class Machine {
             let now = board.clock.now
             guard now < deadline else { return .timeout }
             guard enabled else { return .halted }
-            let next = min(board.clock.nextDeadline ?? deadline, deadline)
+            var next = min(board.clock.nextDeadline ?? deadline, deadline)
+            if board.hasSources {
+                // Live peers (a host interface, a QEMU socket) and the
+                // real-time pacer are outside sources: move in bounded
+                // quanta so they are polled, and paced, while the guest
+                // sleeps, instead of leaping a whole timer period at once.
+                next = min(next, now &+ Self.idleQuantum)
+            }
             board.advance(by: max(next > now ? next - now : 0, 1))
         }
     }

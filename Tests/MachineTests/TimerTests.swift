@@ -24,6 +24,25 @@ final class TimerTests: XCTestCase {
         XCTAssertLessThan(m.instructionsExecuted, 200)
     }
 
+    /// With an outside source on the board (a live peer, the real-time
+    /// pacer), HLT moves time in steps of at most 1 ms so the source is
+    /// polled (and can pace virtual time to real time) while the guest
+    /// sleeps, instead of leaping a whole 54.9 ms tick at once. The tick
+    /// itself still comes on time.
+    ///
+    ///     sti; 1: hlt; cmpw $2, 0x46C; jb 1b; lret
+    func testHLTMovesTimeInBoundedStepsWhenTheBoardHasOutsideSources() throws {
+        let m = try H.machine()
+        let source = PollRecorder(clock: m.board.clock)
+        m.board.add(source: source)
+        XCTAssertEqual(try H.run(m, [0xFB, 0xF4, 0x83, 0x3E, 0x6C, 0x04, 0x02, 0x72, 0xF8, 0xCB]), .returned)
+        XCTAssertEqual(try m.board.memory.readU32(0x46C), 2)
+        XCTAssertGreaterThanOrEqual(m.board.clock.now, 2 * Self.tick)
+        XCTAssertLessThan(m.board.clock.now, 3 * Self.tick)
+        XCTAssertGreaterThan(source.polls, 100, "about one poll per virtual millisecond over two ticks")
+        XCTAssertLessThanOrEqual(source.longestGap, VirtualClock.millisecond)
+    }
+
     /// A busy loop with interrupts enabled also sees ticks: interrupts are
     /// taken at instruction-slice boundaries in real mode.
     ///
@@ -151,5 +170,26 @@ final class TimerTests: XCTestCase {
             return UInt64(m[.edx]) << 32 | UInt64(m[.eax])
         }
         XCTAssertEqual(try once(), try once())
+    }
+}
+
+/// An outside event source that records how far virtual time moved
+/// between two polls.
+private final class PollRecorder: EventSource {
+    let clock: VirtualClock
+    private(set) var polls = 0
+    private(set) var longestGap: UInt64 = 0
+    private var last: UInt64
+
+    init(clock: VirtualClock) {
+        self.clock = clock
+        last = clock.now
+    }
+
+    func poll() -> Bool {
+        polls += 1
+        longestGap = max(longestGap, clock.now - last)
+        last = clock.now
+        return false
     }
 }
