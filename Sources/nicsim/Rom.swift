@@ -49,7 +49,7 @@ struct Rom: ParsableCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
-            abstract: "Run a real x86 option ROM (e.g. iPXE's) on a NIC model: INIT, then BEV; print its console. With --serve, on a network with the embedded boot server."
+            abstract: "Run a real x86 option ROM (e.g. iPXE's) on a NIC model: INIT, then BEV; print its console. With --serve, on a network with the embedded boot server; with --bridge, on a host interface."
         )
 
         enum VirtioInterface: String, ExpressibleByArgument, CaseIterable {
@@ -83,15 +83,18 @@ struct Rom: ParsableCommand {
         @Option(name: .customLong("boot-file"), help: "With --serve: the DHCP boot file name.")
         var bootFile: String = "boot.ipxe"
 
+        @Option(help: "Put the NIC on this host interface through libpcap (e.g. a veth to a DHCP/TFTP server); virtual time is paced to real time.")
+        var bridge: String?
+
         func validate() throws {
             guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
             guard Rom.parseMAC(mac) != nil else { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
+            if serve != nil && bridge != nil { throw ValidationError("--serve and --bridge can't be used together") }
         }
 
         func run() throws {
-            let bytes = try Rom.load(file)
-            let rom: ExpansionROM
-            do { rom = try ExpansionROM(bytes: bytes) } catch { throw CLIError(description: "\(file): \(error)") }
+            let wall = MonotonicClock()
+            let rom = try ROMBoot.load(file)
             let board = Board(memorySize: 64 << 20)
             let address = PCIAddress(device: 3)
             let macAddress = Rom.parseMAC(mac) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
@@ -117,91 +120,53 @@ struct Rom: ParsableCommand {
                 port = nic.port
             }
             board.add(port: port)
-            let wire = FrameCounter()
-            var server: BootServer?
-            var network: VirtualSwitch?
-            if let serve {
-                var configuration = BootServerConfiguration(
-                    mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
-                    pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: serve)
-                configuration.biosBootFile = bootFile
-                let s: BootServer
-                do { s = try BootServer(configuration: configuration, clock: board.clock) } catch {
-                    throw CLIError(description: "\(error.description); give an existing directory with --serve")
-                }
-                if !json {
-                    s.onEvent = { event in
-                        var err = StandardError()
-                        print("\nnicsim: \(event)", to: &err)
-                    }
-                }
-                let sw = VirtualSwitch(clock: board.clock)
-                sw.connect(device: port)
-                sw.connect(device: s.port)
-                sw.tap = wire
-                board.add(port: s.port)
-                server = s
-                network = sw
+            // The wire: the embedded server, a host interface, or nothing.
+            let peer: BootNetwork.Peer? = if let serve {
+                .embedded(directory: serve, bootFile: bootFile, hint: "give an existing directory with --serve")
+            } else if let bridge {
+                .bridge(bridge)
             } else {
-                port.transmitter = wire
+                nil
+            }
+            var network: BootNetwork?
+            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer) }
+            defer { network?.close() }
+            if !json {
+                network?.server?.onEvent = { event in
+                    var err = StandardError()
+                    print("\nnicsim: \(event)", to: &err)
+                }
             }
             board.assignResources()
-            let machine: Machine
-            do { machine = try Machine(board: board) } catch { throw CLIError(description: "\(error)") }
-            if !json {
-                machine.bios.onConsole = { c in
-                    FileHandle.standardOutput.write(Data([c]))
-                }
-            }
-            let budget = UInt64(timeout * 1e9)
-            let needle = until
-            let stop: MachineStop
-            do {
-                var shadowed = try machine.shadow(rom, for: address)
-                let initStop = try machine.initialize(&shadowed, timeout: budget)
-                if initStop != .returned {
-                    stop = initStop
-                } else {
-                    stop = try machine.bootstrap(shadowed, until: { needle.map { machine.bios.console.contains($0) } ?? false },
-                                                 timeout: budget)
-                }
-            } catch {
-                throw CLIError(description: "\(error)")
-            }
+            let run = try ROMBoot.run(rom, on: board, slot: address, until: until, timeout: UInt64(timeout * 1e9), live: !json)
+            let machine = run.machine
             var summary: [String: Any] = [
                 "model": model.rawValue,
                 "rom": file,
-                "stop": "\(stop)",
+                "stop": "\(run.stop)",
                 "virtualTimeNs": board.clock.now,
+                "wallSeconds": Double(wall.elapsed) / 1e9,
                 "instructions": machine.instructionsExecuted,
-                "framesTransmitted": wire.frames,
-                "console": machine.bios.console,
+                "framesTransmitted": port.counters.transmittedFrames,
+                "framesReceived": port.counters.deliveredFrames,
+                "console": run.console,
             ]
-            if let server {
+            if let server = network?.server {
                 summary["dhcpReplies"] = server.counters.dhcpReplies
                 summary["tftpTransfersCompleted"] = server.tftp.counters.completed
             }
-            _ = network
+            if let network { summary["network"] = network.name }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 var err = StandardError()
-                print("\nnicsim: \(stop) after \(Double(board.clock.now) / 1e9) s virtual, \(machine.instructionsExecuted) instructions, \(wire.frames) frames sent", to: &err)
+                print("\nnicsim: \(run.stop) after \(Double(board.clock.now) / 1e9) s virtual, \(Double(wall.elapsed) / 1e9) s wall, "
+                      + "\(machine.instructionsExecuted) instructions, \(port.counters.transmittedFrames) frames sent", to: &err)
             }
-            if let needle, !machine.bios.console.contains(needle) {
-                throw CLIError(description: "the console never showed \"\(needle)\" (stopped: \(stop))")
+            if let until, !run.shows(until) {
+                throw CLIError(description: "the console never showed \"\(until)\" (stopped: \(run.stop))")
             }
-        }
-    }
-
-    /// Counts what the NIC transmits: as its wire when there is no
-    /// network, as a tap on the switch's NIC port (port 0) when there is.
-    final class FrameCounter: FrameTransmitter, SwitchTap {
-        var frames = 0
-        func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) { frames += 1 }
-        func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64) {
-            if index == 0, direction == .inbound { frames += 1 }
         }
     }
 

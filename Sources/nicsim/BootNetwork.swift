@@ -1,0 +1,97 @@
+import Board
+import BootServer
+import Bridge
+import NICCore
+import Wire
+
+/// The network a simulated client boots on, as `nicsim boot` and
+/// `nicsim rom run` set it up: the card's port on a virtual switch (with
+/// the fault profile), and on the switch's far side either the embedded
+/// BootServer, a host interface through libpcap, or a QEMU stream socket.
+/// Live peers are outside event sources, so virtual time is paced to real
+/// time with them (`RealTimePacer`). With a capture path every frame
+/// crossing the switch goes to a pcapng file.
+final class BootNetwork {
+    /// What sits on the far side of the switch.
+    enum Peer {
+        /// The embedded DHCP + TFTP server at 10.0.2.2, leasing
+        /// 10.0.2.100-199 and serving `directory`; `bootFile` is the DHCP
+        /// boot file (the server's default, pxelinux.0, when nil). `hint`
+        /// ends the error line when the directory can't be served.
+        case embedded(directory: String, bootFile: String?, hint: String)
+        /// A host interface, through libpcap.
+        case bridge(String)
+        /// A QEMU stream netdev at this UNIX socket path.
+        case qemuSocket(String)
+    }
+
+    /// The switch the card is port 0 of.
+    let fabric: VirtualSwitch
+    /// The embedded server, when the peer is `.embedded`.
+    let server: BootServer?
+    /// How the summary names the network.
+    let name: String
+    private let live: LiveCapture?
+    private let qemu: QEMUSocket?
+    private let recorder: SwitchCapture?
+    private var closed = false
+
+    /// Connects `device` (the card's port, whose MAC is `macAddress`) to
+    /// `peer` on a new switch on `board`'s clock. Throws one line a user
+    /// can act on.
+    init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer,
+         faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil) throws(CLIError) {
+        let network = VirtualSwitch(clock: board.clock, seed: seed)
+        network.connect(device: device, faults: faults)
+        var server: BootServer?
+        var live: LiveCapture?
+        var qemu: QEMUSocket?
+        switch peer {
+        case let .embedded(directory, bootFile, hint):
+            var config = BootServerConfiguration(mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
+                                                 pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: directory)
+            config.router = IPv4Address(10, 0, 2, 2)
+            if let bootFile { config.biosBootFile = bootFile }
+            let s: BootServer
+            do { s = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {
+                throw CLIError(description: "\(error.description); \(hint)")
+            }
+            network.connect(device: s.port, faults: faults)
+            board.add(port: s.port)
+            server = s
+            name = "embedded server 10.0.2.2 on a virtual switch"
+        case let .bridge(interface):
+            do {
+                live = try LiveCapture(interface: interface, macAddress: macAddress, port: network.addBackendPort().port)
+            } catch { throw CLIError(description: error.description) }
+            live.map { board.add(source: $0) }
+            board.add(source: RealTimePacer(clock: board.clock))
+            name = "host interface \(interface)"
+        case let .qemuSocket(path):
+            do {
+                qemu = try QEMUSocket(.connect(.unix(path: path)), port: network.addBackendPort().port)
+            } catch { throw CLIError(description: "can't join \(path): \(error)") }
+            qemu.map { board.add(source: $0) }
+            board.add(source: RealTimePacer(clock: board.clock))
+            name = "QEMU socket \(path)"
+        }
+        if let capture {
+            do { recorder = try SwitchCapture(path: capture, switch: network) } catch {
+                throw CLIError(description: "can't write \(capture): \(error)")
+            }
+        } else {
+            recorder = nil
+        }
+        fabric = network
+        self.server = server
+        self.live = live
+        self.qemu = qemu
+    }
+
+    /// Finishes the capture file (the live peers close with the process).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        try? recorder?.close()
+    }
+}
