@@ -9,9 +9,10 @@ import UNDI
 import Wire
 
 /// `nicsim boot`: PXE-boot a simulated PC. The card's UNDI driver, the PXE
-/// ROM in software and the built-in pxelinux run on the chosen model; the
-/// network is the embedded BootServer on a virtual switch, a host
-/// interface, or a QEMU stream socket.
+/// ROM in software and the built-in pxelinux run on the chosen model, or,
+/// with `--rom FILE`, a real option ROM image runs on the Machine instead
+/// (Boot+ROM.swift); the network is the embedded BootServer on a virtual
+/// switch, a host interface, or a QEMU stream socket (`BootNetwork`).
 struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "boot",
@@ -57,6 +58,18 @@ struct Boot: ParsableCommand {
     @Option(help: "Seed for fault injection and the default MAC.")
     var seed: UInt64 = 1
 
+    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom) on the Machine instead of nicsim's software ROM.")
+    var rom: String?
+
+    @Option(help: "With --rom: stop as soon as the console shows this text (exit 1 if it never does).")
+    var until: String?
+
+    @Option(help: "With --rom: stop after this many seconds of virtual time (default 60).")
+    var timeout: Double?
+
+    @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe).")
+    var bootFile: String?
+
     func validate() throws {
         if bridge != nil && qemuSocket != nil {
             throw ValidationError("--bridge and --qemu-socket can't be used together")
@@ -66,6 +79,14 @@ struct Boot: ParsableCommand {
         guard (0...1).contains(loss), (0...1).contains(duplication) else { throw ValidationError("--loss and --duplication are probabilities 0...1") }
         guard (0...64).contains(reorder) else { throw ValidationError("--reorder must be 0...64") }
         guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
+        if rom == nil {
+            if until != nil || timeout != nil || bootFile != nil {
+                throw ValidationError("--until, --timeout and --boot-file need --rom")
+            }
+        } else {
+            if uuid != nil { throw ValidationError("--uuid is for nicsim's software ROM; a --rom sends its own DHCP options") }
+            if let timeout, !(timeout > 0 && timeout <= 3600) { throw ValidationError("--timeout must be 0 to 3600 seconds") }
+        }
     }
 
     static func parseUUID(_ text: String) -> [UInt8]? {
@@ -85,46 +106,27 @@ struct Boot: ParsableCommand {
     func run() throws {
         let wall = MonotonicClock()
         let macAddress = mac.flatMap(MACAddress.init) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
+        // Parse the ROM before building anything, so a bad file is one line.
+        let image = try rom.map(ROMBoot.load)
         let pc = SimulatedPC(model: model, mac: macAddress, memorySize: memory << 20)
         let board = pc.board
         let faults = FaultProfile(lossRate: loss, duplicationRate: duplication, reorderWindow: reorder)
-        let network = VirtualSwitch(clock: board.clock, seed: seed)
-        network.connect(device: pc.port, faults: faults)
 
         // The far side: the embedded server, a host interface or a QEMU socket.
-        var server: BootServer?
-        var live: LiveCapture?
-        var qemu: QEMUSocket?
-        let networkName: String
-        if let bridge {
-            do {
-                live = try LiveCapture(interface: bridge, macAddress: macAddress, port: network.addBackendPort().port)
-            } catch { throw CLIError(description: error.description) }
-            live.map { board.add(source: $0) }
-            board.add(source: RealTimePacer(clock: board.clock))
-            networkName = "host interface \(bridge)"
+        let peer: BootNetwork.Peer = if let bridge {
+            .bridge(bridge)
         } else if let qemuSocket {
-            do {
-                qemu = try QEMUSocket(.connect(.unix(path: qemuSocket)), port: network.addBackendPort().port)
-            } catch { throw CLIError(description: "can't join \(qemuSocket): \(error)") }
-            qemu.map { board.add(source: $0) }
-            board.add(source: RealTimePacer(clock: board.clock))
-            networkName = "QEMU socket \(qemuSocket)"
+            .qemuSocket(qemuSocket)
         } else {
-            var config = BootServerConfiguration(mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
-                                                 pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: dir)
-            config.router = IPv4Address(10, 0, 2, 2)
-            do { server = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {
-                throw CLIError(description: "\(error.description); run from the nicsim checkout or give --dir")
-            }
-            if let server { network.connect(device: server.port, faults: faults) }
-            networkName = "embedded server 10.0.2.2 on a virtual switch"
+            .embedded(directory: dir, bootFile: image == nil ? nil : (bootFile ?? "boot.ipxe"),
+                      hint: "run from the nicsim checkout or give --dir")
         }
-        var recorder: SwitchCapture?
-        if let capture {
-            do { recorder = try SwitchCapture(path: capture, switch: network) } catch {
-                throw CLIError(description: "can't write \(capture): \(error)")
-            }
+        let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
+                                      faults: faults, seed: seed, capture: capture)
+        defer { network.close() }
+        if let image {
+            try bootROM(image, pc: pc, network: network, wall: wall)
+            return
         }
 
         let client: PXEClient
@@ -138,8 +140,8 @@ struct Boot: ParsableCommand {
         }
         let progress = TransferProgress(client: client, enabled: !json)
         client.onEvent = { progress.handle($0) }
-        progress.next = network.tap
-        network.tap = progress
+        progress.next = network.fabric.tap
+        network.fabric.tap = progress
 
         let start = board.clock.now
         var files: [BootReport.File] = []
@@ -168,11 +170,10 @@ struct Boot: ParsableCommand {
             files.append(BootReport.File(name: image.name, size: image.size, sha256: SHA256.hex(bytes)))
         }
         let virtual = board.clock.now - start
-        try? recorder?.close()
-        _ = (server, live, qemu)
+        network.close()
 
         let report = BootReport(
-            model: model.rawValue, device: pc.modelName, mac: macAddress.description, network: networkName,
+            model: model.rawValue, device: pc.modelName, mac: macAddress.description, network: network.name,
             lease: .init(ip: dhcp.address.description, server: dhcp.serverIdentifier.description, bootfile: dhcp.bootFile,
                          tftpServer: dhcp.tftpServer.description, proxy: dhcp.proxyOffer != nil),
             files: files,

@@ -1,0 +1,42 @@
+import Foundation
+
+/// What `nicsim boot --rom` reports: the summary lines after the live
+/// console, or one JSON object that carries the console too.
+struct ROMBootReport: Encodable {
+    struct Frames: Encodable {
+        var tx: Int
+        var rx: Int
+    }
+
+    var model: String
+    var device: String
+    var mac: String
+    var network: String
+    /// The option ROM image file.
+    var rom: String
+    /// Why the run ended: condition (the --until text showed), timeout,
+    /// bootFailed (INT 18h), bootstrap (INT 19h), halted or returned.
+    var stop: String
+    /// Everything the guest printed through the BIOS.
+    var console: String
+    var frames: Frames
+    var instructions: UInt64
+    var virtualSeconds: Double
+    var wallSeconds: Double
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func summary() -> [String] {
+        [
+            "nicsim boot: \(device) (\(model)) \(mac) via \(network), option ROM \(rom)",
+            "stop: \(stop) after \(instructions) instructions",
+            "frames: \(frames.tx) sent, \(frames.rx) received",
+            String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds),
+        ]
+    }
+}
