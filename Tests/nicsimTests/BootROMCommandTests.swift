@@ -47,6 +47,26 @@ final class BootROMCommandTests: XCTestCase {
         XCTAssertGreaterThan(object["virtualSeconds"] as? Double ?? 0, 2, "iPXE's 2 s Ctrl-B prompt is on virtual time")
     }
 
+    /// --capture records the ROM's traffic as pcapng: after iPXE's 2 s
+    /// Ctrl-B prompt its driver sends DHCPDISCOVER and takes the OFFER, so
+    /// 3 s of virtual time leave a Section Header Block (type 0x0A0D0D0A)
+    /// and frames both ways in the file.
+    func testBootROMCaptureWritesPcapng() throws {
+        let capture = tree.appendingPathComponent("rom.pcapng")
+        let r = try NicsimProcess.run(["boot", "--rom", Self.rom, "--dir", tree.path, "--timeout", "3", "--capture", capture.path,
+                                       "--json"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(object["stop"] as? String, "timeout")
+        let frames = try XCTUnwrap(object["frames"] as? [String: Any])
+        XCTAssertGreaterThan(frames["tx"] as? Int ?? 0, 0, r.stdout)
+        XCTAssertGreaterThan(frames["rx"] as? Int ?? 0, 0, r.stdout)
+        let bytes = try [UInt8](Data(contentsOf: capture))
+        XCTAssertEqual(Array(bytes.prefix(4)), [0x0A, 0x0D, 0x0D, 0x0A])
+        // An Enhanced Packet Block (type 6) per frame, at least DISCOVER and OFFER.
+        XCTAssertGreaterThan(bytes.count, 2 * 300, "the DISCOVER and the OFFER are each over 300 bytes")
+    }
+
     /// A file that is not an option ROM is one line on stderr and exit 1.
     func testBootROMOfNonROMFileIsOneLineError() throws {
         let r = try NicsimProcess.run(["boot", "--rom", "/usr/lib/ipxe/undionly.kpxe", "--dir", tree.path])

@@ -89,6 +89,27 @@ final class DnsmasqIPXEROMTests: XCTestCase {
         assertScriptRan(try boot("pxe-ne2k_pci.rom", model: "ne2000", namespace: "ne2000"))
     }
 
+    /// `nicsim boot --rom` takes the same path over boot's `--bridge`: the
+    /// ROM's console goes to stdout live, the echo names the dnsmasq lease.
+    func testBootROMThroughBridgeRunsTheDnsmasqScript() throws {
+        let ns = try NetworkNamespaces("bootrom", group: "realrom")
+        defer { ns.down() }
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
+                                         ns.server, "srv0", tree.path, "ipxe"])
+        try d.start()
+        defer { d.stop() }
+        XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
+        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--rom", "\(Self.roms)/pxe-ne2k_pci.rom", "--model", "ne2000",
+                                           "--bridge", "cli0", "--until", "nicsim-end"], timeout: 240)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("via host interface cli0"), r.output)
+        let echo = try NSRegularExpression(pattern: #"nicsim-ipxe-ok (192\.168\.77\.[0-9]+) nicsim-end"#)
+        let match = echo.firstMatch(in: r.output, range: NSRange(r.output.startIndex..., in: r.output))
+        let address = try XCTUnwrap(match.flatMap { Range($0.range(at: 1), in: r.output) }.map { String(r.output[$0]) }, r.output)
+        XCTAssertTrue(d.output.contains("DHCPACK(srv0) \(address) 52:54:00:12:34:56"), d.output)
+        XCTAssertTrue(d.output.contains("sent \(tree.path)/boot.ipxe to \(address)"), d.output)
+    }
+
     /// pxe-virtio.rom on our transitional virtio-net (rom run's default
     /// interface): iPXE's virtio-net driver through the legacy I/O BAR
     /// and its virtqueues.
