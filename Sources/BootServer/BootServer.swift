@@ -24,12 +24,13 @@ public final class BootServer: FrameReceiver, UDPOutput {
         public var malformed = 0
         public var arpReplies = 0
         public var dhcpReplies = 0
+        public var routerAdvertisements = 0
     }
 
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
 
     /// One untagged Ethernet frame without FCS at most (1500-byte MTU).
-    private let transmitBuffer = FrameBuffer(capacity: 1514)
+    let transmitBuffer = FrameBuffer(capacity: 1514)
     private var identification: UInt16 = 0
 
     /// Fails with a message when the TFTP root can't be used.
@@ -54,11 +55,13 @@ public final class BootServer: FrameReceiver, UDPOutput {
             counters.malformed += 1
             return .filtered
         }
-        guard ethernet.destination == configuration.mac || ethernet.destination.isBroadcast else { return .filtered }
+        guard ethernet.destination == configuration.mac || ethernet.destination.isBroadcast
+            || (ethernet.destination == Self.allRoutersMAC && configuration.ipv6Prefix != nil) else { return .filtered }
         counters.framesReceived += 1
         switch ethernet.etherType {
         case .arp: receiveARP(frame)
         case .ipv4: receiveIPv4(frame)
+        case .ipv6 where configuration.ipv6Prefix != nil: receiveIPv6(frame)
         default: counters.framesIgnored += 1
         }
         return .accepted

@@ -36,6 +36,12 @@ public struct BootServerConfiguration: Sendable {
     public var ipxeBootFile: String?
     /// The directory TFTP serves, read-only.
     public var tftpRoot: String
+    /// When set, the server answers IPv6 Router Solicitations with a Router
+    /// Advertisement (RFC 4861 §6.2.6) carrying this /64 prefix (the first 8
+    /// bytes are used) for stateless autoconfiguration, as dnsmasq's
+    /// `ra-only` does. iPXE waits for IPv6 as well as DHCPv4 before it
+    /// boots, about 18 s when no router answers. nil: no IPv6 at all.
+    public var ipv6Prefix: [UInt8]?
 
     public init(mac: MACAddress, ip: IPv4Address, subnetMask: IPv4Address = IPv4Address(255, 255, 255, 0),
                 router: IPv4Address? = nil, pool: ClosedRange<IPv4Address>, tftpRoot: String) {
