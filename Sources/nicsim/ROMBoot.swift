@@ -1,5 +1,8 @@
 import Board
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Machine
 import NICCore
 import OptionROM
@@ -35,7 +38,7 @@ struct ROMBoot {
         var written = 0, searched = 0, found = false
         machine.bios.onConsole = { c in
             written += 1
-            if live { FileHandle.standardOutput.write(Data([c])) }
+            if live { withUnsafeBytes(of: c) { _ = Glibc.write(1, $0.baseAddress, 1) } }
         }
         let condition: () -> Bool = {
             guard let until, written != searched else { return found }

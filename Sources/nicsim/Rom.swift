@@ -4,10 +4,8 @@ import BootServer
 import Bridge
 import Foundation
 import Machine
-import NE2000
 import NICCore
 import OptionROM
-import RTL8139
 import VirtioNet
 import Wire
 
@@ -95,31 +93,17 @@ struct Rom: ParsableCommand {
         func run() throws {
             let wall = MonotonicClock()
             let rom = try ROMBoot.load(file)
-            let board = Board(memorySize: 64 << 20)
-            let address = PCIAddress(device: 3)
             let macAddress = Rom.parseMAC(mac) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
-            let port: FramePort
-            switch model {
-            case .rtl8139:
-                let nic = RTL8139(macAddress: macAddress, memory: board.memory, clock: board.clock)
-                board.attach(nic, at: address)
-                port = nic.port
-            case .ne2000:
-                let nic = RTL8029(macAddress: macAddress)
-                board.attach(nic, at: address)
-                port = nic.port
-            case .virtioNet:
-                let variant: VirtioPCIVariant = switch virtio {
-                case .legacy: .legacy
-                case .transitional: .transitional
-                case .modern: .modern
-                }
-                let nic = VirtioNet(configuration: VirtioNetConfiguration(macAddress: macAddress, variant: variant),
-                                    memory: board.memory, clock: board.clock)
-                board.attach(nic, at: address)
-                port = nic.port
+            let variant: VirtioPCIVariant = switch virtio {
+            case .legacy: .legacy
+            case .transitional: .transitional
+            case .modern: .modern
             }
-            board.add(port: port)
+            // The card at 00:03.0, resources assigned as firmware would.
+            let pc = SimulatedPC(model: model, mac: macAddress, virtio: variant)
+            let board = pc.board
+            let address = PCIAddress(device: 3)
+            let port = pc.port
             // The wire: the embedded server, a host interface, or nothing.
             let peer: BootNetwork.Peer? = if let serve {
                 .embedded(directory: serve, bootFile: bootFile, hint: "give an existing directory with --serve")
@@ -137,7 +121,6 @@ struct Rom: ParsableCommand {
                     print("\nnicsim: \(event)", to: &err)
                 }
             }
-            board.assignResources()
             let run = try ROMBoot.run(rom, on: board, slot: address, until: until, timeout: UInt64(timeout * 1e9), live: !json)
             let machine = run.machine
             var summary: [String: Any] = [

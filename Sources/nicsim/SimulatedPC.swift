@@ -24,7 +24,7 @@ struct SimulatedPC {
     let port: FramePort
     let driver: NICDriver
 
-    init(model: ModelName, mac: MACAddress, memorySize: Int = 64 << 20) {
+    init(model: ModelName, mac: MACAddress, memorySize: Int = 64 << 20, virtio: VirtioPCIVariant = .transitional) {
         let board = Board(memorySize: memorySize)
         let slot = PCIAddress(device: 3)
         switch model {
@@ -41,7 +41,8 @@ struct SimulatedPC {
             modelName = card.modelName
             driver = RTL8139Driver(bus: DriverBus(board: board))
         case .virtioNet:
-            let card = VirtioNet(configuration: VirtioNetConfiguration(macAddress: mac), memory: board.memory, clock: board.clock)
+            let card = VirtioNet(configuration: VirtioNetConfiguration(macAddress: mac, variant: virtio), memory: board.memory,
+                                 clock: board.clock)
             board.attach(card, at: slot)
             port = card.port
             modelName = card.modelName
