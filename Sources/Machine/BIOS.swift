@@ -30,7 +30,10 @@ public final class BIOS {
         /// GDT with 16-bit segments, drops to 16-bit protected mode, clears
         /// CR0.PE, far-jumps to F000h and halts in real mode.
         static let reset: UInt16 = 0xE300
-        static let end: UInt16 = 0xE380
+        /// Host calls, one per `HostCall`: a NOP the host traps, then the
+        /// return (see `HostCall`).
+        static let hostCalls: UInt16 = 0xE380
+        static let end: UInt16 = 0xE3C0
     }
 
     unowned let machine: Machine
@@ -48,6 +51,14 @@ public final class BIOS {
     /// Characters in `console` (String.count is not O(1)).
     var consoleLength = 0
     var pmm = PMMArena()
+    /// A character written at the cursor with INT 10h AH=09h/0Ah, not yet
+    /// captured (see `BIOS+Video.swift`).
+    var heldCharacter: (character: UInt8, position: (row: UInt8, column: UInt8))?
+    /// The console's current line has text (a cursor move to another row ends it).
+    var lineHasText = false
+    /// Firmware written in Swift that the guest reaches through host calls
+    /// (the software PXE ROM). Held weakly: the firmware owns the machine.
+    public weak var firmware: HostFirmware?
 
     init(machine: Machine) {
         self.machine = machine
@@ -98,6 +109,7 @@ public final class BIOS {
             0xFF, 0xFF, 0x00, 0x00, 0x00, 0x92, 0x00, 0x00, 0x17, 0x00, 0x40, 0xE3, 0x0F, 0x00,
         ])
         write(Stub.pmmEntry, [0xCB])  // RETF
+        for call in HostCall.allCases { write(call.offset, call.stub) }
         installPMMStructure()
         installPnPStructure()
         installDataArea()
@@ -161,6 +173,8 @@ public final class BIOS {
             machine.finish(.returned)
         case Stub.pmmEntry:
             pmmService()
+        case Stub.hostCalls..<Stub.end:
+            if let call = HostCall.allCases.first(where: { $0.offset == offset }) { hostCall(call) }
         default:
             break
         }
