@@ -16,8 +16,10 @@ public final class BIOS {
         static let vectors: UInt16 = 0xE000
         /// INT 08h: NOP (tick), INT 1Ch, IRET.
         static let timer: UInt16 = 0xE100
-        /// INT 16h: NOP (service), then HLT-wait for a key for AH=00h/10h, IRET.
+        /// INT 16h: HLT-wait for a key for AH=00h/10h, else NOP (service), IRET.
         static let keyboard: UInt16 = 0xE110
+        /// The INT 16h service trap inside that stub.
+        static let keyboardTrap: UInt16 = 0xE11A
         /// HLT: the return address of a host-initiated far call.
         static let hostReturn: UInt16 = 0xE200
         /// RETF: the PMM entry point.
@@ -82,17 +84,19 @@ public final class BIOS {
         }
         // INT 08h: the tick trap, then the user timer hook through the IVT.
         write(Stub.timer, [0x90, 0xCD, 0x1C, 0xCF])  // NOP; INT 1Ch; IRET
-        // INT 16h: service trap; AH=00h/10h wait (STI; HLT) until a key exists.
+        // INT 16h: AH=00h/10h wait (STI; HLT) for a key that never comes;
+        // every other function reaches the service trap. The wait is
+        // chosen on the caller's AH, before the service changes it.
         write(Stub.keyboard, [
-            0x90,              // NOP (trap)
             0x80, 0xFC, 0x00,  // CMP AH, 00h
-            0x74, 0x05,        // JE wait
+            0x74, 0x07,        // JE wait
             0x80, 0xFC, 0x10,  // CMP AH, 10h
-            0x75, 0x04,        // JNE done
+            0x74, 0x02,        // JE wait
+            0x90,              // NOP (trap: keyboardService)
+            0xCF,              // IRET
             0xFB,              // wait: STI
             0xF4,              // HLT
             0xEB, 0xFC,        // JMP wait
-            0xCF,              // done: IRET
         ])
         write(Stub.hostReturn, [0xF4])  // HLT
         // The reset stub (GNU as source in the commit that added it):
@@ -167,7 +171,7 @@ public final class BIOS {
             service(vector: UInt8(offset - Stub.vectors))
         case Stub.timer:
             timerTick()
-        case Stub.keyboard:
+        case Stub.keyboardTrap:
             keyboardService()
         case Stub.hostReturn:
             machine.finish(.returned)

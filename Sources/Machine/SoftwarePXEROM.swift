@@ -32,8 +32,15 @@ public final class SoftwarePXEROM: HostFirmware {
 
     /// DHCP's outcome, once the ROM booted.
     public private(set) var dhcp: DHCPResult?
-    /// The NBP the ROM loaded at 0000:7C00: its name and size.
-    public private(set) var nbp: (name: String, size: Int)?
+    /// The NBP the ROM loaded at 0000:7C00: its name and its bytes as they
+    /// arrived (before it ran and perhaps moved itself).
+    public private(set) var nbp: (name: String, bytes: [UInt8])?
+    /// Decides, once the NBP is in memory, whether the ROM jumps to it.
+    /// When it says no, the boot stops with `MachineStop.returned` at the
+    /// point an NBP would start (the host runs its own stand-in instead).
+    public var shouldExecute: (_ name: String, _ bytes: [UInt8]) -> Bool = { _, _ in true }
+    /// The ROM stopped before the NBP because `shouldExecute` said no.
+    public private(set) var handedOver = false
     /// The NBP gave control back to the ROM (far return), with this AX.
     public private(set) var nbpReturnCode: UInt16?
     /// Why the ROM could not boot, as it printed it.
@@ -111,16 +118,9 @@ public final class SoftwarePXEROM: HostFirmware {
         let bios = m.bios
         let layout = Self.layout
         let romSegment = m.read16(Machine.linear(m[.ss], m[.esp] &+ 2))
-        do throws(DMAError) {
-            try client.api.install()
-            try m.load(Self.undiCode, at: layout.undiCodeSegment.linear)
-        } catch {
+        do throws(MachineError) { try install() } catch {
             return fail(bios, "PXE-E05: cannot install UNDI in base memory: \(error)")
         }
-        installed = true
-        // Protect the UNDI and base code: base memory ends below them.
-        let kib = UInt16(layout.undiCodeSegment.linear >> 10)
-        if m.read16(PCMemoryMap.bda + BDA.memorySize) > kib { m.write16(PCMemoryMap.bda + BDA.memorySize, kib) }
 
         if let mac = (m.board.function(at: address) as? NetworkDevice)?.macAddress {
             bios.print("CLIENT MAC ADDR: \(mac)\r\n")
@@ -142,7 +142,13 @@ public final class SoftwarePXEROM: HostFirmware {
             return fail(bios, "PXE-E32: TFTP of \(result.bootFile) failed: \(error)")
         }
         m.cpu.forgetCode(from: PCMemoryMap.bootAddress, count: size)
-        nbp = (result.bootFile, size)
+        let bytes = (try? m.memory.readBytes(at: PCMemoryMap.bootAddress, count: size)) ?? []
+        nbp = (result.bootFile, bytes)
+        guard shouldExecute(result.bootFile, bytes) else {
+            handedOver = true
+            m.finish(.returned)
+            return true
+        }
 
         let stack = RealModeAddress(segment: layout.stackSegment, offset: PXELayout.stackSize - 8)
         let entry: (es: UInt16, bx: UInt16)
@@ -162,6 +168,22 @@ public final class SoftwarePXEROM: HostFirmware {
     /// The card's model name, as the ROM prints it.
     var modelName: String {
         (machine.board.function(at: address) as? NetworkDevice)?.modelName ?? "PCI \(address)"
+    }
+
+    /// Puts the UNDI and the PXE API in base memory: PXENV+, !PXE, the
+    /// entry points in the UNDI code segment, BDA 40:13 lowered below them,
+    /// INT 1Ah AX=5650h answering. The boot does this before DHCP.
+    public func install() throws(MachineError) {
+        let layout = Self.layout
+        do throws(DMAError) {
+            try client.api.install()
+            try machine.load(Self.undiCode, at: layout.undiCodeSegment.linear)
+        } catch {
+            throw .optionROM("\(error)")
+        }
+        installed = true
+        let kib = UInt16(layout.undiCodeSegment.linear >> 10)
+        if machine.read16(PCMemoryMap.bda + BDA.memorySize) > kib { machine.write16(PCMemoryMap.bda + BDA.memorySize, kib) }
     }
 
     private func fail(_ bios: BIOS, _ message: String) -> Bool {

@@ -57,6 +57,15 @@ struct Boot: ParsableCommand {
     @Option(help: "Seed for fault injection and the default MAC.")
     var seed: UInt64 = 1
 
+    @Option(help: "The NBP: exec (run it on the x86 machine over nicsim's PXE ROM), builtin (nicsim's Swift pxelinux), auto (exec when the boot file is x86 code, builtin otherwise).")
+    var nbp: NBPMode = .auto
+
+    @Option(help: "With exec: stop as soon as the console shows this text (exit 1 if it never does).")
+    var until: String?
+
+    @Option(help: "With exec: stop after this many seconds of virtual time.")
+    var timeout: Double = 120
+
     func validate() throws {
         if bridge != nil && qemuSocket != nil {
             throw ValidationError("--bridge and --qemu-socket can't be used together")
@@ -66,6 +75,8 @@ struct Boot: ParsableCommand {
         guard (0...1).contains(loss), (0...1).contains(duplication) else { throw ValidationError("--loss and --duplication are probabilities 0...1") }
         guard (0...64).contains(reorder) else { throw ValidationError("--reorder must be 0...64") }
         guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
+        if until != nil, nbp == .builtin { throw ValidationError("--until needs --nbp exec or auto (the built-in pxelinux prints nothing)") }
     }
 
     static func parseUUID(_ text: String) -> [UInt8]? {
@@ -86,6 +97,7 @@ struct Boot: ParsableCommand {
         let wall = MonotonicClock()
         let macAddress = mac.flatMap(MACAddress.init) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
         let pc = SimulatedPC(model: model, mac: macAddress, memorySize: memory << 20)
+
         let board = pc.board
         let faults = FaultProfile(lossRate: loss, duplicationRate: duplication, reorderWindow: reorder)
         let network = VirtualSwitch(clock: board.clock, seed: seed)
@@ -127,35 +139,56 @@ struct Boot: ParsableCommand {
             }
         }
 
+        let identity = PXEClientIdentity(uuid: uuid.flatMap(Self.parseUUID))
+        defer {
+            try? recorder?.close()
+            _ = (server, live, qemu)
+        }
+        let start = board.clock.now
+        if nbp != .builtin {
+            // nicsim's PXE ROM on the x86 machine; the NBP runs there unless
+            // auto finds it is not x86 code.
+            guard let handover = try runOnMachine(pc: pc, identity: identity, networkName: networkName, switch: network, wall: wall) else {
+                return
+            }
+            try finishBuiltin(pc: pc, client: handover.client, dhcp: handover.dhcp, files: [handover.nbpFile],
+                              networkName: networkName, start: start, wall: wall)
+            return
+        }
+
         let client: PXEClient
         do {
-            client = try PXEClient(board: board, driver: pc.driver, identity: PXEClientIdentity(uuid: uuid.flatMap(Self.parseUUID)))
+            client = try PXEClient(board: board, driver: pc.driver, identity: identity)
         } catch { throw CLIError(description: error.description) }
-        if memory > 64 {
-            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
-            client.loader.loadAddress = 0x200_0000
-            client.loader.loadLimit = UInt64(memory) << 20
-        }
         let progress = TransferProgress(client: client, enabled: !json)
         client.onEvent = { progress.handle($0) }
         progress.next = network.tap
         network.tap = progress
 
-        let start = board.clock.now
-        var files: [BootReport.File] = []
+        // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
         let dhcp: DHCPResult
+        do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
+            throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
+        }
+        do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
+        let nbpFile = try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00)
+        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, files: [nbpFile], networkName: networkName, start: start, wall: wall)
+    }
+
+    /// The NBP as nicsim's built-in pxelinux, through the PXE API: its
+    /// configuration, kernel and initrds into guest memory; then the report.
+    func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, files: [BootReport.File], networkName: String,
+                       start: UInt64, wall: MonotonicClock) throws {
+        let board = pc.board
+        var files = files
+        if memory > 64 {
+            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
+            client.loader.loadAddress = 0x200_0000
+            client.loader.loadLimit = UInt64(memory) << 20
+        }
         let nbp: PXELinuxBoot
-        do {
-            // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
-            do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
-                throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
-            }
-            do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
-            files.append(try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00))
-            // The NBP: nicsim's built-in pxelinux, through the PXE API.
-            do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
-                throw CLIError(description: "pxelinux: \(error)")
-            }
+        do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
+            throw CLIError(description: "pxelinux: \(error)")
         }
         // The configuration as pxelinux read it, then the images from guest memory.
         files.append(BootReport.File(name: nbp.configurationPath, size: nbp.configurationBytes.count,
@@ -167,17 +200,15 @@ struct Boot: ParsableCommand {
             }
             files.append(BootReport.File(name: image.name, size: image.size, sha256: SHA256.hex(bytes)))
         }
-        let virtual = board.clock.now - start
-        try? recorder?.close()
-        _ = (server, live, qemu)
-
         let report = BootReport(
-            model: model.rawValue, device: pc.modelName, mac: macAddress.description, network: networkName,
-            lease: .init(ip: dhcp.address.description, server: dhcp.serverIdentifier.description, bootfile: dhcp.bootFile,
-                         tftpServer: dhcp.tftpServer.description, proxy: dhcp.proxyOffer != nil),
-            files: files,
+            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: networkName,
+            lease: BootReport.Lease(dhcp), nbp: "builtin", files: files,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
-            virtualSeconds: Double(virtual) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+        print(report)
+    }
+
+    func print(_ report: BootReport) {
         if json {
             emit(report.json())
         } else {

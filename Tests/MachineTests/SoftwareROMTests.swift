@@ -71,32 +71,17 @@ final class SoftwareROMTests: XCTestCase {
         wire.connect(device: server.port)
         board.add(port: server.port)
         board.assignResources()
-        let capture = ProcessInfo.processInfo.environment["NICSIM_CAPTURE"].flatMap { try? SwitchCapture(path: $0, switch: wire) }
-        defer { try? capture?.close() }
 
         let m = try Machine(board: board)
         let rom = try SoftwarePXEROM(machine: m, driver: driver, at: Self.slot)
-        rom.client.api.callLogLimit = 1 << 20
         var written = 0, searched = 0, found = false
-        m.bios.onConsole = { c in written += 1; FileHandle.standardError.write(Data([c])) }
+        m.bios.onConsole = { _ in written += 1 }
         let stop = try rom.boot(until: {
             guard written != searched else { return found }
             searched = written
             found = m.bios.console.contains(text)
             return found
         }, timeout: timeout)
-        if ProcessInfo.processInfo.environment["NICSIM_TRACE"] != nil {
-            print("stop \(stop) nbp \(String(describing: rom.nbp)) at \(board.clock.now) ns, \(m.instructionsExecuted) instructions")
-            var last = "", count = 0
-            var lines: [String] = []
-            for c in rom.client.api.callLog {
-                let k = "\(String(c.opcode, radix: 16)):\(String(c.status.rawValue, radix: 16))"
-                if k == last { count += 1 } else { if count > 0 { lines.append("\(last)x\(count)") }; last = k; count = 1 }
-            }
-            lines.append("\(last)x\(count)")
-            print("calls", lines.joined(separator: " "))
-            print("cs:ip \(String(m[.cs], radix: 16)):\(String(m[.eip], radix: 16)) cr0 \(m[.cr0])")
-        }
         return Run(machine: m, rom: rom, stop: stop, events: events)
     }
 
@@ -104,24 +89,58 @@ final class SoftwareROMTests: XCTestCase {
         [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: path), "\(path) is missing"))
     }
 
-    func testPxelinuxSearchesItsConfiguration() throws {
+    /// pxelinux's configuration search (PXELINUX documentation): the
+    /// client UUID when it has one, the MAC as 01-xx-..., the address in
+    /// hex shortened a digit at a time, then "default".
+    static let searchOrder = ["pxelinux.cfg/01-52-54-00-12-34-56", "pxelinux.cfg/0A000264", "pxelinux.cfg/0A00026",
+                              "pxelinux.cfg/0A0002", "pxelinux.cfg/0A000", "pxelinux.cfg/0A00", "pxelinux.cfg/0A0",
+                              "pxelinux.cfg/0A", "pxelinux.cfg/0", "pxelinux.cfg/default"]
+
+    /// Target 2: Debian's pxelinux.0 on our ROM, over our PXE API (UDP
+    /// calls, cached DHCP packets): it downloads ldlinux.c32, walks its
+    /// search order to pxelinux.cfg/default and runs it (the SAY line).
+    func pxelinux(_ model: Model) throws {
         let files = [
             "pxelinux.0": try Self.file("/usr/lib/PXELINUX/pxelinux.0"),
             "ldlinux.c32": try Self.file("/usr/lib/syslinux/modules/bios/ldlinux.c32"),
-            "pxelinux.cfg/default": Array("DEFAULT nicsim\nSAY nicsim-pxelinux-config-read\nLABEL nicsim\n  KERNEL vmlinuz\n".utf8),
+            "pxelinux.cfg/default": Array("SAY nicsim-pxelinux-config-read\nDEFAULT nicsim\nLABEL nicsim\n  KERNEL vmlinuz\n".utf8),
         ]
-        let run = try boot(.rtl8139, files: files, bootFile: "pxelinux.0", until: "nicsim-pxelinux-config-read", timeout: UInt64(ProcessInfo.processInfo.environment["NICSIM_TIMEOUT"].flatMap(Double.init) ?? 60) * VirtualClock.second)
-        print(run.stop, run.events.map(\.description).joined(separator: "\n"))
-        XCTAssertEqual(run.stop, .condition)
+        let run = try boot(model, files: files, bootFile: "pxelinux.0", until: "nicsim-pxelinux-config-read",
+                           timeout: 20 * VirtualClock.second)
+        XCTAssertEqual(run.stop, .condition, run.console)
+        XCTAssertTrue(run.console.contains("PXELINUX 6.04 PXE"), run.console)
+        let requested = run.events.compactMap { event -> String? in
+            switch event {
+            case let .transferStarted(_, file, _, _, _): file
+            case let .transferFailed(_, file, _): file
+            default: nil
+            }
+        }
+        XCTAssertEqual(requested, ["pxelinux.0", "ldlinux.c32"] + Self.searchOrder)
     }
 
-    func testUndionlyRunsItsScript() throws {
+    func testPxelinuxOnRTL8139WalksItsConfigSearch() throws { try pxelinux(.rtl8139) }
+    func testPxelinuxOnNE2000WalksItsConfigSearch() throws { try pxelinux(.ne2000) }
+    func testPxelinuxOnVirtioNetWalksItsConfigSearch() throws { try pxelinux(.virtio) }
+
+    /// Target 1: Debian's undionly.kpxe as the NBP: iPXE takes over our
+    /// UNDI (SHUTDOWN, STARTUP, INITIALIZE, OPEN), drives it through
+    /// TRANSMIT and the interrupt-driven ISR calls, does DHCP itself and
+    /// runs the script the server gives a client whose user class is iPXE.
+    func undionly(_ model: Model) throws {
         let files = [
             "undionly.kpxe": try Self.file("/usr/lib/ipxe/undionly.kpxe"),
             "boot.ipxe": Array("#!ipxe\necho nicsim-undionly ${net0/ip}\n".utf8),
         ]
-        let run = try boot(.rtl8139, files: files, bootFile: "undionly.kpxe", ipxeBootFile: "boot.ipxe", until: "nicsim-undionly 10.")
-        print(run.stop, run.events.map(\.description).joined(separator: "\n"))
-        XCTAssertEqual(run.stop, .condition)
+        let run = try boot(model, files: files, bootFile: "undionly.kpxe", ipxeBootFile: "boot.ipxe",
+                           until: "nicsim-undionly 10.0.2.100")
+        XCTAssertEqual(run.stop, .condition, run.console)
+        let opcodes = Set(run.rom.client.api.callLog.map(\.opcode))
+        // TRANSMIT (0008h) and ISR (0014h): iPXE's traffic went through our UNDI.
+        XCTAssertTrue(opcodes.isSuperset(of: [0x0008, 0x0014]), "\(opcodes)")
     }
+
+    func testUndionlyOnRTL8139RunsItsScript() throws { try undionly(.rtl8139) }
+    func testUndionlyOnNE2000RunsItsScript() throws { try undionly(.ne2000) }
+    func testUndionlyOnVirtioNetRunsItsScript() throws { try undionly(.virtio) }
 }
