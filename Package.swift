@@ -71,7 +71,7 @@ let package = Package(
             providers: [.apt(["libunicorn-dev"])]
         ),
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
-        .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn"], swiftSettings: swiftSettings),
+        .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn", "UNDI", "PXE", "Wire"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
         .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire"], swiftSettings: swiftSettings),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire", "UNDI", "PXE", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

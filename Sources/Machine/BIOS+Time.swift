@@ -45,6 +45,8 @@ extension BIOS {
             returnCarry(false)
         case 0xB1:
             pciService()
+        case 0x56 where al == 0x50:
+            pxeInstallationCheck()
         default:
             returnCarry(true)
         }

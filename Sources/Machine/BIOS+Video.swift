@@ -1,6 +1,13 @@
-/// INT 10h, video: a text console. Teletype output (AH=0Eh) and string
-/// writes (AH=13h) are captured as console text; cursor calls keep the
+/// INT 10h, video: a text console. Teletype output (AH=0Eh), string
+/// writes (AH=13h) and character writes at the cursor (AH=09h/0Ah, the way
+/// ANSI console drivers such as syslinux's print: write, then move the
+/// cursor with AH=02h) are captured as console text; cursor calls keep the
 /// cursor in the BDA as a 80x25 text mode would.
+///
+/// A character written with AH=09h is held until the next call: iPXE
+/// writes each character twice, AH=09h for its colour and then AH=0Eh at
+/// the same place, and only the teletype copy is kept. A cursor move to
+/// another row after written text ends the console line.
 extension BIOS {
     /// INT 10h function codes (AH).
     enum Video {
@@ -31,14 +38,22 @@ extension BIOS {
     }
 
     func videoService() {
-        switch ah {
+        let function = ah
+        if let held = heldCharacter {
+            heldCharacter = nil
+            let echoed = function == Video.teletype && al == held.character && cursor == held.position
+            if !echoed { capture(held.character) }
+        }
+        switch function {
         case Video.setMode:
             machine.write8(PCMemoryMap.bda + BDA.videoMode, al & 0x7F)
             cursor = (0, 0)
         case Video.setCursorShape:
             machine.write16(PCMemoryMap.bda + BDA.cursorShape, cx)
         case Video.setCursor:
-            cursor = (min(dh, Self.rows - 1), min(dl, Self.columns - 1))
+            let row = min(dh, Self.rows - 1)
+            if row != cursor.row, lineHasText { capture(0x0A) }
+            cursor = (row, min(dl, Self.columns - 1))
         case Video.getCursor:
             let c = cursor
             dx = UInt16(c.row) << 8 | UInt16(c.column)
@@ -53,10 +68,16 @@ extension BIOS {
             bh = 0
         case Video.writeString:
             writeString()
+        case Video.writeCharacterAttribute, Video.writeCharacter:
+            // One character: held (see above). A run of them is a fill
+            // (clearing a line); only a run of visible characters is text.
+            if cx == 1 {
+                heldCharacter = (al, cursor)
+            } else if al > 0x20, al < 0x7F {
+                for _ in 0..<min(Int(cx), Int(Self.columns)) { capture(al) }
+            }
         default:
-            // Set page, scroll, write character without moving the cursor
-            // (AH=09h/0Ah: the attribute half of iPXE's output), palette:
-            // nothing to capture.
+            // Set page, scroll, palette: nothing to capture.
             break
         }
     }
@@ -85,6 +106,7 @@ extension BIOS {
 
     private func capture(_ c: UInt8) {
         guard c != 0x0D, c != 0x07 else { return }
+        lineHasText = c != 0x0A
         if c == 0x08 {
             if let last = console.unicodeScalars.last, last != "\n" {
                 console.unicodeScalars.removeLast()

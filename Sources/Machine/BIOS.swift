@@ -16,8 +16,10 @@ public final class BIOS {
         static let vectors: UInt16 = 0xE000
         /// INT 08h: NOP (tick), INT 1Ch, IRET.
         static let timer: UInt16 = 0xE100
-        /// INT 16h: NOP (service), then HLT-wait for a key for AH=00h/10h, IRET.
+        /// INT 16h: HLT-wait for a key for AH=00h/10h, else NOP (service), IRET.
         static let keyboard: UInt16 = 0xE110
+        /// The INT 16h service trap inside that stub.
+        static let keyboardTrap: UInt16 = 0xE11A
         /// HLT: the return address of a host-initiated far call.
         static let hostReturn: UInt16 = 0xE200
         /// RETF: the PMM entry point.
@@ -30,7 +32,10 @@ public final class BIOS {
         /// GDT with 16-bit segments, drops to 16-bit protected mode, clears
         /// CR0.PE, far-jumps to F000h and halts in real mode.
         static let reset: UInt16 = 0xE300
-        static let end: UInt16 = 0xE380
+        /// Host calls, one per `HostCall`: a NOP the host traps, then the
+        /// return (see `HostCall`).
+        static let hostCalls: UInt16 = 0xE380
+        static let end: UInt16 = 0xE3C0
     }
 
     unowned let machine: Machine
@@ -48,6 +53,14 @@ public final class BIOS {
     /// Characters in `console` (String.count is not O(1)).
     var consoleLength = 0
     var pmm = PMMArena()
+    /// A character written at the cursor with INT 10h AH=09h/0Ah, not yet
+    /// captured (see `BIOS+Video.swift`).
+    var heldCharacter: (character: UInt8, position: (row: UInt8, column: UInt8))?
+    /// The console's current line has text (a cursor move to another row ends it).
+    var lineHasText = false
+    /// Firmware written in Swift that the guest reaches through host calls
+    /// (the software PXE ROM). Held weakly: the firmware owns the machine.
+    public weak var firmware: HostFirmware?
 
     init(machine: Machine) {
         self.machine = machine
@@ -71,17 +84,19 @@ public final class BIOS {
         }
         // INT 08h: the tick trap, then the user timer hook through the IVT.
         write(Stub.timer, [0x90, 0xCD, 0x1C, 0xCF])  // NOP; INT 1Ch; IRET
-        // INT 16h: service trap; AH=00h/10h wait (STI; HLT) until a key exists.
+        // INT 16h: AH=00h/10h wait (STI; HLT) for a key that never comes;
+        // every other function reaches the service trap. The wait is
+        // chosen on the caller's AH, before the service changes it.
         write(Stub.keyboard, [
-            0x90,              // NOP (trap)
             0x80, 0xFC, 0x00,  // CMP AH, 00h
-            0x74, 0x05,        // JE wait
+            0x74, 0x07,        // JE wait
             0x80, 0xFC, 0x10,  // CMP AH, 10h
-            0x75, 0x04,        // JNE done
+            0x74, 0x02,        // JE wait
+            0x90,              // NOP (trap: keyboardService)
+            0xCF,              // IRET
             0xFB,              // wait: STI
             0xF4,              // HLT
             0xEB, 0xFC,        // JMP wait
-            0xCF,              // done: IRET
         ])
         write(Stub.hostReturn, [0xF4])  // HLT
         // The reset stub (GNU as source in the commit that added it):
@@ -98,6 +113,7 @@ public final class BIOS {
             0xFF, 0xFF, 0x00, 0x00, 0x00, 0x92, 0x00, 0x00, 0x17, 0x00, 0x40, 0xE3, 0x0F, 0x00,
         ])
         write(Stub.pmmEntry, [0xCB])  // RETF
+        for call in HostCall.allCases { write(call.offset, call.stub) }
         installPMMStructure()
         installPnPStructure()
         installDataArea()
@@ -155,12 +171,14 @@ public final class BIOS {
             service(vector: UInt8(offset - Stub.vectors))
         case Stub.timer:
             timerTick()
-        case Stub.keyboard:
+        case Stub.keyboardTrap:
             keyboardService()
         case Stub.hostReturn:
             machine.finish(.returned)
         case Stub.pmmEntry:
             pmmService()
+        case Stub.hostCalls..<Stub.end:
+            if let call = HostCall.allCases.first(where: { $0.offset == offset }) { hostCall(call) }
         default:
             break
         }

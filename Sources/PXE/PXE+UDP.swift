@@ -45,25 +45,23 @@ extension PXEAPI {
     }
 
     /// UDP_READ: src_ip 2, dest_ip 6, s_port 10, d_port 12, buffer_size 14,
-    /// buffer 16. Does not wait. A non-zero src_ip, dest_ip, s_port or
-    /// d_port on entry filters on it; datagrams that don't match are
-    /// dropped. On success all four describe the datagram and buffer_size
-    /// is the bytes copied.
+    /// buffer 16. Does not wait. dest_ip and d_port filter when non-zero
+    /// (datagrams that don't match are dropped); src_ip and s_port are
+    /// outputs only (PXE 2.1 §3.4.4) — pxelinux leaves the previous
+    /// datagram's values in them, so treating them as filters would drop
+    /// the next server's answer. On success all four describe the
+    /// datagram and buffer_size is the bytes copied.
     func udpRead(_ b: GuestBlock) throws(PXEStatus) {
         try requireBaseCode()
         guard baseCode.udpOpen else { throw .udpClosed }
-        let wantSource = IPv4Address(rawValue: try b.ip(2))
         let wantDestination = IPv4Address(rawValue: try b.ip(6))
-        let wantSourcePort = UInt16(bigEndian: try b.u16(10))
         let wantDestinationPort = UInt16(bigEndian: try b.u16(12))
         let room = Int(try b.u16(14))
         let buffer = GuestBlock(memory, at: try b.address(16).linear)
         var found: (UDPDatagram, Int)?
         var failure: PXEStatus?
         baseCode.ip.poll { datagram, payload in
-            if !wantSource.isAny, datagram.ip.source != wantSource { return false }
             if !wantDestination.isAny, datagram.ip.destination != wantDestination { return false }
-            if wantSourcePort != 0, datagram.udp.sourcePort != wantSourcePort { return false }
             if wantDestinationPort != 0, datagram.udp.destinationPort != wantDestinationPort { return false }
             let n = min(room, payload.count)
             do throws(PXEStatus) { try buffer.write(0, from: UnsafeRawBufferPointer(rebasing: payload[0..<n])) } catch { failure = error }

@@ -21,10 +21,12 @@ extension UNDI {
     }
 
     /// PXENV_UNDI_STARTUP (0x0001): sets up the UNDI's own state after
-    /// START_UNDI. Valid once, right after START_UNDI.
+    /// START_UNDI. Valid after START_UNDI and again in the started state
+    /// (after SHUTDOWN): iPXE's undionly.kpxe shuts the ROM's NIC down and
+    /// then brings it up with STARTUP and INITIALIZE, and PXE ROMs accept it.
     @discardableResult
     public func startup() -> PXEStatus {
-        guard phase == .loaded else { return .undiInvalidState }
+        guard phase == .loaded || phase == .startedUp else { return .undiInvalidState }
         resetISRState()
         phase = .startedUp
         return .success
@@ -111,6 +113,9 @@ extension UNDI {
         multicastList = multicast
         resetISRState()
         phase = .opened
+        // An open UNDI interrupts (PXE 2.1 §3.3: the NBP's handler calls
+        // ISR START/PROCESS); a card without an IRQ stays polled.
+        driver.setInterruptsEnabled(driver.info.irq != 0)
         return .success
     }
 

@@ -13,8 +13,8 @@ extension Boot {
     func bootROM(_ image: ExpansionROM, pc: SimulatedPC, network: BootNetwork, wall: MonotonicClock) throws {
         let board = pc.board
         let start = board.clock.now
-        let budget = UInt64((timeout ?? 60) * 1e9)
-        let run = try ROMBoot.run(image, on: board, slot: PCIAddress(device: 3), until: until, timeout: budget, live: !json)
+        let budget = UInt64(timeout * 1e9)
+        let run = try ROMBoot.run(image, on: board, slot: SimulatedPC.slot, until: until, timeout: budget, live: !json)
         network.close()
         let report = ROMBootReport(
             model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,

@@ -10,7 +10,7 @@ import Wire
 
 /// `nicsim boot`: PXE-boot a simulated PC. The card's UNDI driver, the PXE
 /// ROM in software and the built-in pxelinux run on the chosen model, or,
-/// with `--rom FILE`, a real option ROM image runs on the Machine instead
+/// with `--rom FILE`, a real option ROM image runs on the x86 machine
 /// (Boot+ROM.swift); the network is the embedded BootServer on a virtual
 /// switch, a host interface, or a QEMU stream socket (`BootNetwork`).
 struct Boot: ParsableCommand {
@@ -58,14 +58,17 @@ struct Boot: ParsableCommand {
     @Option(help: "Seed for fault injection and the default MAC.")
     var seed: UInt64 = 1
 
-    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom) on the Machine instead of nicsim's software ROM.")
-    var rom: String?
+    @Option(help: "The NBP: exec (run it on the x86 machine over nicsim's PXE ROM), builtin (nicsim's Swift pxelinux), auto (exec when the boot file is x86 code, builtin otherwise).")
+    var nbp: NBPMode = .auto
 
-    @Option(help: "With --rom: stop as soon as the console shows this text (exit 1 if it never does).")
+    @Option(help: "With exec or --rom: stop as soon as the console shows this text (exit 1 if it never does).")
     var until: String?
 
-    @Option(help: "With --rom: stop after this many seconds of virtual time (default 60).")
-    var timeout: Double?
+    @Option(help: "With exec or --rom: stop after this many seconds of virtual time.")
+    var timeout: Double = 120
+
+    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom) on the x86 machine instead of nicsim's PXE ROM.")
+    var rom: String?
 
     @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe).")
     var bootFile: String?
@@ -79,13 +82,13 @@ struct Boot: ParsableCommand {
         guard (0...1).contains(loss), (0...1).contains(duplication) else { throw ValidationError("--loss and --duplication are probabilities 0...1") }
         guard (0...64).contains(reorder) else { throw ValidationError("--reorder must be 0...64") }
         guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
+        if until != nil, nbp == .builtin { throw ValidationError("--until needs --nbp exec or auto (the built-in pxelinux prints nothing)") }
         if rom == nil {
-            if until != nil || timeout != nil || bootFile != nil {
-                throw ValidationError("--until, --timeout and --boot-file need --rom")
-            }
+            if bootFile != nil { throw ValidationError("--boot-file needs --rom") }
         } else {
-            if uuid != nil { throw ValidationError("--uuid is for nicsim's software ROM; a --rom sends its own DHCP options") }
-            if let timeout, !(timeout > 0 && timeout <= 3600) { throw ValidationError("--timeout must be 0 to 3600 seconds") }
+            if nbp != .auto { throw ValidationError("--nbp is for nicsim's PXE ROM; a --rom boots on its own") }
+            if uuid != nil { throw ValidationError("--uuid is for nicsim's PXE ROM; a --rom sends its own DHCP options") }
         }
     }
 
@@ -109,6 +112,7 @@ struct Boot: ParsableCommand {
         // Parse the ROM before building anything, so a bad file is one line.
         let image = try rom.map(ROMBoot.load)
         let pc = SimulatedPC(model: model, mac: macAddress, memorySize: memory << 20)
+
         let board = pc.board
         let faults = FaultProfile(lossRate: loss, duplicationRate: duplication, reorderWindow: reorder)
 
@@ -124,40 +128,58 @@ struct Boot: ParsableCommand {
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
                                       faults: faults, seed: seed, capture: capture)
         defer { network.close() }
+        let networkName = network.name
         if let image {
             try bootROM(image, pc: pc, network: network, wall: wall)
             return
         }
 
+        let identity = PXEClientIdentity(uuid: uuid.flatMap(Self.parseUUID))
+        let start = board.clock.now
+        if nbp != .builtin {
+            // nicsim's PXE ROM on the x86 machine; the NBP runs there unless
+            // auto finds it is not x86 code.
+            guard let handover = try runOnMachine(pc: pc, identity: identity, networkName: networkName, switch: network.fabric, wall: wall) else {
+                return
+            }
+            try finishBuiltin(pc: pc, client: handover.client, dhcp: handover.dhcp, files: [handover.nbpFile],
+                              networkName: networkName, start: start, wall: wall)
+            return
+        }
+
         let client: PXEClient
         do {
-            client = try PXEClient(board: board, driver: pc.driver, identity: PXEClientIdentity(uuid: uuid.flatMap(Self.parseUUID)))
+            client = try PXEClient(board: board, driver: pc.driver, identity: identity)
         } catch { throw CLIError(description: error.description) }
-        if memory > 64 {
-            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
-            client.loader.loadAddress = 0x200_0000
-            client.loader.loadLimit = UInt64(memory) << 20
-        }
         let progress = TransferProgress(client: client, enabled: !json)
         client.onEvent = { progress.handle($0) }
         progress.next = network.fabric.tap
         network.fabric.tap = progress
 
-        let start = board.clock.now
-        var files: [BootReport.File] = []
+        // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
         let dhcp: DHCPResult
+        do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
+            throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
+        }
+        do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
+        let nbpFile = try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00)
+        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, files: [nbpFile], networkName: networkName, start: start, wall: wall)
+    }
+
+    /// The NBP as nicsim's built-in pxelinux, through the PXE API: its
+    /// configuration, kernel and initrds into guest memory; then the report.
+    func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, files: [BootReport.File], networkName: String,
+                       start: UInt64, wall: MonotonicClock) throws {
+        let board = pc.board
+        var files = files
+        if memory > 64 {
+            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
+            client.loader.loadAddress = 0x200_0000
+            client.loader.loadLimit = UInt64(memory) << 20
+        }
         let nbp: PXELinuxBoot
-        do {
-            // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
-            do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
-                throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
-            }
-            do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
-            files.append(try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00))
-            // The NBP: nicsim's built-in pxelinux, through the PXE API.
-            do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
-                throw CLIError(description: "pxelinux: \(error)")
-            }
+        do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
+            throw CLIError(description: "pxelinux: \(error)")
         }
         // The configuration as pxelinux read it, then the images from guest memory.
         files.append(BootReport.File(name: nbp.configurationPath, size: nbp.configurationBytes.count,
@@ -169,16 +191,15 @@ struct Boot: ParsableCommand {
             }
             files.append(BootReport.File(name: image.name, size: image.size, sha256: SHA256.hex(bytes)))
         }
-        let virtual = board.clock.now - start
-        network.close()
-
         let report = BootReport(
-            model: model.rawValue, device: pc.modelName, mac: macAddress.description, network: network.name,
-            lease: .init(ip: dhcp.address.description, server: dhcp.serverIdentifier.description, bootfile: dhcp.bootFile,
-                         tftpServer: dhcp.tftpServer.description, proxy: dhcp.proxyOffer != nil),
-            files: files,
+            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: networkName,
+            lease: BootReport.Lease(dhcp), nbp: "builtin", files: files,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
-            virtualSeconds: Double(virtual) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+        print(report)
+    }
+
+    func print(_ report: BootReport) {
         if json {
             emit(report.json())
         } else {

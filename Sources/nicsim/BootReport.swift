@@ -1,4 +1,5 @@
 import Foundation
+import PXE
 
 /// What `nicsim boot` reports: the summary lines, or one JSON object.
 struct BootReport: Encodable {
@@ -27,10 +28,15 @@ struct BootReport: Encodable {
     var mac: String
     var network: String
     var lease: Lease
+    /// How the NBP ran: "exec" on the x86 machine, "builtin" as nicsim's pxelinux.
+    var nbp: String
     var files: [File]
     var frames: Frames
     var virtualSeconds: Double
     var wallSeconds: Double
+    /// With exec: why the machine stopped, and everything the guest printed.
+    var stop: String?
+    var console: String?
 
     func json() -> String {
         let encoder = JSONEncoder()
@@ -51,7 +57,15 @@ struct BootReport: Encodable {
             lines.append("  \(f.name)\(pad)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size) bytes  sha256 \(f.sha256)")
         }
         lines.append("frames: \(frames.tx) sent, \(frames.rx) received")
+        if let stop { lines.append("nbp: \(nbp), machine stopped: \(stop)") }
         lines.append(String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds))
         return lines
+    }
+}
+
+extension BootReport.Lease {
+    init(_ dhcp: DHCPResult) {
+        self.init(ip: dhcp.address.description, server: dhcp.serverIdentifier.description, bootfile: dhcp.bootFile,
+                  tftpServer: dhcp.tftpServer.description, proxy: dhcp.proxyOffer != nil)
     }
 }

@@ -16,6 +16,8 @@ enum ModelName: String, ExpressibleByArgument, CaseIterable {
 /// A board with one card in slot 3, resources assigned as firmware would,
 /// and the card's UNDI driver (which reaches it only through the board).
 struct SimulatedPC {
+    /// Where the card sits: 00:03.0.
+    static let slot = PCIAddress(device: 3)
     let board: Board
     let model: ModelName
     let modelName: String
@@ -26,7 +28,7 @@ struct SimulatedPC {
 
     init(model: ModelName, mac: MACAddress, memorySize: Int = 64 << 20, virtio: VirtioPCIVariant = .transitional) {
         let board = Board(memorySize: memorySize)
-        let slot = PCIAddress(device: 3)
+        let slot = Self.slot
         switch model {
         case .ne2000:
             let card = RTL8029(macAddress: mac, memory: board.memory, clock: board.clock)

@@ -311,21 +311,27 @@ final class PXEAPIBaseCodeTests: XCTestCase {
         XCTAssertEqual(try rig.memory.readBytes(at: rig.bufferAddress.linear, count: 3), [9, 8, 7])
     }
 
-    func testUDPReadFiltersOnSourceAddressAndPort() throws {
+    func testUDPReadFiltersOnDestinationPortAndTreatsSourceFieldsAsOutputs() throws {
+        // PXE 2.1 §3.4.4: dest_ip and d_port are filters; src_ip and s_port
+        // are outputs. Stale values left in them (pxelinux keeps its block
+        // static) must not hide the next datagram.
         let rig = try bootedRig()
         udpOpen(rig)
-        let me = UDPEndpoint(mac: rig.nic.stationAddress, ip: rig.peer.clientAddress, port: 2069)
-        rig.peer.sendUDP(from: rig.peer.dhcpServer, sourcePort: 7000, to: me, payload: [1])
-        rig.peer.sendUDP(from: rig.peer.proxyServer, sourcePort: 7001, to: me, payload: [2])
-        rig.peer.sendUDP(from: rig.peer.proxyServer, sourcePort: 7000, to: me, payload: [3])
+        rig.peer.sendUDP(from: rig.peer.dhcpServer, sourcePort: 7000,
+                         to: UDPEndpoint(mac: rig.nic.stationAddress, ip: rig.peer.clientAddress, port: 3000), payload: [1])
+        rig.peer.sendUDP(from: rig.peer.proxyServer, sourcePort: 7001,
+                         to: UDPEndpoint(mac: rig.nic.stationAddress, ip: rig.peer.clientAddress, port: 2069), payload: [2])
         rig.board.advance(by: VirtualClock.millisecond)
         rig.block([], size: 20)
-        rig.setIP(2, rig.peer.proxyServer.ip)
-        rig.set16(10, UInt16(7000).bigEndian)
+        rig.setIP(2, rig.peer.dhcpServer.ip)
+        rig.set16(10, UInt16(9999).bigEndian)
+        rig.set16(12, UInt16(2069).bigEndian)
         rig.set16(14, 10)
         rig.setAddress(16, rig.bufferAddress)
         XCTAssertEqual(rig.call(.udpRead), .success)
-        XCTAssertEqual(try rig.memory.readU8(rig.bufferAddress.linear), 3)
+        XCTAssertEqual(try rig.memory.readU8(rig.bufferAddress.linear), 2)
+        XCTAssertEqual(IPv4Address(rawValue: UInt32(bigEndian: rig.u32(2))), rig.peer.proxyServer.ip)
+        XCTAssertEqual(UInt16(bigEndian: rig.u16(10)), 7001)
     }
 
     func testUDPReadWithNothingWaitingFailsWithoutWaiting() throws {

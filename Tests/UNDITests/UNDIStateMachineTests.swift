@@ -46,9 +46,15 @@ final class UNDIStateMachineTests: XCTestCase {
         XCTAssertFalse(driver.isOpen)
     }
 
-    func testStartupTwiceIsInvalidState() {
-        let (undi, _) = makeUNDI(upTo: .started)
-        XCTAssertEqual(undi.startup(), .undiInvalidState)
+    func testShutdownThenStartupAndInitializeBringsTheCardBack() {
+        // iPXE's undionly.kpxe: SHUTDOWN the ROM's NIC, then STARTUP,
+        // INITIALIZE and OPEN it again as its own network device.
+        let (undi, driver) = makeUNDI(upTo: .opened)
+        XCTAssertEqual(undi.shutdown(), .success)
+        XCTAssertEqual(undi.startup(), .success)
+        XCTAssertEqual(undi.initialize(), .success)
+        XCTAssertEqual(undi.open(filter: [.directed, .broadcast], multicast: []), .success)
+        XCTAssertTrue(driver.isOpen)
     }
 
     func testStartUNDITwiceIsInvalidState() {

@@ -104,11 +104,20 @@ final class BootROMCommandTests: XCTestCase {
         XCTAssertEqual(r.stderr, "nicsim: error: the console never showed \"never-printed\" (stopped: timeout)\n")
     }
 
-    /// Options of the ROM path without --rom are a usage error (exit 2).
-    func testROMOnlyOptionsNeedROM() throws {
-        let r = try NicsimProcess.run(["boot", "--until", "x"])
+    /// --boot-file names the embedded server's file for a ROM; without
+    /// --rom it is a usage error (exit 2).
+    func testBootFileNeedsROM() throws {
+        let r = try NicsimProcess.run(["boot", "--boot-file", "x"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "nicsim: error: --until, --timeout and --boot-file need --rom\n")
+        XCTAssertEqual(r.stderr, "nicsim: error: --boot-file needs --rom\n")
+    }
+
+    /// --nbp chooses how nicsim's own PXE ROM runs the NBP; a real ROM
+    /// boots on its own, so the two together are a usage error.
+    func testNBPWithROMIsAUsageError() throws {
+        let r = try NicsimProcess.run(["boot", "--rom", Self.rom, "--nbp", "exec"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "nicsim: error: --nbp is for nicsim's PXE ROM; a --rom boots on its own\n")
     }
 
     /// --uuid is an option of the software ROM's DHCP client; with a real

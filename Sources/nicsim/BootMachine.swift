@@ -1,0 +1,102 @@
+import ArgumentParser
+import Board
+import Bridge
+import Foundation
+import Machine
+import NICCore
+import PXE
+
+/// How `nicsim boot` runs the NBP.
+enum NBPMode: String, ExpressibleByArgument, CaseIterable {
+    /// On the x86 machine, entered by nicsim's PXE ROM.
+    case exec
+    /// As nicsim's Swift pxelinux, through the PXE API.
+    case builtin
+    /// exec when the boot file is x86 code, builtin otherwise.
+    case auto
+
+    /// True when `bytes` can be an x86 NBP: not empty and not text (an
+    /// iPXE script, a configuration file or a placeholder is text).
+    static func isX86Code(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 2 else { return false }
+        if bytes[0] == 0x23, bytes[1] == 0x21 { return false }  // "#!"
+        return bytes.prefix(512).contains { b in b < 0x09 || (b > 0x0D && b < 0x20) || b >= 0x7F }
+    }
+}
+
+extension Boot {
+    /// The PXE client the ROM handed over to the built-in pxelinux (auto
+    /// mode, a boot file that is not x86 code).
+    struct Handover {
+        let client: PXEClient
+        let dhcp: DHCPResult
+        let nbpFile: BootReport.File
+    }
+
+    /// Boots the PC through nicsim's PXE option ROM on the x86 machine:
+    /// POST, BEV, DHCP and TFTP in the ROM, then the NBP runs on the CPU,
+    /// its console printed live. Returns a handover when auto mode found
+    /// the NBP is not x86 code; nil when the run is complete (reported).
+    func runOnMachine(pc: SimulatedPC, identity: PXEClientIdentity, networkName: String, switch network: VirtualSwitch,
+                      wall: MonotonicClock) throws -> Handover? {
+        let board = pc.board
+        let start = board.clock.now
+        let machine: Machine
+        let rom: SoftwarePXEROM
+        do {
+            machine = try Machine(board: board)
+            rom = try SoftwarePXEROM(machine: machine, driver: pc.driver, at: SimulatedPC.slot, identity: identity)
+        } catch { throw CLIError(description: "\(error)") }
+        if memory > 64 {
+            rom.client.loader.loadAddress = 0x200_0000
+            rom.client.loader.loadLimit = UInt64(memory) << 20
+        }
+        let progress = TransferProgress(client: rom.client, enabled: !json)
+        rom.client.onEvent = { progress.handle($0) }
+        progress.next = network.tap
+        network.tap = progress
+        let mode = nbp
+        rom.shouldExecute = { _, bytes in mode == .exec || NBPMode.isX86Code(bytes) }
+        if !json {
+            machine.bios.onConsole = { c in FileHandle.standardOutput.write(Data([c])) }
+        }
+        // Search the console only when it has grown.
+        var written = 0, searched = 0, found = false
+        let needle = until
+        let echo = machine.bios.onConsole
+        machine.bios.onConsole = { c in
+            written += 1
+            echo?(c)
+        }
+        let stop: MachineStop
+        do {
+            stop = try rom.boot(until: {
+                guard let needle, written != searched else { return found }
+                searched = written
+                found = machine.bios.console.contains(needle)
+                return found
+            }, timeout: UInt64(timeout * 1e9))
+        } catch {
+            throw CLIError(description: "\(error)")
+        }
+        guard let dhcp = rom.dhcp, let loaded = rom.nbp else {
+            throw CLIError(description: rom.failure ?? "the PXE ROM did not boot (\(stop))")
+        }
+        let nbpFile = BootReport.File(name: loaded.name, size: loaded.bytes.count, sha256: SHA256.hex(loaded.bytes))
+        if rom.handedOver {
+            return Handover(client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
+        }
+        if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        let report = BootReport(
+            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: networkName,
+            lease: BootReport.Lease(dhcp), nbp: "exec", files: [nbpFile],
+            frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
+            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
+            stop: "\(stop)", console: machine.bios.console)
+        print(report)
+        if let needle, !found {
+            throw CLIError(description: "the console never showed \"\(needle)\" (the machine stopped: \(stop))")
+        }
+        return nil
+    }
+}
