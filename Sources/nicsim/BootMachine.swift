@@ -28,6 +28,8 @@ extension Boot {
     /// The PXE client the ROM handed over to the built-in pxelinux (auto
     /// mode, a boot file that is not x86 code).
     struct Handover {
+        /// The machine stays with the client: its timers are on the board.
+        let machine: Machine
         let client: PXEClient
         let dhcp: DHCPResult
         let nbpFile: BootReport.File
@@ -84,7 +86,7 @@ extension Boot {
         }
         let nbpFile = BootReport.File(name: loaded.name, size: loaded.bytes.count, sha256: SHA256.hex(loaded.bytes))
         if rom.handedOver {
-            return Handover(client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
+            return Handover(machine: machine, client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
         }
         if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
         let report = BootReport(
