@@ -4,7 +4,8 @@ import Wire
 /// The embedded boot server: a small IPv4 host on a `FramePort` that
 /// answers ARP, DHCP (or proxyDHCP) on port 67, PXE boot-server requests on
 /// 4011 and TFTP on 69, and IPv6 Router Solicitations with a Router
-/// Advertisement that ends a client's router discovery. Attach its port to a switch or bridge like a NIC's.
+/// Advertisement that ends a client's router discovery. Attach its port to
+/// a switch or bridge like a NIC's.
 ///
 /// Everything runs on the caller's thread, driven by frames offered to the
 /// port and by the virtual clock (which a live host advances with real

@@ -148,7 +148,8 @@ struct Serve: ParsableCommand {
         }
         let t = server.tftp.counters
         emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
-              + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions")
+              + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions, "
+              + "\(server.counters.routerAdvertisements) router advertisements")
         _ = sources
     }
 }

@@ -61,6 +61,15 @@ final class NeighborDiscoveryTests: XCTestCase {
         XCTAssertEqual(withBytes(m) { ICMPv6Header.checksum($0, source: router, destination: host) }, 0)
     }
 
+    func testOddLengthMessageIsSummedWithATrailingZeroByte() {
+        // RFC 1071 / RFC 8200 §8.1: an odd count is padded with one zero byte
+        // for the sum only; the length in the pseudo-header stays odd.
+        var m: [UInt8] = [128, 0, 0, 0, 0x12, 0x34, 0, 1, 0xAB]
+        m.withUnsafeMutableBytes { ICMPv6Header.fillChecksum($0, source: host, destination: router) }
+        XCTAssertEqual(UInt16(m[2]) << 8 | UInt16(m[3]), referenceICMPv6Checksum(m, source: host, destination: router))
+        XCTAssertNoThrow(try withBytes(m) { try ICMPv6Header(parsing: $0, source: host, destination: router) })
+    }
+
     func testAdvertisementParsesBack() throws {
         let m = try advertisement()
         let ra = try withBytes(m) { try RouterAdvertisement(parsing: $0, ip: ip(m.count, from: router, to: host)) }
