@@ -174,6 +174,35 @@ final class RouterAdvertisementTests: XCTestCase {
         XCTAssertTrue(events.isEmpty)
     }
 
+    func testMutatedSolicitationsNeverYieldAnInvalidAdvertisement() throws {
+        // Random byte damage and random cuts: the server may answer or not,
+        // but it never crashes and whatever it sends is a valid RA
+        // (RFC 4861 §6.1.2: link-local source, hop limit 255, checksum).
+        var rng = SeededRandom(seed: 4861)
+        let good = solicitation()
+        var answered = 0
+        for _ in 0..<5000 {
+            var f = good
+            for _ in 0..<(1 + Int(rng.next() % 3)) {
+                let i = 12 + Int(rng.next() % UInt64(f.count - 12))
+                f[i] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            if rng.next() % 4 == 0 { f = Array(f[0..<(14 + Int(rng.next() % UInt64(f.count - 14)))]) }
+            offer(f)
+            clock.advance(by: 4 * VirtualClock.second)
+            for out in client.drain() {
+                answered += 1
+                let p = try out.withUnsafeBytes { try ICMPv6Packet(parsing: $0) }
+                XCTAssertNoThrow(try out.withUnsafeBytes {
+                    try RouterAdvertisement(parsing: UnsafeRawBufferPointer(rebasing: $0[p.messageRange]), ip: p.ip)
+                })
+            }
+        }
+        XCTAssertEqual(answered, server.counters.routerAdvertisements)
+        XCTAssertLessThan(answered, 5000, "most damage must be refused")
+        XCTAssertGreaterThan(answered, 0, "damage to fields nothing checks (traffic class, flow label) is still answered")
+    }
+
     func testOtherICMPv6AndOtherDestinationsAreNotAnswered() {
         var advertisement = solicitation()
         advertisement[54] = 134  // a Router Advertisement is not a solicitation
