@@ -14,8 +14,8 @@ final class NetworkNamespaces {
             .appendingPathComponent("scripts")
     }
 
-    init(_ suffix: String) throws {
-        name = "bootserver-\(suffix)"
+    init(_ suffix: String, prefix: String = "bootserver") throws {
+        name = "\(prefix)-\(suffix)"
         try HostTools.require(HostTools.ip, package: "iproute2")
         try HostTools.require("/usr/sbin/ethtool", package: "ethtool")
         guard getuid() == 0 else {
