@@ -73,15 +73,7 @@ final class IPXEDHCPTests: XCTestCase {
         let m = try Machine(board: board)
         var shadowed = try m.shadow(rom, for: Self.slot)
         XCTAssertEqual(try m.initialize(&shadowed), .returned)
-        // Search the console only when it has grown, not every slice.
-        var written = 0, searched = 0, found = false
-        m.bios.onConsole = { _ in written += 1 }
-        let stop = try m.bootstrap(shadowed, until: {
-            guard written != searched else { return found }
-            searched = written
-            found = m.bios.console.contains(text)
-            return found
-        }, timeout: timeout)
+        let stop = try m.bootstrap(shadowed, until: m.consoleShows(text), timeout: timeout)
         return Run(console: m.bios.console, stop: stop, server: server, elapsed: board.clock.now)
     }
 
