@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The main job `make run` runs: the best end-to-end demonstration nicsim has.
 # A simulated PC with each NIC model PXE-boots from the embedded BootServer
-# on a virtual switch: DHCP, the NBP over TFTP, then the built-in pxelinux
-# fetches its config, the kernel and the initrd into guest memory.
+# on a virtual switch. nicsim's PXE ROM runs on the x86 machine: DHCP and
+# TFTP in the ROM, then Debian's real pxelinux.0 over nicsim's PXE API
+# loads the test kernel and initrd by the Linux boot protocol, and the
+# kernel prints what it was handed. Then the built-in (Swift) pxelinux
+# hashes what it loaded, and a boot through a faulty switch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(swift build --show-bin-path)/nicsim"
@@ -11,5 +14,8 @@ for model in rtl8139 ne2000 virtio-net; do
     "$bin" boot --model "$model" --dir fixtures/tftpboot
     echo
 done
-echo "== the same boot with 5% loss, 5% duplication and reordering on the switch"
-"$bin" boot --model rtl8139 --dir fixtures/tftpboot --loss 0.05 --duplication 0.05 --reorder 4 --seed 7
+echo "== the built-in pxelinux: config, kernel and initrd hashed from guest memory"
+"$bin" boot --model rtl8139 --nbp builtin --dir fixtures/tftpboot
+echo
+echo "== the same with 5% loss, 5% duplication and reordering on the switch"
+"$bin" boot --model rtl8139 --nbp builtin --dir fixtures/tftpboot --loss 0.05 --duplication 0.05 --reorder 4 --seed 7

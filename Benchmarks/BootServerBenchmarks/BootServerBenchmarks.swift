@@ -95,6 +95,33 @@ private func rrq() -> [UInt8] {
     return Array(out[0..<n])
 }
 
+/// Router Solicitations from a link-local host, answered with a Router
+/// Advertisement each (RFC 4861 §6.2.6); counts the answers.
+private final class SolicitingClient: FrameTransmitter {
+    let server: BootServer
+    let solicitation: [UInt8]
+    var advertisements = 0
+
+    init(server: BootServer) {
+        self.server = server
+        let mac = MACAddress(0x52, 0x54, 0, 0x12, 0x34, 0x56)
+        let source = IPv6Address.linkLocal(modifiedEUI64: mac)
+        let buffer = FrameBuffer(capacity: 128)
+        let n = (try? RouterSolicitation(sourceLinkLayerAddress: mac)
+            .write(to: ICMPv6Frame.messageArea(of: buffer), source: source, destination: .allRouters)) ?? 0
+        try? ICMPv6Frame.finish(buffer, from: mac, source, to: IPv6Address.allRouters.multicastMAC, .allRouters,
+                                hopLimit: 255, messageCount: n)
+        solicitation = Array(buffer.bytes)
+        server.port.transmitter = self
+    }
+
+    func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) {
+        if frame.count > 54, frame[54] == ICMPv6Type.routerAdvertisement.rawValue { advertisements += 1 }
+    }
+}
+
+let solicitations = 100_000
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -104,6 +131,23 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     registerMemcpyBaseline("memcpy 64 MiB (baseline)", length: fileSize)
+
+    Benchmark("BootServer Router Solicitation -> Advertisement (\(solicitations) frames)") { benchmark in
+        let dir = NSTemporaryDirectory()
+        let config = BootServerConfiguration(mac: MACAddress(2, 0x6E, 0x69, 0x63, 0x73, 1), ip: IPv4Address(10, 0, 2, 2),
+                                             pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 120), tftpRoot: dir)
+        let server = try BootServer(configuration: config, clock: VirtualClock())
+        let client = SolicitingClient(server: server)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            client.advertisements = 0
+            client.solicitation.withUnsafeBytes { frame in
+                for _ in 0..<solicitations { server.port.offer(frame) }
+            }
+            precondition(client.advertisements == solicitations, "answered \(client.advertisements)")
+        }
+        benchmark.stopMeasurement()
+    }
 
     Benchmark("BootServer TFTP 64 MiB, blksize 1468, windowsize 16 (45716 DATA frames)") { benchmark in
         let dir = makeTree()

@@ -3,7 +3,9 @@ import Wire
 
 /// The embedded boot server: a small IPv4 host on a `FramePort` that
 /// answers ARP, DHCP (or proxyDHCP) on port 67, PXE boot-server requests on
-/// 4011 and TFTP on 69. Attach its port to a switch or bridge like a NIC's.
+/// 4011 and TFTP on 69, and IPv6 Router Solicitations with a Router
+/// Advertisement that ends a client's router discovery. Attach its port to
+/// a switch or bridge like a NIC's.
 ///
 /// Everything runs on the caller's thread, driven by frames offered to the
 /// port and by the virtual clock (which a live host advances with real
@@ -24,6 +26,7 @@ public final class BootServer: FrameReceiver, UDPOutput {
         public var malformed = 0
         public var arpReplies = 0
         public var dhcpReplies = 0
+        /// Router Advertisements sent in answer to Router Solicitations.
         public var routerAdvertisements = 0
     }
 
@@ -32,12 +35,17 @@ public final class BootServer: FrameReceiver, UDPOutput {
     /// One untagged Ethernet frame without FCS at most (1500-byte MTU).
     let transmitBuffer = FrameBuffer(capacity: 1514)
     private var identification: UInt16 = 0
+    /// The server's IPv6 link-local address, from its MAC.
+    public let linkLocalAddress: IPv6Address
+    /// When the last Router Advertisement to all-nodes went out (virtual ns).
+    var lastAllNodesAdvertisement: UInt64?
 
     /// Fails with a message when the TFTP root can't be used.
     public init(configuration: BootServerConfiguration, clock: VirtualClock, seed: UInt64 = 0x6E69_6373_696D) throws(BootServerError) {
         guard let root = TFTPRoot(configuration.tftpRoot) else { throw .tftpRootUnusable(configuration.tftpRoot) }
         self.configuration = configuration
         self.clock = clock
+        linkLocalAddress = .linkLocal(modifiedEUI64: configuration.mac)
         port = FramePort(policy: .drop, maxFrameSize: 1518)
         dhcp = DHCPResponder(configuration: configuration)
         tftp = TFTPServer(root: root, clock: clock, seed: seed)
@@ -56,12 +64,12 @@ public final class BootServer: FrameReceiver, UDPOutput {
             return .filtered
         }
         guard ethernet.destination == configuration.mac || ethernet.destination.isBroadcast
-            || (ethernet.destination == Self.allRoutersMAC && configuration.ipv6Prefix != nil) else { return .filtered }
+            || listensTo(group: ethernet.destination) else { return .filtered }
         counters.framesReceived += 1
         switch ethernet.etherType {
         case .arp: receiveARP(frame)
         case .ipv4: receiveIPv4(frame)
-        case .ipv6 where configuration.ipv6Prefix != nil: receiveIPv6(frame)
+        case .ipv6: receiveIPv6(frame)
         default: counters.framesIgnored += 1
         }
         return .accepted

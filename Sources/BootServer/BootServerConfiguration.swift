@@ -36,12 +36,15 @@ public struct BootServerConfiguration: Sendable {
     public var ipxeBootFile: String?
     /// The directory TFTP serves, read-only.
     public var tftpRoot: String
-    /// When set, the server answers IPv6 Router Solicitations with a Router
-    /// Advertisement (RFC 4861 §6.2.6) carrying this /64 prefix (the first 8
-    /// bytes are used) for stateless autoconfiguration, as dnsmasq's
-    /// `ra-only` does. iPXE waits for IPv6 as well as DHCPv4 before it
-    /// boots, about 18 s when no router answers. nil: no IPv6 at all.
-    public var ipv6Prefix: [UInt8]?
+    /// Answer IPv6 Router Solicitations (RFC 4861 §6.2.6) with a Router
+    /// Advertisement from the server's link-local address that offers
+    /// nothing: no prefix, M and O clear (no DHCPv6), Router Lifetime 0
+    /// (not a default router). A client that configures IPv6 beside IPv4,
+    /// as iPXE does, then ends its router discovery at once instead of
+    /// soliciting for about 16 seconds. The answer goes out immediately
+    /// (one server on the link needs no random delay); answers to
+    /// all-nodes are kept at least 3 s apart (MIN_DELAY_BETWEEN_RAS).
+    public var routerAdvertisements = true
 
     public init(mac: MACAddress, ip: IPv4Address, subnetMask: IPv4Address = IPv4Address(255, 255, 255, 0),
                 router: IPv4Address? = nil, pool: ClosedRange<IPv4Address>, tftpRoot: String) {

@@ -18,6 +18,9 @@ public enum BootServerEvent: Sendable, Equatable {
     case transferStarted(client: IPv4Address, file: String, size: Int, blockSize: Int, windowSize: Int)
     case transferCompleted(client: IPv4Address, file: String, size: Int, retransmissions: Int)
     case transferFailed(client: IPv4Address, file: String, reason: String)
+    /// A Router Advertisement answered `mac`'s Router Solicitation; sent
+    /// to `to` (the solicitor, or all-nodes when it had no address).
+    case routerAdvertised(mac: MACAddress, to: IPv6Address)
 }
 
 extension BootServerEvent: CustomStringConvertible {
@@ -35,6 +38,7 @@ extension BootServerEvent: CustomStringConvertible {
         case let .transferCompleted(client, file, size, retransmissions):
             "tftp: sent \(file) to \(client) (\(size) bytes, \(retransmissions) retransmissions)"
         case let .transferFailed(client, file, reason): "tftp: \(client) \(file): \(reason)"
+        case let .routerAdvertised(mac, to): "ndp: router advertisement to \(to) for \(mac) (no prefix, not a default router)"
         }
     }
 }

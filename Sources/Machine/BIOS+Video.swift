@@ -135,3 +135,21 @@ extension BIOS {
         if al & 0x01 == 0 { cursor = saved }
     }
 }
+
+extension Machine {
+    /// A condition for `run(until:)` that holds once the console shows
+    /// `text`. It searches only when the console has grown since it last
+    /// looked, so it is cheap to test every instruction slice.
+    public func consoleShows(_ text: String) -> () -> Bool {
+        var searchedAt = -1
+        var found = false
+        return { [unowned self] in
+            if found { return true }
+            let printed = bios.consoleLength + bios.consoleDropped
+            guard printed != searchedAt else { return false }
+            searchedAt = printed
+            found = bios.console.contains(text)
+            return found
+        }
+    }
+}

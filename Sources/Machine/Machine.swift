@@ -72,7 +72,9 @@ public final class Machine {
         }
         cpu.host = self
         cpu.timeStampPerInstruction = nanosecondsPerInstruction
-        pit.onTick = { [unowned self] in pic.pulse(irq: 0) }
+        // Weak: the PIT's timer lives on the board's clock, which may
+        // outlive the machine.
+        pit.onTick = { [weak pic] in pic?.pulse(irq: 0) }
         bios.install()
         try resetToRealMode()
         pit.startTimer()

@@ -8,6 +8,8 @@ public struct IPProtocol: RawRepresentable, Hashable, Sendable {
     public static let icmp = IPProtocol(rawValue: 1)
     public static let tcp = IPProtocol(rawValue: 6)
     public static let udp = IPProtocol(rawValue: 17)
+    /// ICMP for IPv6 (RFC 4443), as an IPv6 next header.
+    public static let icmpv6 = IPProtocol(rawValue: 58)
 }
 
 /// The IPv4 header (RFC 791). Parsing validates version, IHL, total length

@@ -28,6 +28,8 @@ extension Boot {
     /// The PXE client the ROM handed over to the built-in pxelinux (auto
     /// mode, a boot file that is not x86 code).
     struct Handover {
+        /// The machine stays with the client: its timers are on the board.
+        let machine: Machine
         let client: PXEClient
         let dhcp: DHCPResult
         let nbpFile: BootReport.File
@@ -60,22 +62,9 @@ extension Boot {
         if !json {
             machine.bios.onConsole = { c in FileHandle.standardOutput.write(Data([c])) }
         }
-        // Search the console only when it has grown.
-        var written = 0, searched = 0, found = false
-        let needle = until
-        let echo = machine.bios.onConsole
-        machine.bios.onConsole = { c in
-            written += 1
-            echo?(c)
-        }
         let stop: MachineStop
         do {
-            stop = try rom.boot(until: {
-                guard let needle, written != searched else { return found }
-                searched = written
-                found = machine.bios.console.contains(needle)
-                return found
-            }, timeout: UInt64(timeout * 1e9))
+            stop = try rom.boot(until: until.map(machine.consoleShows) ?? { false }, timeout: UInt64(timeout * 1e9))
         } catch {
             throw CLIError(description: "\(error)")
         }
@@ -84,7 +73,7 @@ extension Boot {
         }
         let nbpFile = BootReport.File(name: loaded.name, size: loaded.bytes.count, sha256: SHA256.hex(loaded.bytes))
         if rom.handedOver {
-            return Handover(client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
+            return Handover(machine: machine, client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
         }
         if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
         let report = BootReport(
@@ -94,8 +83,8 @@ extension Boot {
             virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
             stop: "\(stop)", console: machine.bios.console)
         print(report)
-        if let needle, !found {
-            throw CLIError(description: "the console never showed \"\(needle)\" (the machine stopped: \(stop))")
+        if let until, stop != .condition {
+            throw CLIError(description: "the console never showed \"\(until)\" (the machine stopped: \(stop))")
         }
         return nil
     }

@@ -15,7 +15,7 @@ final class BootNetwork {
     /// What sits on the far side of the switch.
     enum Peer {
         /// The embedded DHCP + TFTP server at 10.0.2.2, leasing
-        /// 10.0.2.100-199 (and advertising an IPv6 /64) and serving `directory`; `bootFile` is the DHCP
+        /// 10.0.2.100-199 and serving `directory`; `bootFile` is the DHCP
         /// boot file (the server's default, pxelinux.0, when nil). `hint`
         /// ends the error line when the directory can't be served.
         case embedded(directory: String, bootFile: String?, hint: String)
@@ -51,9 +51,6 @@ final class BootNetwork {
             var config = BootServerConfiguration(mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
                                                  pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: directory)
             config.router = IPv4Address(10, 0, 2, 2)
-            // Router advertisements for fd6e:6963:7300:2::/64, so a real
-            // ROM's IPv6 configuration ends at once instead of timing out.
-            config.ipv6Prefix = [0xFD, 0x6E, 0x69, 0x63, 0x73, 0x00, 0x00, 0x02]
             if let bootFile { config.biosBootFile = bootFile }
             let s: BootServer
             do { s = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {

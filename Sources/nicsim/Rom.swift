@@ -14,7 +14,7 @@ struct Rom: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rom",
         abstract: "Inspect PCI expansion ROM images (legacy PXE, $PnP, UNDI, EFI).",
-        subcommands: [Inspect.self, Run.self]
+        subcommands: [Inspect.self, Run.self, Build.self]
     )
 
     /// `nicsim rom inspect FILE`: parse, validate and print the structure.

@@ -14,7 +14,7 @@ import Wire
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the embedded PXE boot server (DHCP, proxyDHCP, TFTP).",
+        abstract: "Run the embedded PXE boot server (DHCP, proxyDHCP, TFTP, IPv6 router advertisements).",
         discussion: """
             QEMU guests join with: qemu-system-x86_64 -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH \
             -device rtl8139,netdev=n0 -boot n
@@ -63,6 +63,10 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("dhcp-only"), help: "Plain DHCP: addresses only, no boot information (to run beside a proxyDHCP).")
     var dhcpOnly = false
 
+    @Flag(name: .customLong("no-router-advertisements"),
+          help: "Don't answer IPv6 Router Solicitations (by default an empty Router Advertisement ends a client's router discovery).")
+    var noRouterAdvertisements = false
+
     func validate() throws {
         if proxy && dhcpOnly { throw ValidationError("--proxy and --dhcp-only exclude each other") }
         guard (bridge == nil) != (qemuSocket == nil) else {
@@ -101,6 +105,7 @@ struct Serve: ParsableCommand {
         c.biosBootFile = bootFile
         c.efiBootFile = efiBootFile
         c.ipxeBootFile = ipxeBootFile
+        c.routerAdvertisements = !noRouterAdvertisements
         return c
     }
 
@@ -143,7 +148,8 @@ struct Serve: ParsableCommand {
         }
         let t = server.tftp.counters
         emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
-              + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions")
+              + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions, "
+              + "\(server.counters.routerAdvertisements) router advertisements")
         _ = sources
     }
 }

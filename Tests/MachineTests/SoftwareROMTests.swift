@@ -74,14 +74,7 @@ final class SoftwareROMTests: XCTestCase {
 
         let m = try Machine(board: board)
         let rom = try SoftwarePXEROM(machine: m, driver: driver, at: Self.slot)
-        var written = 0, searched = 0, found = false
-        m.bios.onConsole = { _ in written += 1 }
-        let stop = try rom.boot(until: {
-            guard written != searched else { return found }
-            searched = written
-            found = m.bios.console.contains(text)
-            return found
-        }, timeout: timeout)
+        let stop = try rom.boot(until: m.consoleShows(text), timeout: timeout)
         return Run(machine: m, rom: rom, stop: stop, events: events)
     }
 

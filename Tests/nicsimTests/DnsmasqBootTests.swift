@@ -29,7 +29,7 @@ final class DnsmasqBootTests: XCTestCase {
     }
 
     private func bootThroughBridge(_ ns: NetworkNamespaces, model: String) throws -> BootJSON {
-        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--model", model, "--bridge", "cli0", "--json"], timeout: 120)
+        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--nbp", "builtin", "--model", model, "--bridge", "cli0", "--json"], timeout: 120)
         XCTAssertEqual(r.status, 0, r.output)
         let json = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
         return try JSONDecoder().decode(BootJSON.self, from: Data(json.utf8))

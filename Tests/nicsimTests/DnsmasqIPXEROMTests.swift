@@ -43,7 +43,7 @@ final class DnsmasqIPXEROMTests: XCTestCase {
     /// Runs `rom` on `model` bridged to cli0, with dnsmasq (mode ipxe) on
     /// srv0; returns what nicsim and dnsmasq reported.
     private func boot(_ rom: String, model: String, namespace: String) throws -> Outcome {
-        let ns = try NetworkNamespaces(namespace, group: "realrom")
+        let ns = try NetworkNamespaces(namespace, prefix: "realrom")
         defer { ns.down() }
         let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
                                          ns.server, "srv0", tree.path, "ipxe"])
@@ -92,7 +92,7 @@ final class DnsmasqIPXEROMTests: XCTestCase {
     /// `nicsim boot --rom` takes the same path over boot's `--bridge`: the
     /// ROM's console goes to stdout live, the echo names the dnsmasq lease.
     func testBootROMThroughBridgeRunsTheDnsmasqScript() throws {
-        let ns = try NetworkNamespaces("bootrom", group: "realrom")
+        let ns = try NetworkNamespaces("bootrom", prefix: "realrom")
         defer { ns.down() }
         let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
                                          ns.server, "srv0", tree.path, "ipxe"])

@@ -10,6 +10,7 @@ enum HostTools {
     static let curl = "/usr/bin/curl"
     static let pxelinux = "/usr/lib/PXELINUX/pxelinux.0"
     static let ldlinux = "/usr/lib/syslinux/modules/bios/ldlinux.c32"
+    static let undionly = "/usr/lib/ipxe/undionly.kpxe"
 
     static func require(_ path: String, package: String, file: StaticString = #filePath, line: UInt = #line) throws {
         guard FileManager.default.isExecutableFile(atPath: path) || FileManager.default.fileExists(atPath: path) else {

@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// A pair of network namespaces joined by veth (scripts/netns.sh):
-/// `nsim-GROUP-NAME-srv` with srv0 and `nsim-GROUP-NAME-cli` with cli0
-/// (GROUP is "bootserver" unless given). Removed again at `down()`.
+/// `nsim-bootserver-NAME-srv` with srv0 and `nsim-bootserver-NAME-cli` with
+/// cli0. Removed again at `down()`.
 final class NetworkNamespaces {
     let name: String
     var server: String { "nsim-\(name)-srv" }
@@ -14,8 +14,8 @@ final class NetworkNamespaces {
             .appendingPathComponent("scripts")
     }
 
-    init(_ suffix: String, group: String = "bootserver") throws {
-        name = "\(group)-\(suffix)"
+    init(_ suffix: String, prefix: String = "bootserver") throws {
+        name = "\(prefix)-\(suffix)"
         try HostTools.require(HostTools.ip, package: "iproute2")
         try HostTools.require("/usr/sbin/ethtool", package: "ethtool")
         guard getuid() == 0 else {

@@ -26,7 +26,7 @@ final class ReplayTests: XCTestCase {
     func testReplayOfARecordedBootDeliversExactlyTheFramesForTheMACOrBroadcast() throws {
         let capture = temporary(".pcapng")
         defer { try? FileManager.default.removeItem(atPath: capture) }
-        let boot = try NicsimProcess.run(["boot", "--dir", HostTools.fixtures.path, "--capture", capture, "--json"], timeout: 120)
+        let boot = try NicsimProcess.run(["boot", "--nbp", "builtin", "--dir", HostTools.fixtures.path, "--capture", capture, "--json"], timeout: 120)
         XCTAssertEqual(boot.status, 0, boot.stderr)
         let mac = "52:54:00:12:34:56"
         let expected = try tsharkCount(capture, "eth.dst == \(mac) || eth.dst == ff:ff:ff:ff:ff:ff")
@@ -50,7 +50,7 @@ final class ReplayTests: XCTestCase {
     func testAnotherMACReceivesOnlyTheBroadcasts() throws {
         let capture = temporary(".pcapng")
         defer { try? FileManager.default.removeItem(atPath: capture) }
-        XCTAssertEqual(try NicsimProcess.run(["boot", "--dir", HostTools.fixtures.path, "--capture", capture, "--json"], timeout: 120).status, 0)
+        XCTAssertEqual(try NicsimProcess.run(["boot", "--nbp", "builtin", "--dir", HostTools.fixtures.path, "--capture", capture, "--json"], timeout: 120).status, 0)
         let broadcasts = try tsharkCount(capture, "eth.dst == ff:ff:ff:ff:ff:ff")
         let run = try NicsimProcess.run(["replay", "--model", "rtl8139", "--trace", capture, "--mac", "02:00:00:00:00:99", "--json"], timeout: 120)
         let r = try JSONDecoder().decode(ReplayJSON.self, from: Data(run.stdout.utf8))
