@@ -84,6 +84,15 @@ extension SoftwarePXEROM {
                         codeSize: PXELayout.undiCodeSize))
     }
 
+    /// True when `rom` is an image `image(vendorID:deviceID:)` built: its
+    /// $PnP names nicsim's PXE ROM and its code is this code.
+    public static func isImage(_ rom: ExpansionROM) -> Bool {
+        guard let image = rom.legacyImage, let bytes = rom.legacyBytes,
+              let pnp = image.pnpHeaders.first, pnp.manufacturer == "nicsim", pnp.product == "nicsim PXE ROM" else { return false }
+        let start = builder(vendorID: 0, deviceID: 0).codeOffset
+        return bytes.count >= start + code.count && Array(bytes.dropFirst(start).prefix(code.count)) == code
+    }
+
     /// The ROM image for a card with these PCI IDs: a valid legacy PXE
     /// option ROM (`nicsim rom inspect` reads it) whose code needs a
     /// nicsim machine behind its host calls.

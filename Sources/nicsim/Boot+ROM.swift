@@ -14,7 +14,11 @@ extension Boot {
         let board = pc.board
         let start = board.clock.now
         let budget = UInt64(timeout * 1e9)
-        let run = try ROMBoot.run(image, on: board, slot: SimulatedPC.slot, until: until, timeout: budget, live: !json)
+        let driver = pc.driver
+        let run = try ROMBoot.run(image, on: board, slot: SimulatedPC.slot, until: until, timeout: budget, live: !json) { machine in
+            // nicsim's own ROM image: its host calls reach the Swift UNDI and PXE API over the card's driver.
+            try SoftwarePXEROM(machine: machine, driver: driver, at: SimulatedPC.slot)
+        }
         network.close()
         let report = ROMBootReport(
             model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,

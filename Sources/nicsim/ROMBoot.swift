@@ -15,6 +15,9 @@ import OptionROM
 struct ROMBoot {
     let machine: Machine
     let stop: MachineStop
+    /// The Swift firmware behind the ROM's host calls, when the image is
+    /// nicsim's own PXE ROM (held here: the BIOS holds it weakly).
+    let firmware: HostFirmware?
 
     /// Everything the guest printed.
     var console: String { machine.bios.console }
@@ -30,22 +33,21 @@ struct ROMBoot {
 
     /// Boots `rom` for the card at `slot` on `board` (resources already
     /// assigned). Guest faults and ROMs that can't be run are one line.
+    /// `firmware` builds the Swift firmware for nicsim's own PXE ROM
+    /// image (`nicsim rom build`); it is asked only for such an image.
     static func run(_ rom: ExpansionROM, on board: Board, slot: PCIAddress, until: String?,
-                    timeout: UInt64, live: Bool) throws -> ROMBoot {
+                    timeout: UInt64, live: Bool,
+                    firmware makeFirmware: (Machine) throws -> HostFirmware? = { _ in nil }) throws -> ROMBoot {
         let machine: Machine
-        do { machine = try Machine(board: board) } catch { throw CLIError(description: "\(error)") }
-        // Search the console only when it has grown, not on every slice.
-        var written = 0, searched = 0, found = false
-        machine.bios.onConsole = { c in
-            written += 1
-            if live { withUnsafeBytes(of: c) { _ = Glibc.write(1, $0.baseAddress, 1) } }
+        var firmware: HostFirmware?
+        do {
+            machine = try Machine(board: board)
+            if SoftwarePXEROM.isImage(rom) { firmware = try makeFirmware(machine) }
+        } catch { throw CLIError(description: "\(error)") }
+        if live {
+            machine.bios.onConsole = { c in withUnsafeBytes(of: c) { _ = Glibc.write(1, $0.baseAddress, 1) } }
         }
-        let condition: () -> Bool = {
-            guard let until, written != searched else { return found }
-            searched = written
-            found = machine.bios.console.contains(until)
-            return found
-        }
+        let condition = until.map(machine.consoleShows) ?? { false }
         let stop: MachineStop
         do {
             var shadowed = try machine.shadow(rom, for: slot)
@@ -58,6 +60,6 @@ struct ROMBoot {
         } catch {
             throw CLIError(description: "\(error)")
         }
-        return ROMBoot(machine: machine, stop: stop)
+        return ROMBoot(machine: machine, stop: stop, firmware: firmware)
     }
 }

@@ -83,6 +83,19 @@ final class RomBuildCommandTests: XCTestCase {
         }
     }
 
+    func testBootRomRunsTheBuiltImageWithItsSwiftFirmware() throws {
+        // The image `rom build` wrote, booted by `boot --rom`: its host calls
+        // reach the Swift UNDI and PXE API, and real pxelinux.0 runs on it.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-own-\(UUID().uuidString).rom").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertEqual(try NicsimProcess.run(["rom", "build", "--model", "virtio-net", "-o", path]).status, 0)
+        let run = try NicsimProcess.run(["boot", "--model", "virtio-net", "--rom", path, "--dir", HostTools.fixtures.path,
+                                         "--boot-file", "pxelinux.0", "--until", BootExecTests.kernelLine], timeout: 120)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("nicsim PXE ROM 2.1, UNDI for virtio-net at PCI 00:03.0"), run.stdout)
+        XCTAssertTrue(run.stdout.contains(BootExecTests.kernelLine), run.stdout)
+    }
+
     func testUnwritableOutputIsAOneLineError() throws {
         let run = try NicsimProcess.run(["rom", "build", "-o", "/nonexistent/nicsim/x.rom"])
         XCTAssertEqual(run.status, 1)

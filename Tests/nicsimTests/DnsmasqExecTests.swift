@@ -32,16 +32,13 @@ final class DnsmasqExecTests: XCTestCase {
         if let tree { try? FileManager.default.removeItem(at: tree) }
     }
 
-    /// dnsmasq on srv0 (192.168.77.1): clients with user class iPXE get
-    /// boot.ipxe, the others `bootFile`; TFTP from the tree; logs to stderr.
+    /// dnsmasq on srv0 (scripts/dnsmasq-pxe.sh, mode ipxe): 192.168.77.1,
+    /// clients with user class iPXE get boot.ipxe, the others `bootFile`;
+    /// TFTP from the tree; IPv6 router advertisements, so iPXE need not
+    /// wait for a router; logs to stderr.
     private func dnsmasq(_ ns: NetworkNamespaces, bootFile: String) throws -> Background {
-        try ns.run(in: ns.server, [HostTools.ip, "addr", "replace", "192.168.77.1/24", "dev", "srv0"])
-        let d = Background(HostTools.ip, ["netns", "exec", ns.server, HostTools.dnsmasq, "--no-daemon", "--conf-file=/dev/null",
-                                          "--no-resolv", "--no-hosts", "--port=0", "--interface=srv0", "--bind-interfaces",
-                                          "--dhcp-range=192.168.77.100,192.168.77.150,255.255.255.0,1h",
-                                          "--dhcp-userclass=set:ipxe,iPXE", "--dhcp-boot=tag:ipxe,boot.ipxe",
-                                          "--dhcp-boot=tag:!ipxe,\(bootFile)", "--enable-tftp", "--tftp-root=\(tree.path)",
-                                          "--log-dhcp", "--log-facility=-", "--dhcp-leasefile=/dev/null", "--pid-file="])
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path, ns.server, "srv0",
+                                         tree.path, "ipxe", bootFile])
         try d.start()
         XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
         return d
