@@ -35,6 +35,15 @@ public enum NDOptions {
         }
     }
 
+    /// The Source Link-Layer Address option's MAC among `options`, if one is there.
+    public static func sourceLinkLayerAddress(in options: UnsafeRawBufferPointer) throws(WireError) -> MACAddress? {
+        var mac: MACAddress?
+        try forEach(in: options) { type, option in
+            if type == .sourceLinkLayerAddress { mac = linkLayerAddress(option) }
+        }
+        return mac
+    }
+
     /// The Ethernet address in a link-layer address option, or nil when the
     /// option is not the 8-byte Ethernet form.
     public static func linkLayerAddress(_ option: UnsafeRawBufferPointer) -> MACAddress? {
@@ -74,10 +83,7 @@ public struct RouterSolicitation: Hashable, Sendable {
         let header = try ICMPv6Header(parsing: message, source: ip.source, destination: ip.destination)
         guard header.type == .routerSolicitation, header.code == 0 else { throw .malformed }
         guard message.count >= Self.fixedSize else { throw .truncated }
-        var slla: MACAddress?
-        try NDOptions.forEach(in: message.slice(Self.fixedSize..<message.count)) { type, option in
-            if type == .sourceLinkLayerAddress { slla = NDOptions.linkLayerAddress(option) }
-        }
+        let slla = try NDOptions.sourceLinkLayerAddress(in: message.slice(Self.fixedSize..<message.count))
         if ip.source.isUnspecified, slla != nil { throw .malformed }
         sourceLinkLayerAddress = slla
     }
@@ -152,10 +158,7 @@ public struct RouterAdvertisement: Hashable, Sendable {
         routerLifetime = message.u16(6)
         reachableTime = message.u32(8)
         retransTimer = message.u32(12)
-        var slla: MACAddress?
-        try NDOptions.forEach(in: message.slice(Self.fixedSize..<message.count)) { type, option in
-            if type == .sourceLinkLayerAddress { slla = NDOptions.linkLayerAddress(option) }
-        }
+        let slla = try NDOptions.sourceLinkLayerAddress(in: message.slice(Self.fixedSize..<message.count))
         sourceLinkLayerAddress = slla
     }
 

@@ -1,8 +1,20 @@
 import Foundation
 import PXE
 
+/// A report the CLI prints as one JSON object, keys sorted.
+protocol JSONReport: Encodable {}
+
+extension JSONReport {
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
 /// What `nicsim boot` reports: the summary lines, or one JSON object.
-struct BootReport: Encodable {
+struct BootReport: JSONReport {
     struct Lease: Encodable {
         var ip: String
         var server: String
@@ -37,13 +49,6 @@ struct BootReport: Encodable {
     /// With exec: why the machine stopped, and everything the guest printed.
     var stop: String?
     var console: String?
-
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
 
     func summary() -> [String] {
         var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]

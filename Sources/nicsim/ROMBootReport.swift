@@ -2,11 +2,8 @@ import Foundation
 
 /// What `nicsim boot --rom` reports: the summary lines after the live
 /// console, or one JSON object that carries the console too.
-struct ROMBootReport: Encodable {
-    struct Frames: Encodable {
-        var tx: Int
-        var rx: Int
-    }
+struct ROMBootReport: JSONReport {
+    typealias Frames = BootReport.Frames
 
     var model: String
     var device: String
@@ -23,13 +20,6 @@ struct ROMBootReport: Encodable {
     var instructions: UInt64
     var virtualSeconds: Double
     var wallSeconds: Double
-
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
 
     func summary() -> [String] {
         [

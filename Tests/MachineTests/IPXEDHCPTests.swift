@@ -55,19 +55,9 @@ final class IPXEDHCPTests: XCTestCase {
         board.attach(nic, at: Self.slot)
         board.add(port: port)
 
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-ipxe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        try Data("#!ipxe\necho \(Self.scriptOutput)\n".utf8).write(to: root.appendingPathComponent("boot.ipxe"))
-        var configuration = BootServerConfiguration(
-            mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
-            pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: root.path)
-        configuration.biosBootFile = "boot.ipxe"
-        let server = try BootServer(configuration: configuration, clock: board.clock)
-        let wire = VirtualSwitch(clock: board.clock)
-        wire.connect(device: port)
-        wire.connect(device: server.port)
-        board.add(port: server.port)
+        let network = try EmbeddedNetwork(board: board, port: port, files: ["boot.ipxe": Array("#!ipxe\necho \(Self.scriptOutput)\n".utf8)],
+                                          bootFile: "boot.ipxe")
+        let server = network.server
         board.assignResources()
 
         let m = try Machine(board: board)

@@ -54,28 +54,13 @@ final class SoftwareROMTests: XCTestCase {
             driver = VirtioNetDriver(bus: DriverBus(board: board))
         }
         board.add(port: port)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-swrom-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("pxelinux.cfg"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        for (name, bytes) in files { try Data(bytes).write(to: root.appendingPathComponent(name)) }
-        var configuration = BootServerConfiguration(
-            mac: MACAddress(0x02, 0x6E, 0x69, 0x63, 0x73, 0x01), ip: IPv4Address(10, 0, 2, 2),
-            pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: root.path)
-        configuration.biosBootFile = bootFile
-        configuration.ipxeBootFile = ipxeBootFile
-        let server = try BootServer(configuration: configuration, clock: board.clock)
-        var events: [BootServerEvent] = []
-        server.onEvent = { events.append($0) }
-        let wire = VirtualSwitch(clock: board.clock)
-        wire.connect(device: port)
-        wire.connect(device: server.port)
-        board.add(port: server.port)
+        let network = try EmbeddedNetwork(board: board, port: port, files: files, bootFile: bootFile, ipxeBootFile: ipxeBootFile)
         board.assignResources()
 
         let m = try Machine(board: board)
         let rom = try SoftwarePXEROM(machine: m, driver: driver, at: Self.slot)
         let stop = try rom.boot(until: m.consoleShows(text), timeout: timeout)
-        return Run(machine: m, rom: rom, stop: stop, events: events)
+        return Run(machine: m, rom: rom, stop: stop, events: network.events)
     }
 
     static func file(_ path: String) throws -> [UInt8] {
