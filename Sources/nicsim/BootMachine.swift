@@ -60,7 +60,7 @@ extension Boot {
         let mode = nbp
         rom.shouldExecute = { _, bytes in mode == .exec || NBPMode.isX86Code(bytes) }
         if !json {
-            machine.bios.onConsole = { c in FileHandle.standardOutput.write(Data([c])) }
+            machine.bios.onConsole = echoToStandardOutput
         }
         let stop: MachineStop
         do {
@@ -75,7 +75,7 @@ extension Boot {
         if rom.handedOver {
             return Handover(machine: machine, client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
         }
-        if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        if !json, !machine.bios.console.hasSuffix("\n") { emit("") }
         let report = BootReport(
             model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: networkName,
             lease: BootReport.Lease(dhcp), nbp: "exec", files: [nbpFile],

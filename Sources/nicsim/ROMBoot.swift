@@ -45,7 +45,7 @@ struct ROMBoot {
             if SoftwarePXEROM.isImage(rom) { firmware = try makeFirmware(machine) }
         } catch { throw CLIError(description: "\(error)") }
         if live {
-            machine.bios.onConsole = { c in withUnsafeBytes(of: c) { _ = Glibc.write(1, $0.baseAddress, 1) } }
+            machine.bios.onConsole = echoToStandardOutput
         }
         let condition = until.map(machine.consoleShows) ?? { false }
         let stop: MachineStop
@@ -62,4 +62,10 @@ struct ROMBoot {
         }
         return ROMBoot(machine: machine, stop: stop, firmware: firmware)
     }
+}
+
+/// The guest's console, live: each byte to standard output as the guest
+/// prints it, without buffering or allocating.
+func echoToStandardOutput(_ c: UInt8) {
+    withUnsafeBytes(of: c) { _ = Glibc.write(1, $0.baseAddress, 1) }
 }
