@@ -13,7 +13,7 @@ import Wire
 struct Rom: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rom",
-        abstract: "Inspect PCI expansion ROM images (legacy PXE, $PnP, UNDI, EFI).",
+        abstract: "PCI expansion ROM images: inspect them (legacy PXE, $PnP, UNDI, EFI), run real ones on a model, build nicsim's own PXE ROM.",
         subcommands: [Inspect.self, Run.self, Build.self]
     )
 
