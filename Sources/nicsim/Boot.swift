@@ -151,10 +151,7 @@ struct Boot: ParsableCommand {
         do {
             client = try PXEClient(board: board, driver: pc.driver, identity: identity)
         } catch { throw CLIError(description: error.description) }
-        let progress = TransferProgress(client: client, enabled: !json)
-        client.onEvent = { progress.handle($0) }
-        progress.next = network.fabric.tap
-        network.fabric.tap = progress
+        TransferProgress.attach(to: client, on: network.fabric, enabled: !json)
 
         // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
         let dhcp: DHCPResult

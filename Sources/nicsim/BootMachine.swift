@@ -49,14 +49,7 @@ extension Boot {
             machine = try Machine(board: board)
             rom = try SoftwarePXEROM(machine: machine, driver: pc.driver, at: SimulatedPC.slot, identity: identity)
         } catch { throw CLIError(description: "\(error)") }
-        if memory > 64 {
-            rom.client.loader.loadAddress = 0x200_0000
-            rom.client.loader.loadLimit = UInt64(memory) << 20
-        }
-        let progress = TransferProgress(client: rom.client, enabled: !json)
-        rom.client.onEvent = { progress.handle($0) }
-        progress.next = network.tap
-        network.tap = progress
+        TransferProgress.attach(to: rom.client, on: network, enabled: !json)
         let mode = nbp
         rom.shouldExecute = { _, bytes in mode == .exec || NBPMode.isX86Code(bytes) }
         if !json {

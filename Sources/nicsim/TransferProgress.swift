@@ -21,6 +21,15 @@ final class TransferProgress: SwitchTap {
     private var file = ""
     private var size: Int?
 
+    /// Shows `client`'s transfers, watching the frames on `network` ahead
+    /// of whatever tap it had.
+    static func attach(to client: PXEClient, on network: VirtualSwitch, enabled: Bool) {
+        let progress = TransferProgress(client: client, enabled: enabled)
+        client.onEvent = { progress.handle($0) }
+        progress.next = network.tap
+        network.tap = progress
+    }
+
     init(client: PXEClient, enabled: Bool) {
         self.client = client
         self.enabled = enabled && isatty(2) == 1
