@@ -25,7 +25,8 @@ extension Boot {
             rom: rom ?? "", stop: "\(run.stop)", console: run.console,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
             instructions: run.machine.instructionsExecuted,
-            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
+            host: network.hostLink.map(HostLinkReport.init))
         if json {
             emit(report.json())
         } else {

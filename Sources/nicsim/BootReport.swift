@@ -49,6 +49,8 @@ struct BootReport: JSONReport {
     /// With exec: why the machine stopped, and everything the guest printed.
     var stop: String?
     var console: String?
+    /// With --bridge or --tap: the host link's filter and counters.
+    var host: HostLinkReport?
 
     func summary() -> [String] {
         var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]
@@ -62,6 +64,7 @@ struct BootReport: JSONReport {
             lines.append("  \(f.name)\(pad)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size) bytes  sha256 \(f.sha256)")
         }
         lines.append("frames: \(frames.tx) sent, \(frames.rx) received")
+        if let host { lines.append(host.summary) }
         if let stop { lines.append("nbp: \(nbp), machine stopped: \(stop)") }
         lines.append(String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds))
         return lines
