@@ -59,7 +59,7 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Linux's TAP, packet-socket and interface ioctls, typed for Swift.
-        .systemLibrary(name: "CLinuxNet"),
+        .target(name: "CLinuxNet"),
         // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
         .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap", "CLinuxNet"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.

@@ -71,7 +71,7 @@ public enum InterfaceInfo {
         guard sock >= 0 else { return nil }
         defer { close(sock) }
         var buffer = [CChar](repeating: 0, count: 32)
-        guard nicsim_driver_name(sock, name, &buffer) == 0 else { return nil }
+        guard nicsim_if_driver_name(sock, name, &buffer) == 0 else { return nil }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
@@ -84,11 +84,11 @@ public enum InterfaceInfo {
         driver == "veth" || driver == "tun"
     }
 
-    /// True when `name` is a Linux bridge (it has /sys/class/net/NAME/bridge).
+    /// True when `name` is a Linux bridge (its driver is "bridge"; asked
+    /// through a socket, so the answer is the calling thread's namespace's,
+    /// which sysfs is not).
     public static func isBridge(_ name: String) -> Bool {
-        guard !name.contains("/"), !name.isEmpty else { return false }
-        var st = stat()
-        return stat("/sys/class/net/\(name)/bridge", &st) == 0
+        driver(of: name) == "bridge"
     }
 
     /// The IPv4 addresses assigned to `name` (getifaddrs).
@@ -144,5 +144,33 @@ public enum InterfaceInfo {
                 + "sends itself never reach a capture on \(name), so a server here is invisible to --bridge; \(tapHint)"
         }
         return nil
+    }
+}
+
+/// Keeps a host link's address filter on the card's: polled by the Board's
+/// loop, it hands the link each new station address (a guest that writes
+/// RTL8139 IDR, DP8390 PAR or sends virtio's CTRL_MAC_ADDR_SET) and each
+/// change of the guest's promiscuous request. An all-zero or group address
+/// (a driver half-way through programming the registers) is not followed.
+public final class StationFollower: EventSource {
+    private let card: StationFilterSource
+    private let link: HostLink
+    private var last: StationFilter?
+
+    public init(card: StationFilterSource, link: HostLink) {
+        self.card = card
+        self.link = link
+    }
+
+    public func poll() -> Bool {
+        var now = card.stationFilter
+        if now.address.rawValue == 0 || now.address.isMulticast {
+            guard let last else { return false }
+            now.address = last.address
+        }
+        guard now != last else { return false }
+        last = now
+        link.update(macAddress: now.address, promiscuous: now.promiscuous)
+        return false
     }
 }

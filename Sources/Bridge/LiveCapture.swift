@@ -252,10 +252,7 @@ public final class LiveCapture: HostLink {
     /// list (dev_uc_add); the kernel programs the NIC's filter, or falls
     /// back to promiscuous mode on a NIC that has none.
     private func addUnicastEntry(_ mac: MACAddress) {
-        let rc = withUnsafeBytes(of: mac.bytes) { raw in
-            nicsim_packet_membership(socket, 1, interfaceIndex, UInt16(PACKET_MR_UNICAST),
-                                     raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        }
+        let rc = mac.bytes.withUnsafeBufferPointer { nicsim_packet_unicast(socket, 1, interfaceIndex, $0.baseAddress) }
         if rc == 0 {
             unicastEntry = mac
         } else {
@@ -266,17 +263,14 @@ public final class LiveCapture: HostLink {
 
     private func removeUnicastEntry() {
         guard let mac = unicastEntry else { return }
-        _ = withUnsafeBytes(of: mac.bytes) { raw in
-            nicsim_packet_membership(socket, 0, interfaceIndex, UInt16(PACKET_MR_UNICAST),
-                                     raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        }
+        _ = mac.bytes.withUnsafeBufferPointer { nicsim_packet_unicast(socket, 0, interfaceIndex, $0.baseAddress) }
         unicastEntry = nil
     }
 
     /// PACKET_MR_PROMISC, held while asked for (by the user or the guest).
     private func setPromiscuousMembership(_ on: Bool) {
         guard on != promiscuousMembership else { return }
-        let rc = nicsim_packet_membership(socket, on ? 1 : 0, interfaceIndex, UInt16(PACKET_MR_PROMISC), nil)
+        let rc = nicsim_packet_promiscuous(socket, on ? 1 : 0, interfaceIndex)
         guard rc == 0 else {
             log("cannot turn promiscuous mode \(on ? "on" : "off") on \(interface): \(String(cString: strerror(-rc)))")
             return

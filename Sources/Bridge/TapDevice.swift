@@ -136,7 +136,7 @@ public final class TapDevice: HostLink {
 
     static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
-        return (1..<Int(IFNAMSIZ)).contains(bytes.count)
+        return (1..<16).contains(bytes.count)
             && !bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "%") || $0 <= 0x20 || $0 >= 0x7F }
     }
 
@@ -151,10 +151,7 @@ public final class TapDevice: HostLink {
             let e = errno
             return .failure(e == EACCES || e == EPERM ? .permissionDenied(name) : .noTunDevice(String(cString: strerror(e))))
         }
-        var ifname = [CChar](repeating: 0, count: Int(IFNAMSIZ))
-        for (i, b) in name.utf8.enumerated() { ifname[i] = CChar(bitPattern: b) }
-        let flags = Int16(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
-        var rc = nicsim_tun_set_iff(fd, &ifname, flags)
+        var rc = nicsim_tap_set_iff(fd, name)
         guard rc == 0 else {
             Glibc.close(fd)
             switch -rc {
@@ -167,9 +164,9 @@ public final class TapDevice: HostLink {
             Glibc.close(fd)
             return .failure(code == EPERM || code == EACCES ? .permissionDenied(name) : .failed(name, reason: "\(what): \(String(cString: strerror(code)))"))
         }
-        rc = nicsim_tun_set_vnet_hdr_size(fd, Int32(headerSize))
+        rc = nicsim_tap_set_vnet_hdr_size(fd, Int32(headerSize))
         guard rc == 0 else { return fail("TUNSETVNETHDRSZ", -rc) }
-        rc = nicsim_tun_set_offload(fd, UInt32(TUN_F_CSUM))
+        rc = nicsim_tap_accept_checksum_offload(fd)
         guard rc == 0 else { return fail("TUNSETOFFLOAD", -rc) }
         let fl = fcntl(fd, F_GETFL)
         guard fl >= 0, fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 else { return fail("O_NONBLOCK", errno) }
@@ -177,12 +174,8 @@ public final class TapDevice: HostLink {
         let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard sock >= 0 else { return fail("socket", errno) }
         defer { Glibc.close(sock) }
-        let current = nicsim_get_if_flags(sock, name)
-        guard current >= 0 else { return fail("SIOCGIFFLAGS", -current) }
-        if current & Int32(IFF_UP) == 0 {
-            rc = nicsim_set_if_flags(sock, name, current | Int32(IFF_UP))
-            guard rc == 0 else { return fail("bringing it up", -rc) }
-        }
+        rc = nicsim_if_bring_up(sock, name)
+        guard rc == 0 else { return fail("bringing it up", -rc) }
         var attached = false
         if let attach {
             guard InterfaceInfo.isBridge(attach) else {

@@ -132,3 +132,10 @@ extension DP8390 {
         return false
     }
 }
+
+extension DP8390: StationFilterSource {
+    /// PAR0-5 and RCR.PRO (promiscuous physical).
+    public var stationFilter: StationFilter {
+        StationFilter(address: MACAddress(rawValue: physicalAddress), promiscuous: receiveConfig & ReceiveConfig.promiscuous != 0)
+    }
+}

@@ -65,3 +65,7 @@ public final class NE2000ISA: RegisterBlock, FrameReceiver, NetworkDevice {
         nic.linkStateDidChange(up: up)
     }
 }
+
+extension NE2000ISA: StationFilterSource {
+    public var stationFilter: StationFilter { nic.stationFilter }
+}

@@ -74,3 +74,7 @@ public final class RTL8029: PCIFunction, FrameReceiver, NetworkDevice {
         }
     }
 }
+
+extension RTL8029: StationFilterSource {
+    public var stationFilter: StationFilter { nic.stationFilter }
+}

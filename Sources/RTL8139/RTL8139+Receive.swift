@@ -187,3 +187,10 @@ extension RTL8139 {
         return (offset + count) % size
     }
 }
+
+extension RTL8139: StationFilterSource {
+    /// IDR0-5 and RCR.AAP (Accept All Packets).
+    public var stationFilter: StationFilter {
+        StationFilter(address: stationAddress, promiscuous: rcr & ReceiveConfigBits.aap != 0)
+    }
+}

@@ -82,3 +82,13 @@ public struct VirtioNetRxFilter: Sendable, Equatable {
         return unicastTable.contains(destination)
     }
 }
+
+extension VirtioNet: StationFilterSource {
+    /// The current MAC (config space or VIRTIO_NET_CTRL_MAC_ADDR_SET), and
+    /// promiscuous mode only when the driver negotiated CTRL_RX and asked
+    /// for it: the device starts promiscuous for drivers that can't
+    /// program a filter, which is no request of theirs.
+    public var stationFilter: StationFilter {
+        StationFilter(address: currentMAC, promiscuous: negotiatedFeatures.contains(.ctrlRx) && rxFilter.promiscuous)
+    }
+}

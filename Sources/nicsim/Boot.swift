@@ -126,7 +126,7 @@ struct Boot: ParsableCommand {
                       hint: "run from the nicsim checkout or give --dir")
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
-                                      faults: faults, seed: seed, capture: capture)
+                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture)
         defer { network.close() }
         try host.dropPrivileges()
         if let image {

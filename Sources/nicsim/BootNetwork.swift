@@ -38,9 +38,9 @@ final class BootNetwork {
     private var closed = false
 
     /// Connects `device` (the card's port, whose MAC is `macAddress`) to
-    /// `peer` on a new switch on `board`'s clock. Throws one line a user
-    /// can act on.
-    init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer,
+    /// `peer` on a new switch on `board`'s clock; a host link follows
+    /// `card`'s receive filter. Throws one line a user can act on.
+    init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer, follow card: StationFilterSource? = nil,
          faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil) throws(CLIError) {
         let network = VirtualSwitch(clock: board.clock, seed: seed)
         network.connect(device: device, faults: faults)
@@ -63,7 +63,10 @@ final class BootNetwork {
             name = "embedded server 10.0.2.2 on a virtual switch"
         case let .host(options):
             live = try options.open(port: network.addBackendPort().port, macAddress: macAddress)
-            live.map { board.add(source: $0) }
+            if let live {
+                board.add(source: live)
+                if let card { board.add(source: StationFollower(card: card, link: live)) }
+            }
             board.add(source: RealTimePacer(clock: board.clock))
             name = options.name ?? "host"
         case let .qemuSocket(path):

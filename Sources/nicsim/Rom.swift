@@ -113,7 +113,7 @@ struct Rom: ParsableCommand {
                 nil
             }
             var network: BootNetwork?
-            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer) }
+            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer, follow: pc.stationFilter) }
             defer { network?.close() }
             try host.dropPrivileges()
             if !json {

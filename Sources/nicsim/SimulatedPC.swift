@@ -25,6 +25,8 @@ struct SimulatedPC {
     /// The card's wire side.
     let port: FramePort
     let driver: NICDriver
+    /// The card's receive filter as its driver programs it.
+    let stationFilter: StationFilterSource
 
     init(model: ModelName, mac: MACAddress, memorySize: Int = 64 << 20, virtio: VirtioPCIVariant = .transitional) {
         let board = Board(memorySize: memorySize)
@@ -35,12 +37,14 @@ struct SimulatedPC {
             board.attach(card, at: slot)
             port = card.port
             modelName = card.modelName
+            stationFilter = card
             driver = NE2000Driver(bus: DriverBus(board: board), location: .pci())
         case .rtl8139:
             let card = RTL8139(macAddress: mac, memory: board.memory, clock: board.clock)
             board.attach(card, at: slot)
             port = card.port
             modelName = card.modelName
+            stationFilter = card
             driver = RTL8139Driver(bus: DriverBus(board: board))
         case .virtioNet:
             let card = VirtioNet(configuration: VirtioNetConfiguration(macAddress: mac, variant: virtio), memory: board.memory,
@@ -48,6 +52,7 @@ struct SimulatedPC {
             board.attach(card, at: slot)
             port = card.port
             modelName = card.modelName
+            stationFilter = card
             driver = VirtioNetDriver(bus: DriverBus(board: board))
         }
         board.assignResources()
