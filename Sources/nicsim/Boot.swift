@@ -75,7 +75,7 @@ struct Boot: ParsableCommand {
 
     func validate() throws {
         if host.isRequested && qemuSocket != nil {
-            throw ValidationError("--bridge or --tap and --qemu-socket can't be used together")
+            throw ValidationError("--qemu-socket can't be used with --bridge or --tap")
         }
         if let mac, MACAddress(mac) == nil { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
         if let uuid, Self.parseUUID(uuid) == nil { throw ValidationError("--uuid must be 32 hex digits, e.g. 8-4-4-4-12") }

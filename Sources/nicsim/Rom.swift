@@ -87,7 +87,7 @@ struct Rom: ParsableCommand {
         func validate() throws {
             guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
             guard Rom.parseMAC(mac) != nil else { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
-            if serve != nil && host.isRequested { throw ValidationError("--serve and --bridge or --tap can't be used together") }
+            if serve != nil && host.isRequested { throw ValidationError("--serve can't be used with --bridge or --tap") }
         }
 
         func run() throws {

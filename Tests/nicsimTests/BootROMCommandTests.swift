@@ -131,6 +131,6 @@ final class BootROMCommandTests: XCTestCase {
     func testRomRunServeAndBridgeAreExclusive() throws {
         let r = try NicsimProcess.run(["rom", "run", Self.rom, "--serve", tree.path, "--bridge", "lo"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "nicsim: error: --serve and --bridge can't be used together\n")
+        XCTAssertEqual(r.stderr, "nicsim: error: --serve can't be used with --bridge or --tap\n")
     }
 }

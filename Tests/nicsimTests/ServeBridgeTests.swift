@@ -51,7 +51,7 @@ final class ServeBridgeTests: XCTestCase {
     func testServeNeedsExactlyOneNetwork() throws {
         let r = try NicsimProcess.run(["serve", "--dir", "/tmp"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("--bridge IFACE or --qemu-socket PATH"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("give one of --bridge IFACE, --tap NAME or --qemu-socket PATH"), r.stderr)
     }
 
     func testServeReportsAnUnknownInterface() throws {
