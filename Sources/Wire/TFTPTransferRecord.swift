@@ -68,28 +68,39 @@ public struct TFTPTransferRecord: Sendable, Equatable {
         }
     }
 
-    /// Why a transfer failed, in one line ("TFTP error 1: File not found");
-    /// nil when it completed.
+    /// Why a transfer failed, in one line; nil when it completed. An ERROR
+    /// reads "TFTP error 1 (File not found)", with the sender's own message
+    /// after a colon when it says more than the code's RFC 1350 name.
     public var failure: String? {
         switch outcome {
         case .completed: nil
-        case let .serverError(code, message): "TFTP error \(code)\(Self.codeName(code)): \(message)"
-        case let .clientError(code, message): "aborted by the client after \(size) bytes, TFTP error \(code)\(Self.codeName(code)): \(message)"
+        case let .serverError(code, message): Self.describe(code, message)
+        case let .clientError(code, message): "aborted by the client after \(size) bytes: \(Self.describe(code, message))"
         case .restarted: "requested again after \(size) bytes"
         case .unfinished: size == 0 ? "no data before the run ended" : "no final block after \(size) bytes before the run ended"
         }
     }
 
-    private static func codeName(_ code: UInt16) -> String {
+    /// RFC 1350 section 5 and RFC 2347: what each error code means.
+    private static func name(_ code: UInt16) -> String? {
         switch TFTPErrorCode(rawValue: code) {
-        case .fileNotFound: " (file not found)"
-        case .accessViolation: " (access violation)"
-        case .diskFull: " (disk full or allocation exceeded)"
-        case .illegalOperation: " (illegal operation)"
-        case .unknownTransferID: " (unknown transfer ID)"
-        case .optionNegotiation: " (option negotiation)"
-        default: ""
+        case .fileNotFound: "File not found"
+        case .accessViolation: "Access violation"
+        case .diskFull: "Disk full or allocation exceeded"
+        case .illegalOperation: "Illegal TFTP operation"
+        case .unknownTransferID: "Unknown transfer ID"
+        case .fileExists: "File already exists"
+        case .noSuchUser: "No such user"
+        case .optionNegotiation: "Option negotiation refused"
+        case .notDefined, nil: nil
         }
+    }
+
+    private static func describe(_ code: UInt16, _ message: String) -> String {
+        guard let name = name(code) else { return "TFTP error \(code): \(message)" }
+        let said = message.hasSuffix(".") ? String(message.dropLast()) : message
+        if said.isEmpty || said.lowercased() == name.lowercased() { return "TFTP error \(code) (\(name))" }
+        return "TFTP error \(code) (\(name)): \(message)"
     }
 
     /// Text from the wire made safe to print: control and format characters

@@ -10,7 +10,8 @@ import Wire
 /// BootServer, a host interface through libpcap, or a QEMU stream socket.
 /// Live peers are outside event sources, so virtual time is paced to real
 /// time with them (`RealTimePacer`). With a capture path every frame
-/// crossing the switch goes to a pcapng file.
+/// crossing the switch goes to a pcapng file. Every TFTP transfer the card
+/// makes is followed on its port (`transfers`), for the summary.
 final class BootNetwork {
     /// What sits on the far side of the switch.
     enum Peer {
@@ -31,6 +32,8 @@ final class BootNetwork {
     let server: BootServer?
     /// How the summary names the network.
     let name: String
+    /// Every TFTP transfer the card made, from the frames on its port.
+    let transfers = TFTPTransferLog()
     private let live: LiveCapture?
     private let qemu: QEMUSocket?
     private let recorder: SwitchCapture?
@@ -82,6 +85,7 @@ final class BootNetwork {
         } else {
             recorder = nil
         }
+        TransferLogTap.attach(transfers, port: 0, of: network)
         fabric = network
         self.server = server
         self.live = live

@@ -234,8 +234,12 @@ final class TFTPTransferLogTests: XCTestCase {
         let r = log.entries.first
         XCTAssertEqual(r?.outcome, .serverError(code: 1, message: "File not found"))
         XCTAssertEqual(r?.errorCode, 1)
-        XCTAssertEqual(r?.failure, "TFTP error 1 (file not found): File not found")
+        XCTAssertEqual(r?.failure, "TFTP error 1 (File not found)")
         XCTAssertNil(r?.sha256)
+        // dnsmasq says more than the code's name: its message follows.
+        wire.rrq("pxelinux.cfg/0A")
+        wire.serverError(.fileNotFound, "file /srv/tftp/pxelinux.cfg/0A not found")
+        XCTAssertEqual(log.entries.last?.failure, "TFTP error 1 (File not found): file /srv/tftp/pxelinux.cfg/0A not found")
     }
 
     /// Text from the wire never reaches a terminal raw: an ESC sequence or
@@ -284,7 +288,7 @@ final class TFTPTransferLogTests: XCTestCase {
         let r = log.entries.first
         XCTAssertEqual(r?.outcome, .clientError(code: 0, message: "transfer aborted"))
         XCTAssertEqual(r?.size, 1024)
-        XCTAssertEqual(r?.failure, "aborted by the client after 1024 bytes, TFTP error 0: transfer aborted")
+        XCTAssertEqual(r?.failure, "aborted by the client after 1024 bytes: TFTP error 0: transfer aborted")
     }
 
     func testTransferStillOpenAtTheEndIsUnfinished() {
