@@ -4,12 +4,14 @@ import XCTest
 /// What `nicsim boot --json` prints, as the tests read it.
 struct BootJSON: Decodable {
     struct Lease: Decodable { var ip: String; var server: String; var bootfile: String; var proxy: Bool }
-    struct File: Decodable { var name: String; var size: Int; var sha256: String }
+    struct File: Decodable { var name: String; var size: Int; var sha256: String; var server: String? }
+    struct Failure: Decodable { var name: String; var server: String; var size: Int; var code: Int?; var error: String }
     struct Frames: Decodable { var tx: Int; var rx: Int }
     var model: String
     var mac: String
     var lease: Lease
     var files: [File]
+    var failed: [Failure]?
     var frames: Frames
     /// "exec" or "builtin"; with exec, why the machine stopped and its console.
     var nbp: String?
@@ -22,9 +24,11 @@ struct BootJSON: Decodable {
     }
 
     /// Every file's hash and size equal the file's own in `root`, and the
-    /// boot fetched the NBP, a config, a kernel and an initrd.
-    func assertMatches(root: URL, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(files.map(\.name), ["pxelinux.0", "pxelinux.cfg/default", "vmlinuz", "initrd.img"], file: file, line: line)
+    /// boot fetched the NBP, a config, a kernel and an initrd (and with
+    /// pxelinux.0 run on the machine, its ldlinux.c32 after the NBP).
+    func assertMatches(root: URL, names: [String] = ["pxelinux.0", "pxelinux.cfg/default", "vmlinuz", "initrd.img"],
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(files.map(\.name), names, file: file, line: line)
         for f in files {
             let path = root.appendingPathComponent(f.name).path
             XCTAssertEqual(f.sha256, try sha256(path), "\(f.name)", file: file, line: line)
