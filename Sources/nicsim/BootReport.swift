@@ -101,13 +101,19 @@ enum TransferReport {
     static func finish(_ log: TFTPTransferLog) -> (files: [File], failed: [Failure], probes: Int?, notListed: Int?) {
         log.finish()
         let records = log.records
-        let files = records.completed.map {
+        let (files, failed) = split(records.entries)
+        return (files, failed, records.probes > 0 ? records.probes : nil, records.overflow > 0 ? records.overflow : nil)
+    }
+
+    /// `entries` as completed files and failures, each in order.
+    static func split(_ entries: [TFTPTransferRecord]) -> (files: [File], failed: [Failure]) {
+        let files = entries.filter(\.isCompleted).map {
             File(name: $0.file, size: $0.size, sha256: $0.sha256 ?? "", server: $0.server.description)
         }
-        let failed = records.failed.map {
+        let failed = entries.filter { !$0.isCompleted }.map {
             Failure(name: $0.file, server: $0.server.description, size: $0.size, code: $0.errorCode.map(Int.init), error: $0.failure ?? "")
         }
-        return (files, failed, records.probes > 0 ? records.probes : nil, records.overflow > 0 ? records.overflow : nil)
+        return (files, failed)
     }
 
     /// The summary lines: "files:" with one line per file, then "failed:"

@@ -126,6 +126,34 @@ final class SocketBootTests: XCTestCase {
         try r.assertMatches(root: HostTools.fixtures)
         XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
     }
+
+    /// serve's stop summary says, per client MAC, what it fetched (from the
+    /// server's own sessions: complete when the client acknowledged the last
+    /// block) and what failed; here what the default boot's pxelinux.0
+    /// fetched, the same list `boot` prints on the client's side.
+    func testServeStopSummaryListsWhatEachClientFetched() throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-sum-\(UUID().uuidString.prefix(8)).sock").path
+        let server = Background(NicsimProcess.binary.path, ["serve", "--dir", HostTools.fixtures.path, "--qemu-socket", socket])
+        try server.start()
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "TFTP root", timeout: 10), server.output)
+        let r = try BootJSON.parse(try NicsimProcess.run(["boot", "--qemu-socket", socket, "--json"], timeout: 120))
+        try r.assertMatches(root: HostTools.fixtures, names: BootTransferTests.pxelinuxFiles)
+        XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
+        server.stop()
+        let lines = server.output.split(separator: "\n").map(String.init)
+        let head = try XCTUnwrap(lines.firstIndex(of: "serve: 52:54:00:12:34:56 (10.0.2.100) fetched 5 files, 9 failed"), server.output)
+        XCTAssertEqual(lines[head + 1], "  files:")
+        for (i, f) in r.files.enumerated() {
+            let line = lines[head + 2 + i]
+            XCTAssertTrue(line.hasPrefix("    \(f.name) ") && line.hasSuffix(" \(f.size) bytes  sha256 \(f.sha256)"), line)
+        }
+        XCTAssertEqual(lines[head + 2 + r.files.count], "  failed:")
+        for (i, name) in BootTransferTests.configSearch().enumerated() {
+            let line = lines[head + 3 + r.files.count + i]
+            XCTAssertTrue(line.hasPrefix("    \(name) ") && line.hasSuffix("  TFTP error 1 (File not found)"), line)
+        }
+    }
 }
 
 final class BenchCommandTests: XCTestCase {
