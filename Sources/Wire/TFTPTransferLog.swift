@@ -41,15 +41,21 @@ public final class TFTPTransferLog {
     /// Open transfers closed early to make room for new ones.
     public private(set) var evicted = 0
 
-    /// One transfer being followed; slots are reused.
-    private struct Transfer {
+    /// What identifies a transfer on the wire. Every frame is matched
+    /// against these, so they are kept apart from the rest of a transfer:
+    /// plain values, cheap to scan even in a debug build.
+    private struct Key {
         var isOpen = false
-        var client = MACAddress(0, 0, 0, 0, 0, 0)
         var clientIP = IPv4Address.any
         var clientPort: UInt16 = 0
         var server = IPv4Address.any
         /// The server's TID, once it answered.
         var serverPort: UInt16?
+    }
+
+    /// The rest of a transfer being followed; slots are reused.
+    private struct Transfer {
+        var client = MACAddress(0, 0, 0, 0, 0, 0)
         var file = ""
         var mode = "octet"
         var blockSize = 512
@@ -67,12 +73,14 @@ public final class TFTPTransferLog {
         var lastActive: UInt64 = 0
     }
 
+    private var keys: [Key]
     private var slots: [Transfer]
     private var tick: UInt64 = 0
 
     public init(maximumTransfers: Int = defaultMaximumTransfers, capacity: Int = TFTPTransferRecords.defaultCapacity) {
         self.maximumTransfers = max(1, maximumTransfers)
         records = TFTPTransferRecords(capacity: capacity)
+        keys = Array(repeating: Key(), count: self.maximumTransfers)
         slots = Array(repeating: Transfer(), count: self.maximumTransfers)
     }
 
@@ -113,14 +121,14 @@ public final class TFTPTransferLog {
             return
         }
         guard openTransfers > 0 else { return }
-        for i in slots.indices where slots[i].isOpen {
-            if slots[i].clientIP == destination, slots[i].clientPort == destinationPort, slots[i].server == source {
-                if let tid = slots[i].serverPort, tid != sourcePort { continue }
+        for i in keys.indices where keys[i].isOpen {
+            if keys[i].clientIP == destination, keys[i].clientPort == destinationPort, keys[i].server == source {
+                if let tid = keys[i].serverPort, tid != sourcePort { continue }
                 fromServer(payload, opcode: opcode, slot: i, port: sourcePort)
                 return
             }
-            if slots[i].clientIP == source, slots[i].clientPort == sourcePort, slots[i].server == destination,
-               let tid = slots[i].serverPort, tid == destinationPort {
+            if keys[i].clientIP == source, keys[i].clientPort == sourcePort, keys[i].server == destination,
+               let tid = keys[i].serverPort, tid == destinationPort {
                 fromClient(payload, opcode: opcode, slot: i)
                 return
             }
@@ -130,7 +138,7 @@ public final class TFTPTransferLog {
     /// Closes every open transfer (the run is over): those with data or an
     /// accepted OACK are recorded as unfinished, probes are counted.
     public func finish() {
-        for i in slots.indices where slots[i].isOpen {
+        for i in keys.indices where keys[i].isOpen {
             close(slot: i, abandoned: .unfinished)
         }
     }
@@ -144,18 +152,18 @@ public final class TFTPTransferLog {
                          to server: IPv4Address) {
         guard case .readRequest(let request)? = try? TFTPPacket(parsing: payload) else { return }
         tick &+= 1
-        if let i = slots.firstIndex(where: { $0.isOpen && $0.clientIP == clientIP && $0.clientPort == clientPort && $0.server == server }) {
-            if slots[i].serverPort == nil {
+        if let i = keys.firstIndex(where: { $0.isOpen && $0.clientIP == clientIP && $0.clientPort == clientPort && $0.server == server }) {
+            if keys[i].serverPort == nil {
                 // Unanswered: the client repeated its request (or changed
                 // its mind before any answer); follow the latest.
-                slots[i].isOpen = false
+                keys[i].isOpen = false
                 openTransfers -= 1
             } else {
                 close(slot: i, abandoned: .restarted)
             }
         }
         let slot: Int
-        if let free = slots.firstIndex(where: { !$0.isOpen }) {
+        if let free = keys.firstIndex(where: { !$0.isOpen }) {
             slot = free
         } else {
             // Full: make room by closing the transfer idle the longest.
@@ -164,12 +172,9 @@ public final class TFTPTransferLog {
             evicted += 1
             slot = oldest
         }
+        keys[slot] = Key(isOpen: true, clientIP: clientIP, clientPort: clientPort, server: server, serverPort: nil)
         var t = Transfer()
-        t.isOpen = true
         t.client = mac
-        t.clientIP = clientIP
-        t.clientPort = clientPort
-        t.server = server
         t.file = TFTPTransferRecord.sanitized(request.filename)
         t.mode = request.mode
         t.askedRolloverToOne = request.option("rollover") == "1"
@@ -225,7 +230,7 @@ public final class TFTPTransferLog {
     }
 
     private func bind(slot i: Int, port: UInt16) {
-        if slots[i].serverPort == nil { slots[i].serverPort = port }
+        if keys[i].serverPort == nil { keys[i].serverPort = port }
     }
 
     // MARK: Client to server
@@ -259,7 +264,7 @@ public final class TFTPTransferLog {
     /// for it, counted as a probe otherwise.
     private func close(slot i: Int, abandoned outcome: TFTPTransferRecord.Outcome) {
         let t = slots[i]
-        if t.acknowledgedData || t.size > 0 || t.acceptedOptions || t.serverPort == nil {
+        if t.acknowledgedData || t.size > 0 || t.acceptedOptions || keys[i].serverPort == nil {
             record(slot: i, outcome: outcome)
         } else {
             countProbe(slot: i)
@@ -267,8 +272,8 @@ public final class TFTPTransferLog {
     }
 
     private func record(slot i: Int, outcome: TFTPTransferRecord.Outcome) {
-        let t = slots[i]
-        records.append(TFTPTransferRecord(client: t.client, clientIP: t.clientIP, clientPort: t.clientPort, server: t.server,
+        let t = slots[i], key = keys[i]
+        records.append(TFTPTransferRecord(client: t.client, clientIP: key.clientIP, clientPort: key.clientPort, server: key.server,
                                           file: t.file, mode: t.mode, size: t.size, outcome: outcome))
         release(slot: i)
     }
@@ -279,6 +284,7 @@ public final class TFTPTransferLog {
     }
 
     private func release(slot i: Int) {
+        keys[i] = Key()
         slots[i] = Transfer()
         openTransfers -= 1
     }
