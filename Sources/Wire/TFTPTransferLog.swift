@@ -21,7 +21,8 @@ import NICCore
 ///   OACK. `finish()` closes what is still open at the end of a run.
 ///
 /// Feed it from both directions of one port: what a client actually got is
-/// what was delivered to its card. Headers are read in place (802.1Q and
+/// what was delivered to its card (give `station`, the card's MAC, to leave
+/// out other stations' transfers a switch floods to that port). Headers are read in place (802.1Q and
 /// 802.1ad tags skipped, IPv4 options allowed, fragments ignored); IP and
 /// UDP checksums are not checked, so offloaded frames whose checksums a
 /// host left partial still count. DATA and ACK cost no allocation: file
@@ -46,6 +47,7 @@ public final class TFTPTransferLog {
     /// plain values, cheap to scan even in a debug build.
     private struct Key {
         var isOpen = false
+        var clientMAC = MACAddress(0, 0, 0, 0, 0, 0)
         var clientIP = IPv4Address.any
         var clientPort: UInt16 = 0
         var server = IPv4Address.any
@@ -77,7 +79,14 @@ public final class TFTPTransferLog {
     private var slots: [Transfer]
     private var tick: UInt64 = 0
 
-    public init(maximumTransfers: Int = defaultMaximumTransfers, capacity: Int = TFTPTransferRecords.defaultCapacity) {
+    /// Only this station's requests are followed, when set: a switch
+    /// floods other stations' frames to every port, and a card's port sees
+    /// them whether or not the card takes them.
+    public let station: MACAddress?
+
+    public init(station: MACAddress? = nil, maximumTransfers: Int = defaultMaximumTransfers,
+                capacity: Int = TFTPTransferRecords.defaultCapacity) {
+        self.station = station
         self.maximumTransfers = max(1, maximumTransfers)
         records = TFTPTransferRecords(capacity: capacity)
         keys = Array(repeating: Key(), count: self.maximumTransfers)
@@ -117,12 +126,19 @@ public final class TFTPTransferLog {
         let opcode = payload.u16(0)
 
         if destinationPort == Self.requestPort, opcode == TFTPOpcode.readRequest.rawValue {
-            request(payload, from: MACAddress(loadingFrom: base + 6), source, sourcePort, to: destination)
+            let sender = MACAddress(loadingFrom: base + 6)
+            if station == nil || sender == station {
+                request(payload, from: sender, source, sourcePort, to: destination)
+            }
             return
         }
         guard openTransfers > 0 else { return }
+        let receiver = MACAddress(loadingFrom: base)
         for i in keys.indices where keys[i].isOpen {
-            if keys[i].clientIP == destination, keys[i].clientPort == destinationPort, keys[i].server == source {
+            // Answers go to the client's hardware address: a copy flooded
+            // towards another station with the same IP and port is not the client's.
+            if keys[i].clientIP == destination, keys[i].clientPort == destinationPort, keys[i].server == source,
+               keys[i].clientMAC == receiver {
                 if let tid = keys[i].serverPort, tid != sourcePort { continue }
                 fromServer(payload, opcode: opcode, slot: i, port: sourcePort)
                 return
@@ -172,7 +188,7 @@ public final class TFTPTransferLog {
             evicted += 1
             slot = oldest
         }
-        keys[slot] = Key(isOpen: true, clientIP: clientIP, clientPort: clientPort, server: server, serverPort: nil)
+        keys[slot] = Key(isOpen: true, clientMAC: mac, clientIP: clientIP, clientPort: clientPort, server: server, serverPort: nil)
         var t = Transfer()
         t.client = mac
         t.file = TFTPTransferRecord.sanitized(request.filename)

@@ -33,7 +33,7 @@ final class BootNetwork {
     /// How the summary names the network.
     let name: String
     /// Every TFTP transfer the card made, from the frames on its port.
-    let transfers = TFTPTransferLog()
+    let transfers: TFTPTransferLog
     private let live: LiveCapture?
     private let qemu: QEMUSocket?
     private let recorder: SwitchCapture?
@@ -85,6 +85,7 @@ final class BootNetwork {
         } else {
             recorder = nil
         }
+        transfers = TFTPTransferLog(station: macAddress)
         TransferLogTap.attach(transfers, port: 0, of: network)
         fabric = network
         self.server = server

@@ -342,6 +342,33 @@ final class TFTPTransferLogTests: XCTestCase {
         assertCompleted(log.entries.first, "f", bytes)
     }
 
+    /// A switch floods frames for unknown destinations to every port: the
+    /// card's port carries another station's transfer too. With `station`
+    /// set, only the card's own requests are followed; and answers must be
+    /// addressed to the client's MAC either way.
+    func testOtherStationsTransfersAreNotFollowed() {
+        let other = MACAddress(0x52, 0x54, 0x00, 0xAA, 0xBB, 0xCC)
+        let log = TFTPTransferLog(station: clientMAC)
+        var wire = Wire(log)
+        wire.client.mac = other
+        wire.rrq("theirs")
+        wire.send(file(100))
+        XCTAssertEqual(log.entries, [])
+        XCTAssertEqual(log.openTransfers, 0)
+
+        let any = TFTPTransferLog()
+        let mine = Wire(any)
+        let bytes = file(700)
+        mine.rrq("mine")
+        mine.data(1, bytes[0..<512])
+        var flooded = mine
+        flooded.client.mac = other             // same IP and port, another station's copy
+        flooded.data(2, [9, 9, 9])
+        XCTAssertEqual(any.entries, [])
+        mine.data(2, bytes[512...])
+        assertCompleted(any.entries.first, "mine", bytes)
+    }
+
     func testTwoConcurrentTransfersAreKeptApart() {
         let log = TFTPTransferLog()
         var a = Wire(log), b = Wire(log)
