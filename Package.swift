@@ -58,8 +58,10 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // Linux's TAP, packet-socket and interface ioctls, typed for Swift.
+        .systemLibrary(name: "CLinuxNet"),
         // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
-        .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap"], swiftSettings: swiftSettings),
+        .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap", "CLinuxNet"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.

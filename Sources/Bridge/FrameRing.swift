@@ -46,15 +46,15 @@ final class FrameRing: @unchecked Sendable {
         return true
     }
 
-    /// Consumer: lends up to `limit` frames to `body`, oldest first, and
-    /// frees each slot after its call. Returns the number handed out.
-    func drain(limit: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    /// Consumer: lends up to `limit` frames to `body` (which may change
+    /// them in place), oldest first, and frees each slot after its call. Returns the number handed out.
+    func drain(limit: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) -> Int {
         var h = head.load(ordering: .relaxed)
         let t = tail.load(ordering: .acquiring)
         var n = 0
         while h < t, n < limit {
             let slot = h % capacity
-            body(UnsafeRawBufferPointer(start: storage + slot * slotSize, count: lengths[slot]))
+            body(UnsafeMutableRawBufferPointer(start: storage + slot * slotSize, count: lengths[slot]))
             h += 1
             n += 1
             head.store(h, ordering: .releasing)

@@ -2,22 +2,10 @@
 import Glibc
 #endif
 import Board
+import CLinuxNet
 import CPcap
 import NICCore
 import Synchronization
-
-/// Counters of a live host interface.
-public struct LiveCaptureCounters: Sendable, Equatable {
-    /// Frames captured and handed to the port.
-    public var framesIn = 0
-    public var bytesIn = 0
-    /// Frames injected on the host interface.
-    public var framesOut = 0
-    /// Frames `pcap_inject` refused (too big for the interface, interface gone).
-    public var injectErrors = 0
-    /// Frames lost because the Board's loop fell behind the capture thread.
-    public var droppedRingFull = 0
-}
 
 /// A real host interface as a backend, through libpcap: what `nicsim
 /// --bridge eth0` plugs a NIC model into.
@@ -26,22 +14,45 @@ public struct LiveCaptureCounters: Sendable, Equatable {
 /// (frames are delivered as they arrive, not batched), captures inbound
 /// frames only (`PCAP_D_IN`, so our own injections don't come back), and
 /// unless the guest wants promiscuous mode carries a BPF filter for our MAC
-/// address, broadcast and multicast. The host interface itself is put in
-/// promiscuous mode either way: the guest's MAC is not the host NIC's, so
-/// its hardware filter would drop frames for the guest. Frames the NIC
-/// sends go out with `pcap_inject`.
+/// address, broadcast and multicast. Frames the NIC sends go out with
+/// `pcap_inject`.
+///
+/// The interface is not made promiscuous unless asked (`promiscuous`, or the
+/// guest's own request). The guest's MAC is not the host NIC's, so for the
+/// host NIC's filter to pass frames for it, the capture socket adds the
+/// guest's MAC to the interface's unicast address list (a
+/// `PACKET_MR_UNICAST` membership, as macvlan does), and follows the guest
+/// when it changes its address. Interfaces that hand every frame to packet
+/// sockets anyway (veth, tap) get no entry: on them the kernel would have
+/// to fall back to promiscuous mode to honour it.
+///
+/// Frames that the host's own stack sent over an offloading device carry
+/// a partial TCP/UDP checksum; they are finished on arrival
+/// (`ChecksumOffload.completePartial`) unless `completeChecksums` is off.
 ///
 /// A capture thread reads the handle and copies frames into a
 /// preallocated single-producer/single-consumer ring; `poll()`, on the
 /// Board's thread, offers them to the port. No allocation per frame.
-public final class LiveCapture: FrameTransmitter, EventSource {
+public final class LiveCapture: HostLink {
     public let interface: String
     public private(set) var macAddress: MACAddress
     public private(set) var promiscuous: Bool
     public let port: FramePort
     /// The BPF filter asked for (nil when promiscuous).
     public private(set) var filter: String?
-    public private(set) var counters = LiveCaptureCounters()
+    public private(set) var counters = HostLinkCounters()
+    /// Finish partial TCP/UDP checksums of arriving frames.
+    public let completeChecksums: Bool
+    /// Promiscuous mode asked for by the user (kept whatever the guest does).
+    public let userPromiscuous: Bool
+    /// The interface's driver (ETHTOOL_GDRVINFO), "" when it has none.
+    public let driver: String
+    /// How the interface's own address filter lets the guest's frames in.
+    public var addressFilter: HostAddressFilter {
+        if promiscuousMembership { return .promiscuous }
+        if let unicastEntry { return .unicast(unicastEntry) }
+        return .passesEverything(driver: driver)
+    }
     /// Why the capture stopped (the interface went down or away), once it has.
     public private(set) var failure: String?
     /// Where a stopped capture is reported (stderr by default).
@@ -55,20 +66,32 @@ public final class LiveCapture: FrameTransmitter, EventSource {
     /// receives nothing): libpcap handles are not safe to share between
     /// threads, and the capture thread owns the first.
     private let injector: OpaquePointer
+    /// The capture socket (for memberships) and the interface's index.
+    private let socket: Int32
+    private let interfaceIndex: Int32
+    /// The unicast address entry added for the guest, if any.
+    private var unicastEntry: MACAddress?
+    /// Whether our socket holds a promiscuous membership.
+    private var promiscuousMembership = false
+    /// The interface hands every frame to packet sockets (veth, tap).
+    private let passesEverything: Bool
     private var thread = pthread_t()
     private var running = false
 
     /// Opens `interface` (inside `networkNamespace`, if given) and starts
     /// capturing into `port`, which this capture becomes the transmitter of.
     public init(interface: String, macAddress: MACAddress, port: FramePort, promiscuous: Bool = false,
+                completeChecksums: Bool = true,
                 networkNamespace: String? = nil, snapLength: Int = 9216, ringCapacity: Int = 1024) throws(LiveCaptureError) {
         self.interface = interface
         self.macAddress = macAddress
         self.promiscuous = promiscuous
+        userPromiscuous = promiscuous
+        self.completeChecksums = completeChecksums
         self.port = port
         let filter = Self.filter(for: macAddress, promiscuous: promiscuous)
         self.filter = filter
-        let opened: Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError>
+        let opened: Result<Handles, LiveCaptureError>
         if let networkNamespace {
             do {
                 opened = try NetworkNamespace.run(networkNamespace) {
@@ -82,7 +105,13 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         }
         let handles = try opened.get()
         injector = handles.inject
+        socket = pcap_fileno(handles.capture)
+        interfaceIndex = handles.index
+        driver = handles.driver
+        passesEverything = handles.passesEverything
         loop = CaptureLoop(handle: handles.capture, ring: FrameRing(capacity: ringCapacity, slotSize: snapLength))
+        if promiscuous { setPromiscuousMembership(true) }
+        if !passesEverything { addUnicastEntry(macAddress) }
         port.transmitter = self
         port.setLink(up: true)
         try start()
@@ -92,9 +121,19 @@ public final class LiveCapture: FrameTransmitter, EventSource {
 
     // MARK: Opening
 
+    /// What `open` hands back: both handles, and what is known of the interface.
+    private struct Handles {
+        var capture: OpaquePointer
+        var inject: OpaquePointer
+        var index: Int32
+        var driver: String
+        var passesEverything: Bool
+    }
+
     /// pcap_findalldevs (exists? up?), pcap_create, options, pcap_activate,
-    /// pcap_setdirection, pcap_compile/pcap_setfilter; then the send-only handle.
-    private static func open(_ name: String, snapLength: Int, filter: String?) -> Result<(capture: OpaquePointer, inject: OpaquePointer), LiveCaptureError> {
+    /// pcap_setdirection, pcap_compile/pcap_setfilter; then the send-only
+    /// handle, the interface's index and its driver (inside the namespace).
+    private static func open(_ name: String, snapLength: Int, filter: String?) -> Result<Handles, LiveCaptureError> {
         let capture: OpaquePointer
         switch openCapture(name, snapLength: snapLength, filter: filter) {
         case .success(let h): capture = h
@@ -114,7 +153,9 @@ public final class LiveCapture: FrameTransmitter, EventSource {
             pcap_close(capture)
             return .failure(rc == PCAP_ERROR_PERM_DENIED ? .permissionDenied(name) : .failed(name, reason: "cannot open for sending: \(reason)"))
         }
-        return .success((capture, inject))
+        let driver = InterfaceInfo.driver(of: name) ?? ""
+        return .success(Handles(capture: capture, inject: inject, index: Int32(bitPattern: if_nametoindex(name)),
+                                driver: driver, passesEverything: InterfaceInfo.passesEveryFrame(driver: driver)))
     }
 
     /// The capture handle.
@@ -142,7 +183,9 @@ public final class LiveCapture: FrameTransmitter, EventSource {
             return .failure(.failed(name, reason: text(errbuf)))
         }
         pcap_set_snaplen(h, Int32(snapLength))
-        pcap_set_promisc(h, 1)
+        // Promiscuous mode, when wanted, is a membership on the socket
+        // (it can then be dropped again when the guest leaves it).
+        pcap_set_promisc(h, 0)
         pcap_set_immediate_mode(h, 1)
         pcap_set_timeout(h, 100)
         let rc = pcap_activate(h)
@@ -196,6 +239,49 @@ public final class LiveCapture: FrameTransmitter, EventSource {
         self.promiscuous = promiscuous
         filter = Self.filter(for: macAddress, promiscuous: promiscuous)
         loop.requestFilter(filter)
+        setPromiscuousMembership(promiscuous || userPromiscuous)
+        if !passesEverything, unicastEntry != macAddress {
+            removeUnicastEntry()
+            addUnicastEntry(macAddress)
+        }
+    }
+
+    // MARK: The interface's address filter
+
+    /// PACKET_MR_UNICAST: the guest's MAC joins the interface's unicast
+    /// list (dev_uc_add); the kernel programs the NIC's filter, or falls
+    /// back to promiscuous mode on a NIC that has none.
+    private func addUnicastEntry(_ mac: MACAddress) {
+        let rc = withUnsafeBytes(of: mac.bytes) { raw in
+            nicsim_packet_membership(socket, 1, interfaceIndex, UInt16(PACKET_MR_UNICAST),
+                                     raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        if rc == 0 {
+            unicastEntry = mac
+        } else {
+            log("cannot add \(mac) to \(interface)'s address filter (\(String(cString: strerror(-rc)))); "
+                + "frames for it may not arrive: try --promiscuous")
+        }
+    }
+
+    private func removeUnicastEntry() {
+        guard let mac = unicastEntry else { return }
+        _ = withUnsafeBytes(of: mac.bytes) { raw in
+            nicsim_packet_membership(socket, 0, interfaceIndex, UInt16(PACKET_MR_UNICAST),
+                                     raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        unicastEntry = nil
+    }
+
+    /// PACKET_MR_PROMISC, held while asked for (by the user or the guest).
+    private func setPromiscuousMembership(_ on: Bool) {
+        guard on != promiscuousMembership else { return }
+        let rc = nicsim_packet_membership(socket, on ? 1 : 0, interfaceIndex, UInt16(PACKET_MR_PROMISC), nil)
+        guard rc == 0 else {
+            log("cannot turn promiscuous mode \(on ? "on" : "off") on \(interface): \(String(cString: strerror(-rc)))")
+            return
+        }
+        promiscuousMembership = on
     }
 
     /// Filter changes the capture thread has applied (for waiting on one).
@@ -243,13 +329,17 @@ public final class LiveCapture: FrameTransmitter, EventSource {
             port.setLink(up: false)
         }
         let port = self.port
+        let complete = completeChecksums
         var bytes = 0
+        var completed = 0
         let n = loop.ring.drain(limit: 256) { frame in
             bytes += frame.count
-            port.offer(frame)
+            if complete, ChecksumOffload.completePartial(frame) { completed += 1 }
+            port.offer(UnsafeRawBufferPointer(frame))
         }
         counters.framesIn += n
         counters.bytesIn += bytes
+        counters.checksumsCompleted += completed
         counters.droppedRingFull = loop.ring.dropped.load(ordering: .relaxed)
         return n > 0
     }

@@ -66,7 +66,7 @@ extension VirtioNet {
         if header[VirtioNetHeader.Offset.flags] & VirtioNetHeader.flagNeedsCsum != 0 {
             let start = Int(header[6]) | Int(header[7]) << 8
             let offset = Int(header[8]) | Int(header[9]) << 8
-            guard completeChecksum(frame, start: start, offset: offset) else {
+            guard ChecksumOffload.complete(frame, start: start, offset: offset) else {
                 counters.transmitDropped += 1
                 return
             }
@@ -74,22 +74,5 @@ extension VirtioNet {
         counters.transmittedFrames += 1
         counters.transmittedBytes += frameLength
         port.transmit(UnsafeRawBufferPointer(frame))
-    }
-
-    /// VIRTIO_NET_HDR_F_NEEDS_CSUM: the ones'-complement sum from
-    /// `start` to the end (the field already holds the pseudo-header sum)
-    /// goes at `start + offset`. False when the offsets lie outside the frame.
-    func completeChecksum(_ frame: UnsafeMutableRawBufferPointer, start: Int, offset: Int) -> Bool {
-        let field = start + offset
-        guard start < frame.count, field + 2 <= frame.count else { return false }
-        var sum = InternetChecksum()
-        sum.add(UnsafeRawBufferPointer(rebasing: frame[start...]))
-        var value = sum.value
-        // 0 and 0xFFFF are the same ones'-complement zero; UDP reserves 0
-        // for "no checksum", so the device always writes 0xFFFF.
-        if value == 0 { value = 0xFFFF }
-        frame[field] = UInt8(value >> 8)
-        frame[field + 1] = UInt8(truncatingIfNeeded: value)
-        return true
     }
 }

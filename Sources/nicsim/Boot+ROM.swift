@@ -27,7 +27,8 @@ extension Boot {
             files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
             instructions: run.machine.instructionsExecuted,
-            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
+            host: network.hostLink.map(HostLinkReport.init))
         if json {
             emit(report.json())
         } else {

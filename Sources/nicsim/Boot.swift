@@ -22,8 +22,8 @@ struct Boot: ParsableCommand {
     @Option(help: "NIC model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: ModelName = .rtl8139
 
-    @Option(help: "Boot through this host interface (libpcap) instead of the embedded network.")
-    var bridge: String?
+    @OptionGroup(title: "Host network (instead of the embedded server)")
+    var host: HostNetworkOptions
 
     @Option(name: .customLong("qemu-socket"), help: "Join a QEMU stream netdev at this UNIX socket path (e.g. one `nicsim serve` listens on).")
     var qemuSocket: String?
@@ -74,8 +74,8 @@ struct Boot: ParsableCommand {
     var bootFile: String?
 
     func validate() throws {
-        if bridge != nil && qemuSocket != nil {
-            throw ValidationError("--bridge and --qemu-socket can't be used together")
+        if host.isRequested && qemuSocket != nil {
+            throw ValidationError("--bridge or --tap and --qemu-socket can't be used together")
         }
         if let mac, MACAddress(mac) == nil { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
         if let uuid, Self.parseUUID(uuid) == nil { throw ValidationError("--uuid must be 32 hex digits, e.g. 8-4-4-4-12") }
@@ -117,8 +117,8 @@ struct Boot: ParsableCommand {
         let faults = FaultProfile(lossRate: loss, duplicationRate: duplication, reorderWindow: reorder)
 
         // The far side: the embedded server, a host interface or a QEMU socket.
-        let peer: BootNetwork.Peer = if let bridge {
-            .bridge(bridge)
+        let peer: BootNetwork.Peer = if host.isRequested {
+            .host(host)
         } else if let qemuSocket {
             .qemuSocket(qemuSocket)
         } else {
@@ -128,7 +128,7 @@ struct Boot: ParsableCommand {
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
                                       faults: faults, seed: seed, capture: capture)
         defer { network.close() }
-        let networkName = network.name
+        try host.dropPrivileges()
         if let image {
             try bootROM(image, pc: pc, network: network, wall: wall)
             return
@@ -139,12 +139,10 @@ struct Boot: ParsableCommand {
         if nbp != .builtin {
             // nicsim's PXE ROM on the x86 machine; the NBP runs there unless
             // auto finds it is not x86 code.
-            guard let handover = try runOnMachine(pc: pc, identity: identity, networkName: networkName, switch: network.fabric,
-                                                  transfers: network.transfers, wall: wall) else {
+            guard let handover = try runOnMachine(pc: pc, identity: identity, network: network, wall: wall) else {
                 return
             }
-            try finishBuiltin(pc: pc, client: handover.client, dhcp: handover.dhcp, transfers: network.transfers,
-                              networkName: networkName, start: start, wall: wall)
+            try finishBuiltin(pc: pc, client: handover.client, dhcp: handover.dhcp, network: network, start: start, wall: wall)
             return
         }
 
@@ -161,14 +159,13 @@ struct Boot: ParsableCommand {
         }
         do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
         try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00)
-        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, transfers: network.transfers, networkName: networkName,
-                          start: start, wall: wall)
+        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, network: network, start: start, wall: wall)
     }
 
     /// The NBP as nicsim's built-in pxelinux, through the PXE API: its
     /// configuration, kernel and initrds into guest memory; then the report,
-    /// whose files are every transfer the card made (`transfers`).
-    func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, transfers: TFTPTransferLog, networkName: String,
+    /// whose files are every transfer the card made (`network.transfers`).
+    func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, network: BootNetwork,
                        start: UInt64, wall: MonotonicClock) throws {
         let board = pc.board
         if memory > 64 {
@@ -179,13 +176,14 @@ struct Boot: ParsableCommand {
         do throws(PXELinuxError) { _ = try client.loader.run() } catch {
             throw CLIError(description: "pxelinux: \(error)")
         }
-        let fetched = TransferReport.finish(transfers)
+        let fetched = TransferReport.finish(network.transfers)
         let report = BootReport(
-            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: networkName,
+            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,
             lease: BootReport.Lease(dhcp), nbp: "builtin",
             files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
-            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9)
+            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
+            host: network.hostLink.map(HostLinkReport.init))
         print(report)
     }
 

@@ -39,8 +39,8 @@ extension Boot {
     /// POST, BEV, DHCP and TFTP in the ROM, then the NBP runs on the CPU,
     /// its console printed live. Returns a handover when auto mode found
     /// the NBP is not x86 code; nil when the run is complete (reported).
-    func runOnMachine(pc: SimulatedPC, identity: PXEClientIdentity, networkName: String, switch network: VirtualSwitch,
-                      transfers: TFTPTransferLog, wall: MonotonicClock) throws -> Handover? {
+    func runOnMachine(pc: SimulatedPC, identity: PXEClientIdentity, network: BootNetwork,
+                      wall: MonotonicClock) throws -> Handover? {
         let board = pc.board
         let start = board.clock.now
         let machine: Machine
@@ -49,7 +49,7 @@ extension Boot {
             machine = try Machine(board: board)
             rom = try SoftwarePXEROM(machine: machine, driver: pc.driver, at: SimulatedPC.slot, identity: identity)
         } catch { throw CLIError(description: "\(error)") }
-        TransferProgress.attach(to: rom.client, on: network, enabled: !json)
+        TransferProgress.attach(to: rom.client, on: network.fabric, enabled: !json)
         let mode = nbp
         rom.shouldExecute = { _, bytes in mode == .exec || NBPMode.isX86Code(bytes) }
         if !json {
@@ -68,15 +68,15 @@ extension Boot {
             return Handover(machine: machine, client: rom.client, dhcp: dhcp)
         }
         // What the ROM and the NBP fetched, from the frames on the card's port.
-        let fetched = TransferReport.finish(transfers)
+        let fetched = TransferReport.finish(network.transfers)
         if !json, !machine.bios.console.hasSuffix("\n") { emit("") }
         let report = BootReport(
-            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: networkName,
+            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,
             lease: BootReport.Lease(dhcp), nbp: "exec",
             files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
             virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
-            stop: "\(stop)", console: machine.bios.console)
+            stop: "\(stop)", console: machine.bios.console, host: network.hostLink.map(HostLinkReport.init))
         print(report)
         if let until, stop != .condition {
             throw CLIError(description: "the console never showed \"\(until)\" (the machine stopped: \(stop))")

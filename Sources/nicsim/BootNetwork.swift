@@ -20,8 +20,8 @@ final class BootNetwork {
         /// boot file (the server's default, pxelinux.0, when nil). `hint`
         /// ends the error line when the directory can't be served.
         case embedded(directory: String, bootFile: String?, hint: String)
-        /// A host interface, through libpcap.
-        case bridge(String)
+        /// A host interface through libpcap, or a TAP device.
+        case host(HostNetworkOptions)
         /// A QEMU stream netdev at this UNIX socket path.
         case qemuSocket(String)
     }
@@ -34,7 +34,8 @@ final class BootNetwork {
     let name: String
     /// Every TFTP transfer the card made, from the frames on its port.
     let transfers: TFTPTransferLog
-    private let live: LiveCapture?
+    /// The host interface or TAP, when the peer is `.host`.
+    let hostLink: HostLink?
     private let qemu: QEMUSocket?
     private let recorder: SwitchCapture?
     private var closed = false
@@ -47,7 +48,7 @@ final class BootNetwork {
         let network = VirtualSwitch(clock: board.clock, seed: seed)
         network.connect(device: device, faults: faults)
         var server: BootServer?
-        var live: LiveCapture?
+        var live: HostLink?
         var qemu: QEMUSocket?
         switch peer {
         case let .embedded(directory, bootFile, hint):
@@ -63,13 +64,11 @@ final class BootNetwork {
             board.add(port: s.port)
             server = s
             name = "embedded server 10.0.2.2 on a virtual switch"
-        case let .bridge(interface):
-            do {
-                live = try LiveCapture(interface: interface, macAddress: macAddress, port: network.addBackendPort().port)
-            } catch { throw CLIError(description: error.description) }
+        case let .host(options):
+            live = try options.open(port: network.addBackendPort().port, macAddress: macAddress)
             live.map { board.add(source: $0) }
             board.add(source: RealTimePacer(clock: board.clock))
-            name = "host interface \(interface)"
+            name = options.name ?? "host"
         case let .qemuSocket(path):
             do {
                 qemu = try QEMUSocket(.connect(.unix(path: path)), port: network.addBackendPort().port)
@@ -89,7 +88,7 @@ final class BootNetwork {
         TransferLogTap.attach(transfers, port: 0, of: network)
         fabric = network
         self.server = server
-        self.live = live
+        hostLink = live
         self.qemu = qemu
     }
 

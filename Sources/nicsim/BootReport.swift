@@ -53,6 +53,8 @@ struct BootReport: JSONReport {
     /// With exec: why the machine stopped, and everything the guest printed.
     var stop: String?
     var console: String?
+    /// With --bridge or --tap: the host link's filter and counters.
+    var host: HostLinkReport?
 
     func summary() -> [String] {
         var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]
@@ -60,6 +62,7 @@ struct BootReport: JSONReport {
                      + "boot file \(lease.bootfile) on \(lease.tftpServer)")
         lines += TransferReport.lines(files: files, failed: failed, notListed: transfersNotListed)
         lines.append("frames: \(frames.tx) sent, \(frames.rx) received")
+        if let host { lines.append(host.summary) }
         if let stop { lines.append("nbp: \(nbp), machine stopped: \(stop)") }
         lines.append(String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds))
         return lines

@@ -36,3 +36,10 @@ func emit(_ line: String) {
     var s = line + "\n"
     s.withUTF8 { p in _ = Glibc.write(1, p.baseAddress, p.count) }
 }
+
+/// One line of advice on standard error ("nicsim: note: ..."), for what a
+/// user may want to change although the run goes on.
+func warn(_ line: String) {
+    var err = StandardError()
+    print("nicsim: note: \(line)", to: &err)
+}

@@ -26,12 +26,15 @@ struct ROMBootReport: JSONReport {
     var instructions: UInt64
     var virtualSeconds: Double
     var wallSeconds: Double
+    /// With --bridge or --tap: the host link's filter and counters.
+    var host: HostLinkReport?
 
     func summary() -> [String] {
         ["nicsim boot: \(device) (\(model)) \(mac) via \(network), option ROM \(rom)",
          "stop: \(stop) after \(instructions) instructions"]
             + TransferReport.lines(files: files, failed: failed, notListed: transfersNotListed)
-            + ["frames: \(frames.tx) sent, \(frames.rx) received",
-               String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds)]
+            + ["frames: \(frames.tx) sent, \(frames.rx) received"]
+            + (host.map { [$0.summary] } ?? [])
+            + [String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds)]
     }
 }

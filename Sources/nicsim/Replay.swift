@@ -25,8 +25,8 @@ struct Replay: ParsableCommand {
     @Option(help: "The model's MAC address (default 52:54:00:12:34:56).")
     var mac: String?
 
-    @Option(help: "Send the model's transmissions out of this host interface.")
-    var bridge: String?
+    @OptionGroup(title: "Host network (the model's transmissions go out there)")
+    var host: HostNetworkOptions
 
     @Option(help: "Record what the driver received and what the model transmitted (pcapng).")
     var out: String?
@@ -85,17 +85,16 @@ struct Replay: ParsableCommand {
         let wire = Wire()
         wire.clock = pc.board.clock
         pc.port.transmitter = wire
-        var live: LiveCapture?
-        if let bridge {
+        var live: HostLink?
+        if host.isRequested {
             let hostSide = FramePort(policy: .drop)
-            do { live = try LiveCapture(interface: bridge, macAddress: macAddress, port: hostSide) } catch {
-                throw CLIError(description: error.description)
-            }
+            live = try host.open(port: hostSide, macAddress: macAddress)
             wire.host = hostSide
         }
         if let out {
             do { wire.recorder = try PcapNGWriter(path: out) } catch { throw CLIError(description: "\(out): \(error.description)") }
         }
+        try host.dropPrivileges()
         do {
             try pc.driver.probe()
             try pc.driver.open(filter: [.directed, .broadcast], multicast: [])

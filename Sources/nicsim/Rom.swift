@@ -81,13 +81,13 @@ struct Rom: ParsableCommand {
         @Option(name: .customLong("boot-file"), help: "With --serve: the DHCP boot file name.")
         var bootFile: String = "boot.ipxe"
 
-        @Option(help: "Put the NIC on this host interface through libpcap (e.g. a veth to a DHCP/TFTP server); virtual time is paced to real time.")
-        var bridge: String?
+        @OptionGroup(title: "Host network (virtual time is then paced to real time)")
+        var host: HostNetworkOptions
 
         func validate() throws {
             guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
             guard Rom.parseMAC(mac) != nil else { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
-            if serve != nil && bridge != nil { throw ValidationError("--serve and --bridge can't be used together") }
+            if serve != nil && host.isRequested { throw ValidationError("--serve and --bridge or --tap can't be used together") }
         }
 
         func run() throws {
@@ -107,14 +107,15 @@ struct Rom: ParsableCommand {
             // The wire: the embedded server, a host interface, or nothing.
             let peer: BootNetwork.Peer? = if let serve {
                 .embedded(directory: serve, bootFile: bootFile, hint: "give an existing directory with --serve")
-            } else if let bridge {
-                .bridge(bridge)
+            } else if host.isRequested {
+                .host(host)
             } else {
                 nil
             }
             var network: BootNetwork?
             if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer) }
             defer { network?.close() }
+            try host.dropPrivileges()
             if !json {
                 network?.server?.onEvent = { event in
                     var err = StandardError()
@@ -139,6 +140,11 @@ struct Rom: ParsableCommand {
                 summary["tftpTransfersCompleted"] = server.tftp.counters.completed
             }
             if let network { summary["network"] = network.name }
+            if let link = network?.hostLink {
+                let report = HostLinkReport(link)
+                summary["host"] = ["interface": report.interface, "addressFilter": report.addressFilter, "framesIn": report.framesIn,
+                                   "framesOut": report.framesOut, "checksumsCompleted": report.checksumsCompleted]
+            }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -146,6 +152,7 @@ struct Rom: ParsableCommand {
                 var err = StandardError()
                 print("\nnicsim: \(run.stop) after \(Double(board.clock.now) / 1e9) s virtual, \(Double(wall.elapsed) / 1e9) s wall, "
                       + "\(machine.instructionsExecuted) instructions, \(port.counters.transmittedFrames) frames sent", to: &err)
+                if let link = network?.hostLink { print("nicsim: \(HostLinkReport(link).summary)", to: &err) }
             }
             if let until, !run.shows(until) {
                 throw CLIError(description: "the console never showed \"\(until)\" (stopped: \(run.stop))")

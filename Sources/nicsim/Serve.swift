@@ -24,8 +24,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Directory served read-only over TFTP.")
     var dir: String
 
-    @Option(help: "Serve clients on this host interface (libpcap).")
-    var bridge: String?
+    @OptionGroup(title: "Host network (one of these or --qemu-socket)")
+    var host: HostNetworkOptions
 
     @Option(name: .customLong("qemu-socket"), help: "Listen on this UNIX socket with QEMU's stream framing.")
     var qemuSocket: String?
@@ -69,8 +69,8 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         if proxy && dhcpOnly { throw ValidationError("--proxy and --dhcp-only exclude each other") }
-        guard (bridge == nil) != (qemuSocket == nil) else {
-            throw ValidationError("give one of --bridge IFACE or --qemu-socket PATH")
+        guard host.isRequested != (qemuSocket != nil) else {
+            throw ValidationError("give one of --bridge IFACE, --tap NAME or --qemu-socket PATH")
         }
         _ = try parsedPool()
     }
@@ -124,6 +124,7 @@ struct Serve: ParsableCommand {
         // The backend is the transmitter of the server's port and offers it
         // what arrives; the loop polls it and keeps the clock on real time.
         var sources: [EventSource] = []
+        var hostLink: HostLink?
         let mode = configuration.proxyDHCP ? "proxyDHCP" : (configuration.bootService ? "DHCP" : "plain DHCP")
         if let qemuSocket {
             let socket: QEMUSocket
@@ -133,12 +134,12 @@ struct Serve: ParsableCommand {
             socket.log = { emit("qemu: \($0)") }
             sources.append(socket)
             emit("serve: \(mode) \(configuration.ip) on \(qemuSocket), TFTP root \(server.tftp.root.path)")
-        } else if let bridge {
-            do { sources.append(try LiveCapture(interface: bridge, macAddress: configuration.mac, port: server.port)) } catch {
-                throw CLIError(description: error.description)
-            }
-            emit("serve: \(mode) \(configuration.ip) on \(bridge), TFTP root \(server.tftp.root.path)")
+        } else if let link = try host.open(port: server.port, macAddress: configuration.mac) {
+            hostLink = link
+            sources.append(link)
+            emit("serve: \(mode) \(configuration.ip) on \(host.name ?? link.interface) (\(link.addressFilter)), TFTP root \(server.tftp.root.path)")
         }
+        try host.dropPrivileges()
 
         let wall = MonotonicClock()
         while StopSignal.raised == 0 {
@@ -152,6 +153,7 @@ struct Serve: ParsableCommand {
         emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
               + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions, "
               + "\(server.counters.routerAdvertisements) router advertisements")
+        if let hostLink { emit("serve: \(HostLinkReport(hostLink).summary)") }
         for line in Self.fetchedSummary(server.tftp.records ?? TFTPTransferRecords()) { emit(line) }
         _ = sources
     }

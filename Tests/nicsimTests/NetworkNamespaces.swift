@@ -17,7 +17,6 @@ final class NetworkNamespaces {
     init(_ suffix: String, prefix: String = "bootserver") throws {
         name = "\(prefix)-\(suffix)"
         try HostTools.require(HostTools.ip, package: "iproute2")
-        try HostTools.require("/usr/sbin/ethtool", package: "ethtool")
         guard getuid() == 0 else {
             XCTFail("network namespace tests need root (CI runs as root)")
             throw CocoaError(.featureUnsupported)
