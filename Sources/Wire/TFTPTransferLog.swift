@@ -21,14 +21,14 @@ import NICCore
 ///   OACK. `finish()` closes what is still open at the end of a run.
 ///
 /// Feed it from both directions of one port: what a client actually got is
-/// what was delivered to its card (give `station`, the card's MAC, to leave
-/// out other stations' transfers a switch floods to that port). Headers are read in place (802.1Q and
-/// 802.1ad tags skipped, IPv4 options allowed, fragments ignored); IP and
-/// UDP checksums are not checked, so offloaded frames whose checksums a
-/// host left partial still count. DATA and ACK cost no allocation: file
-/// contents are never kept, only hashed as they arrive. At most
-/// `maximumTransfers` are tracked at once (the least recently active is
-/// closed as unfinished to make room).
+/// what was delivered to its card (give `station`, the card's MAC, to
+/// leave out other stations' transfers a switch floods to that port).
+/// Headers are read in place (802.1Q and 802.1ad tags skipped, IPv4
+/// options allowed, fragments ignored); IP and UDP checksums are not
+/// checked, so offloaded frames whose checksums a host left partial still
+/// count. DATA and ACK cost no allocation: file contents are never kept,
+/// only hashed as they arrive. At most `maximumTransfers` are tracked at
+/// once (the least recently active is closed as unfinished to make room).
 public final class TFTPTransferLog {
     public static let defaultMaximumTransfers = 64
     /// RFC 1350 section 4: requests go to UDP port 69.
@@ -172,8 +172,7 @@ public final class TFTPTransferLog {
             if keys[i].serverPort == nil {
                 // Unanswered: the client repeated its request (or changed
                 // its mind before any answer); follow the latest.
-                keys[i].isOpen = false
-                openTransfers -= 1
+                release(slot: i)
             } else {
                 close(slot: i, abandoned: .restarted)
             }
