@@ -144,6 +144,8 @@ public final class BootServer: FrameReceiver, UDPOutput {
 
     var payloadArea: UnsafeMutableRawBufferPointer { UDPFrame.payloadArea(of: transmitBuffer) }
 
+    var address: IPv4Address { configuration.ip }
+
     func sendUDP(payloadCount: Int, from localPort: UInt16, to destination: UDPEndpoint) {
         let source = UDPEndpoint(mac: configuration.mac, ip: configuration.ip, port: localPort)
         do {

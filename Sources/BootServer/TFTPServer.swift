@@ -40,6 +40,14 @@ public final class TFTPServer {
     public private(set) var counters = Counters()
     public var activeTransfers: Int { sessions.count }
 
+    /// When set, every finished transfer is recorded here in the order it
+    /// ended: what the client got (the size and SHA-256 of the blocks it
+    /// acknowledged, the last one included) or the error that ended it,
+    /// with the client's MAC. A client that abandons a transfer before
+    /// acknowledging any data (a tsize probe) is counted, not listed, as in
+    /// `TFTPTransferLog`. Nil (the default) keeps nothing and hashes nothing.
+    public var records: TFTPTransferRecords?
+
     private let clock: VirtualClock
     /// Where datagrams go; set by the owning BootServer.
     weak var output: UDPOutput?
@@ -84,14 +92,17 @@ public final class TFTPServer {
     private func start(_ request: TFTPRequest, for client: UDPEndpoint) {
         guard sessions.count < maximumSessions, let localPort = allocatePort() else {
             sendError(.notDefined, "server busy", from: Self.port, to: client)
+            record(request, for: client, .serverError(code: TFTPErrorCode.notDefined.rawValue, message: "server busy"))
             return
         }
         let opened: (fd: Int32, size: Int)
         do { opened = try root.open(request.filename) } catch {
-            switch error {
-            case .notFound: sendError(.fileNotFound, "file not found", from: localPort, to: client)
-            case .accessViolation(let why): sendError(.accessViolation, why, from: localPort, to: client)
+            let (code, message): (TFTPErrorCode, String) = switch error {
+            case .notFound: (.fileNotFound, "file not found")
+            case .accessViolation(let why): (.accessViolation, why)
             }
+            sendError(code, message, from: localPort, to: client)
+            record(request, for: client, .serverError(code: code.rawValue, message: message))
             log(.transferFailed(client: client.ip, file: request.filename, reason: error.description))
             return
         }
@@ -130,9 +141,10 @@ public final class TFTPServer {
                 continue
             }
         }
-        let session = TFTPSession(client: client, localPort: localPort, filename: request.filename, source: source,
+        let session = TFTPSession(client: client, localPort: localPort, filename: request.filename, mode: request.mode, source: source,
                                   size: size, blockSize: blockSize, windowSize: windowSize, timeout: timeout,
                                   acknowledgedOptions: granted)
+        if records != nil { session.hash = SHA256() }
         sessions[localPort] = session
         byClient[client] = localPort
         counters.started += 1
@@ -170,10 +182,12 @@ public final class TFTPServer {
             acknowledge(session, block: block)
         case .error(let code, let message):
             // A client that refuses the OACK (code 8) or gives up ends the transfer.
-            finish(session, failure: "client error \(code): \(message)")
+            finish(session, failure: "client error \(code): \(message)",
+                   ending: session.acked == 0 ? .probe : .failed(.clientError(code: code, message: TFTPTransferRecord.sanitized(message))))
         default:
             sendError(.illegalOperation, "expected an acknowledgement", from: localPort, to: client)
-            finish(session, failure: "illegal operation from client")
+            finish(session, failure: "illegal operation from client",
+                   ending: .failed(.serverError(code: TFTPErrorCode.illegalOperation.rawValue, message: "expected an acknowledgement")))
         }
     }
 
@@ -192,7 +206,7 @@ public final class TFTPServer {
         session.acked = index
         session.retries = 0
         if session.isComplete {
-            finish(session, failure: nil)
+            finish(session, failure: nil, ending: .completed)
         } else {
             // RFC 7440: an ACK inside the window means the blocks after it
             // were lost; the next window starts right after it either way.
@@ -208,7 +222,8 @@ public final class TFTPServer {
         if session.awaitingOptionAck {
             let area = output.payloadArea
             guard let n = try? TFTPPacket.writeOptionAcknowledgement(session.acknowledgedOptions, to: area) else {
-                finish(session, failure: "options do not fit a packet")
+                finish(session, failure: "options do not fit a packet",
+                       ending: .failed(.serverError(code: TFTPErrorCode.notDefined.rawValue, message: "options do not fit a packet")))
                 return
             }
             output.sendUDP(payloadCount: n, from: session.localPort, to: session.client)
@@ -229,8 +244,11 @@ public final class TFTPServer {
             guard let header = try? TFTPPacket.writeDataHeader(block: UInt16(truncatingIfNeeded: index), to: area),
                   let n = session.read(block: index, into: UnsafeMutableRawBufferPointer(rebasing: area[header...])) else {
                 sendError(.notDefined, "read error", from: session.localPort, to: session.client)
-                finish(session, failure: "read error")
+                finish(session, failure: "read error", ending: .failed(.serverError(code: TFTPErrorCode.notDefined.rawValue, message: "read error")))
                 return
+            }
+            if index > session.sent, session.hash != nil {
+                session.hash?.update(UnsafeRawBufferPointer(rebasing: area[header..<(header + n)]))
             }
             output.sendUDP(payloadCount: header + n, from: session.localPort, to: session.client)
             counters.dataPacketsSent += 1
@@ -249,9 +267,29 @@ public final class TFTPServer {
         output.sendUDP(payloadCount: n, from: localPort, to: client)
     }
 
-    private func finish(_ session: TFTPSession, failure: String?) {
+    /// How a session ended, for `records`.
+    private enum Ending {
+        case completed
+        case failed(TFTPTransferRecord.Outcome)
+        /// Abandoned before the client acknowledged any data.
+        case probe
+    }
+
+    private func finish(_ session: TFTPSession, failure: String?, ending: Ending) {
         sessions[session.localPort] = nil
         if byClient[session.client] == session.localPort { byClient[session.client] = nil }
+        if records != nil {
+            let acknowledged = min(session.size, session.acked * session.blockSize)
+            switch ending {
+            case .completed:
+                var hash = session.hash ?? SHA256()
+                record(session, size: session.size, .completed(sha256: hash.finalize()))
+            case .failed(let outcome):
+                record(session, size: acknowledged, outcome)
+            case .probe:
+                records?.countProbe()
+            }
+        }
         if let failure {
             counters.failed += 1
             log(.transferFailed(client: session.client.ip, file: session.filename, reason: failure))
@@ -260,6 +298,21 @@ public final class TFTPServer {
             log(.transferCompleted(client: session.client.ip, file: session.filename, size: session.size,
                                    retransmissions: session.retransmissions))
         }
+    }
+
+    // MARK: Records
+
+    private func record(_ session: TFTPSession, size: Int, _ outcome: TFTPTransferRecord.Outcome) {
+        records?.append(TFTPTransferRecord(client: session.client.mac, clientIP: session.client.ip, clientPort: session.client.port,
+                                           server: output?.address ?? .any, file: TFTPTransferRecord.sanitized(session.filename),
+                                           mode: session.mode, size: size, outcome: outcome))
+    }
+
+    /// A request refused before a session began.
+    private func record(_ request: TFTPRequest, for client: UDPEndpoint, _ outcome: TFTPTransferRecord.Outcome) {
+        records?.append(TFTPTransferRecord(client: client.mac, clientIP: client.ip, clientPort: client.port, server: output?.address ?? .any,
+                                           file: TFTPTransferRecord.sanitized(request.filename), mode: request.mode, size: 0,
+                                           outcome: outcome))
     }
 
     // MARK: Retransmission
@@ -287,7 +340,10 @@ public final class TFTPServer {
             session.retries += 1
             if session.retries > maximumRetries {
                 sendError(.notDefined, "timed out", from: session.localPort, to: session.client)
-                finish(session, failure: "timed out after \(maximumRetries) retransmissions")
+                // A client silent after the OACK was asking for the size only.
+                finish(session, failure: "timed out after \(maximumRetries) retransmissions",
+                       ending: session.awaitingOptionAck ? .probe
+                           : .failed(.serverError(code: TFTPErrorCode.notDefined.rawValue, message: "timed out")))
             } else {
                 resend(session)
             }

@@ -20,6 +20,8 @@ final class TFTPSession {
     let client: UDPEndpoint
     let localPort: UInt16
     let filename: String
+    /// "octet" or "netascii".
+    let mode: String
     let source: Source
     let size: Int
     let blockSize: Int
@@ -40,12 +42,16 @@ final class TFTPSession {
     var deadline: UInt64 = 0
     var retries = 0
     var retransmissions = 0
+    /// The blocks sent so far, in order, when the server keeps records:
+    /// each block is hashed once, the first time it goes out.
+    var hash: SHA256?
 
-    init(client: UDPEndpoint, localPort: UInt16, filename: String, source: Source, size: Int,
+    init(client: UDPEndpoint, localPort: UInt16, filename: String, mode: String = "octet", source: Source, size: Int,
          blockSize: Int, windowSize: Int, timeout: UInt64, acknowledgedOptions: [TFTPOption]) {
         self.client = client
         self.localPort = localPort
         self.filename = filename
+        self.mode = mode
         self.source = source
         self.size = size
         self.blockSize = max(8, blockSize)

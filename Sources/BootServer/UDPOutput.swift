@@ -5,6 +5,8 @@ import Wire
 /// writes the UDP payload straight into the sender's frame buffer, then
 /// asks for the headers and the transmission.
 protocol UDPOutput: AnyObject {
+    /// The address datagrams go out from.
+    var address: IPv4Address { get }
     /// Where the next datagram's payload goes.
     var payloadArea: UnsafeMutableRawBufferPointer { get }
     /// Sends the `payloadCount` bytes in `payloadArea` from our port to `destination`.

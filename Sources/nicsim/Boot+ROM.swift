@@ -20,9 +20,11 @@ extension Boot {
             try SoftwarePXEROM(machine: machine, driver: driver, at: SimulatedPC.slot)
         }
         network.close()
+        let fetched = TransferReport.finish(network.transfers)
         let report = ROMBootReport(
             model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,
             rom: rom ?? "", stop: "\(run.stop)", console: run.console,
+            files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
             instructions: run.machine.instructionsExecuted,
             virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,

@@ -142,8 +142,7 @@ struct Boot: ParsableCommand {
             guard let handover = try runOnMachine(pc: pc, identity: identity, network: network, wall: wall) else {
                 return
             }
-            try finishBuiltin(pc: pc, client: handover.client, dhcp: handover.dhcp, files: [handover.nbpFile],
-                              network: network, start: start, wall: wall)
+            try finishBuiltin(pc: pc, client: handover.client, dhcp: handover.dhcp, network: network, start: start, wall: wall)
             return
         }
 
@@ -159,38 +158,29 @@ struct Boot: ParsableCommand {
             throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
         }
         do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
-        let nbpFile = try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00)
-        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, files: [nbpFile], network: network, start: start, wall: wall)
+        try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00)
+        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, network: network, start: start, wall: wall)
     }
 
     /// The NBP as nicsim's built-in pxelinux, through the PXE API: its
-    /// configuration, kernel and initrds into guest memory; then the report.
-    func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, files: [BootReport.File], network: BootNetwork,
+    /// configuration, kernel and initrds into guest memory; then the report,
+    /// whose files are every transfer the card made (`network.transfers`).
+    func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, network: BootNetwork,
                        start: UInt64, wall: MonotonicClock) throws {
         let board = pc.board
-        var files = files
         if memory > 64 {
             // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
             client.loader.loadAddress = 0x200_0000
             client.loader.loadLimit = UInt64(memory) << 20
         }
-        let nbp: PXELinuxBoot
-        do throws(PXELinuxError) { nbp = try client.loader.run() } catch {
+        do throws(PXELinuxError) { _ = try client.loader.run() } catch {
             throw CLIError(description: "pxelinux: \(error)")
         }
-        // The configuration as pxelinux read it, then the images from guest memory.
-        files.append(BootReport.File(name: nbp.configurationPath, size: nbp.configurationBytes.count,
-                                     sha256: SHA256.hex(nbp.configurationBytes)))
-        for image in [nbp.kernel] + nbp.initrds {
-            let bytes: [UInt8]
-            do { bytes = try board.memory.readBytes(at: image.address, count: image.size) } catch {
-                throw CLIError(description: "guest memory: \(error)")
-            }
-            files.append(BootReport.File(name: image.name, size: image.size, sha256: SHA256.hex(bytes)))
-        }
+        let fetched = TransferReport.finish(network.transfers)
         let report = BootReport(
             model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,
-            lease: BootReport.Lease(dhcp), nbp: "builtin", files: files,
+            lease: BootReport.Lease(dhcp), nbp: "builtin",
+            files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
             virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
             host: network.hostLink.map(HostLinkReport.init))
@@ -206,14 +196,11 @@ struct Boot: ParsableCommand {
     }
 
     /// Reads the NBP through the ROM's TFTP client into conventional memory
-    /// at `address`, as a ROM does, hashing it on the way.
-    private func loadNBP(_ name: String, from server: IPv4Address, client: PXEClient, at address: UInt64) throws -> BootReport.File {
-        var hash = SHA256()
+    /// at `address`, as a ROM does.
+    private func loadNBP(_ name: String, from server: IPv4Address, client: PXEClient, at address: UInt64) throws {
         let memory = client.board.memory
-        let size: Int
         do {
-            size = try client.baseCode.tftp.readFile(server: server, file: name, options: client.baseCode.tftpOptions) { (offset, bytes) throws(PXEStatus) in
-                hash.update(bytes)
+            try client.baseCode.tftp.readFile(server: server, file: name, options: client.baseCode.tftpOptions) { (offset, bytes) throws(PXEStatus) in
                 // The NBP must fit below 0xA0000.
                 guard address + UInt64(offset + bytes.count) <= 0xA0000 else { throw PXEStatus.failure }
                 do throws(DMAError) { try memory.write(at: address + UInt64(offset), from: bytes) } catch { throw PXEStatus.failure }
@@ -221,6 +208,5 @@ struct Boot: ParsableCommand {
         } catch {
             throw CLIError(description: "TFTP \(name) from \(server): \(error)")
         }
-        return BootReport.File(name: name, size: size, sha256: hash.finalize())
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Machine
 import NICCore
 import PXE
+import Wire
 
 /// How `nicsim boot` runs the NBP.
 enum NBPMode: String, ExpressibleByArgument, CaseIterable {
@@ -32,7 +33,6 @@ extension Boot {
         let machine: Machine
         let client: PXEClient
         let dhcp: DHCPResult
-        let nbpFile: BootReport.File
     }
 
     /// Boots the PC through nicsim's PXE option ROM on the x86 machine:
@@ -61,17 +61,19 @@ extension Boot {
         } catch {
             throw CLIError(description: "\(error)")
         }
-        guard let dhcp = rom.dhcp, let loaded = rom.nbp else {
+        guard let dhcp = rom.dhcp, rom.nbp != nil else {
             throw CLIError(description: rom.failure ?? "the PXE ROM did not boot (\(stop))")
         }
-        let nbpFile = BootReport.File(name: loaded.name, size: loaded.bytes.count, sha256: SHA256.hex(loaded.bytes))
         if rom.handedOver {
-            return Handover(machine: machine, client: rom.client, dhcp: dhcp, nbpFile: nbpFile)
+            return Handover(machine: machine, client: rom.client, dhcp: dhcp)
         }
+        // What the ROM and the NBP fetched, from the frames on the card's port.
+        let fetched = TransferReport.finish(network.transfers)
         if !json, !machine.bios.console.hasSuffix("\n") { emit("") }
         let report = BootReport(
             model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,
-            lease: BootReport.Lease(dhcp), nbp: "exec", files: [nbpFile],
+            lease: BootReport.Lease(dhcp), nbp: "exec",
+            files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
             frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
             virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
             stop: "\(stop)", console: machine.bios.console, host: network.hostLink.map(HostLinkReport.init))

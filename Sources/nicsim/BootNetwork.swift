@@ -10,7 +10,8 @@ import Wire
 /// BootServer, a host interface through libpcap, or a QEMU stream socket.
 /// Live peers are outside event sources, so virtual time is paced to real
 /// time with them (`RealTimePacer`). With a capture path every frame
-/// crossing the switch goes to a pcapng file.
+/// crossing the switch goes to a pcapng file. Every TFTP transfer the card
+/// makes is followed on its port (`transfers`), for the summary.
 final class BootNetwork {
     /// What sits on the far side of the switch.
     enum Peer {
@@ -31,6 +32,8 @@ final class BootNetwork {
     let server: BootServer?
     /// How the summary names the network.
     let name: String
+    /// Every TFTP transfer the card made, from the frames on its port.
+    let transfers: TFTPTransferLog
     /// The host interface or TAP, when the peer is `.host`.
     let hostLink: HostLink?
     private let qemu: QEMUSocket?
@@ -84,6 +87,8 @@ final class BootNetwork {
         } else {
             recorder = nil
         }
+        transfers = TFTPTransferLog(station: macAddress)
+        TransferLogTap.attach(transfers, port: 0, of: network)
         fabric = network
         self.server = server
         hostLink = live

@@ -16,6 +16,12 @@ struct ROMBootReport: JSONReport {
     var stop: String
     /// Everything the guest printed through the BIOS.
     var console: String
+    /// Every file the ROM and what it loaded fetched whole over TFTP, in
+    /// order, and every transfer that failed (see `TransferReport`).
+    var files: [TransferReport.File]
+    var failed: [TransferReport.Failure]
+    var tftpProbes: Int?
+    var transfersNotListed: Int?
     var frames: Frames
     var instructions: UInt64
     var virtualSeconds: Double
@@ -24,12 +30,11 @@ struct ROMBootReport: JSONReport {
     var host: HostLinkReport?
 
     func summary() -> [String] {
-        [
-            "nicsim boot: \(device) (\(model)) \(mac) via \(network), option ROM \(rom)",
-            "stop: \(stop) after \(instructions) instructions",
-            "frames: \(frames.tx) sent, \(frames.rx) received",
-        ] + (host.map { [$0.summary] } ?? []) + [
-            String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds),
-        ]
+        ["nicsim boot: \(device) (\(model)) \(mac) via \(network), option ROM \(rom)",
+         "stop: \(stop) after \(instructions) instructions"]
+            + TransferReport.lines(files: files, failed: failed, notListed: transfersNotListed)
+            + ["frames: \(frames.tx) sent, \(frames.rx) received"]
+            + (host.map { [$0.summary] } ?? [])
+            + [String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds)]
     }
 }

@@ -117,6 +117,8 @@ struct Serve: ParsableCommand {
             throw CLIError(description: "\(error.description); give an existing directory with --dir")
         }
         server.onEvent = { emit($0.description) }
+        // What each client fetched, for the stop summary.
+        server.tftp.records = TFTPTransferRecords()
         StopSignal.install()
 
         // The backend is the transmitter of the server's port and offers it
@@ -152,6 +154,28 @@ struct Serve: ParsableCommand {
               + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions, "
               + "\(server.counters.routerAdvertisements) router advertisements")
         if let hostLink { emit("serve: \(HostLinkReport(hostLink).summary)") }
+        for line in Self.fetchedSummary(server.tftp.records ?? TFTPTransferRecords()) { emit(line) }
         _ = sources
+    }
+
+    /// The stop summary's files part: per client MAC, in the order clients
+    /// first asked, each file it fetched whole (size and SHA-256) and each
+    /// transfer that failed, as `boot` prints them.
+    static func fetchedSummary(_ records: TFTPTransferRecords) -> [String] {
+        var clients: [MACAddress] = []
+        var byClient: [MACAddress: [TFTPTransferRecord]] = [:]
+        for r in records.entries {
+            if byClient[r.client] == nil { clients.append(r.client) }
+            byClient[r.client, default: []].append(r)
+        }
+        var lines: [String] = []
+        for mac in clients {
+            let entries = byClient[mac] ?? []
+            let (files, failed) = TransferReport.split(entries)
+            lines.append("serve: \(mac) (\(entries.last?.clientIP.description ?? "?")) fetched \(files.count) files, \(failed.count) failed")
+            lines += TransferReport.lines(files: files, failed: failed, notListed: nil).map { "  " + $0 }
+        }
+        if records.overflow > 0 { lines.append("serve: \(records.overflow) more transfers not listed") }
+        return lines
     }
 }

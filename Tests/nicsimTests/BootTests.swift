@@ -4,12 +4,14 @@ import XCTest
 /// What `nicsim boot --json` prints, as the tests read it.
 struct BootJSON: Decodable {
     struct Lease: Decodable { var ip: String; var server: String; var bootfile: String; var proxy: Bool }
-    struct File: Decodable { var name: String; var size: Int; var sha256: String }
+    struct File: Decodable { var name: String; var size: Int; var sha256: String; var server: String? }
+    struct Failure: Decodable { var name: String; var server: String; var size: Int; var code: Int?; var error: String }
     struct Frames: Decodable { var tx: Int; var rx: Int }
     var model: String
     var mac: String
     var lease: Lease
     var files: [File]
+    var failed: [Failure]?
     var frames: Frames
     /// "exec" or "builtin"; with exec, why the machine stopped and its console.
     var nbp: String?
@@ -22,9 +24,11 @@ struct BootJSON: Decodable {
     }
 
     /// Every file's hash and size equal the file's own in `root`, and the
-    /// boot fetched the NBP, a config, a kernel and an initrd.
-    func assertMatches(root: URL, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(files.map(\.name), ["pxelinux.0", "pxelinux.cfg/default", "vmlinuz", "initrd.img"], file: file, line: line)
+    /// boot fetched the NBP, a config, a kernel and an initrd (and with
+    /// pxelinux.0 run on the machine, its ldlinux.c32 after the NBP).
+    func assertMatches(root: URL, names: [String] = ["pxelinux.0", "pxelinux.cfg/default", "vmlinuz", "initrd.img"],
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(files.map(\.name), names, file: file, line: line)
         for f in files {
             let path = root.appendingPathComponent(f.name).path
             XCTAssertEqual(f.sha256, try sha256(path), "\(f.name)", file: file, line: line)
@@ -121,6 +125,34 @@ final class SocketBootTests: XCTestCase {
         let r = try BootJSON.parse(try NicsimProcess.run(["boot", "--nbp", "builtin", "--model", "ne2000", "--qemu-socket", socket, "--json"], timeout: 120))
         try r.assertMatches(root: HostTools.fixtures)
         XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
+    }
+
+    /// serve's stop summary says, per client MAC, what it fetched (from the
+    /// server's own sessions: complete when the client acknowledged the last
+    /// block) and what failed; here what the default boot's pxelinux.0
+    /// fetched, the same list `boot` prints on the client's side.
+    func testServeStopSummaryListsWhatEachClientFetched() throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-sum-\(UUID().uuidString.prefix(8)).sock").path
+        let server = Background(NicsimProcess.binary.path, ["serve", "--dir", HostTools.fixtures.path, "--qemu-socket", socket])
+        try server.start()
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "TFTP root", timeout: 10), server.output)
+        let r = try BootJSON.parse(try NicsimProcess.run(["boot", "--qemu-socket", socket, "--json"], timeout: 120))
+        try r.assertMatches(root: HostTools.fixtures, names: BootTransferTests.pxelinuxFiles)
+        XCTAssertTrue(server.wait(for: "sent initrd.img to 10.0.2.100", timeout: 5), server.output)
+        server.stop()
+        let lines = server.output.split(separator: "\n").map(String.init)
+        let head = try XCTUnwrap(lines.firstIndex(of: "serve: 52:54:00:12:34:56 (10.0.2.100) fetched 5 files, 9 failed"), server.output)
+        XCTAssertEqual(lines[head + 1], "  files:")
+        for (i, f) in r.files.enumerated() {
+            let line = lines[head + 2 + i]
+            XCTAssertTrue(line.hasPrefix("    \(f.name) ") && line.hasSuffix(" \(f.size) bytes  sha256 \(f.sha256)"), line)
+        }
+        XCTAssertEqual(lines[head + 2 + r.files.count], "  failed:")
+        for (i, name) in BootTransferTests.configSearch().enumerated() {
+            let line = lines[head + 3 + r.files.count + i]
+            XCTAssertTrue(line.hasPrefix("    \(name) ") && line.hasSuffix("  TFTP error 1 (File not found)"), line)
+        }
     }
 }
 

@@ -64,6 +64,13 @@ final class DnsmasqExecTests: XCTestCase {
         XCTAssertTrue((r.console ?? "").contains("\(Self.scriptLine) \(r.lease.ip)"), r.console ?? "")
         XCTAssertTrue(d.output.contains("sent \(tree.path)/undionly.kpxe"), d.output)
         XCTAssertTrue(d.output.contains("sent \(tree.path)/boot.ipxe"), d.output)
+        // The ROM fetched undionly.kpxe; iPXE, driving the card through our
+        // UNDI, fetched its script: both in the list, as dnsmasq has them.
+        XCTAssertEqual(r.files.map(\.name), ["undionly.kpxe", "boot.ipxe"])
+        for f in r.files {
+            XCTAssertEqual(f.sha256, try sha256(tree.appendingPathComponent(f.name).path), f.name)
+            XCTAssertEqual(f.server, "192.168.77.1", f.name)
+        }
     }
 
     func testUndionlyOnRTL8139RunsDnsmasqsScript() throws { try undionly(model: "rtl8139") }
@@ -90,4 +97,71 @@ final class DnsmasqExecTests: XCTestCase {
         XCTAssertTrue(d.output.contains("sent \(tree.path)/ldlinux.c32"), d.output)
         XCTAssertTrue(d.output.contains("sent \(tree.path)/pxelinux.cfg/default"), d.output)
     }
+}
+
+/// The done-when of `boot`'s files list against a real server: dnsmasq on
+/// a veth pair serving Debian's pxelinux.0 and ldlinux.c32, the fixtures'
+/// config and test kernel, and a 1 MiB initrd; `nicsim boot --bridge cli0
+/// --json` (nicsim's PXE ROM, pxelinux.0 run on the machine) lists every
+/// file with the SHA-256 of dnsmasq's copy, and the configuration files
+/// pxelinux looked for first with dnsmasq's "not found" error.
+final class DnsmasqExecFilesTests: XCTestCase {
+    private var tree: URL!
+    /// 1 MiB: 733 blocks of 1432 bytes, fetched by pxelinux at its own block size.
+    static let initrdSize = 1 << 20
+
+    override func setUpWithError() throws {
+        try HostTools.require(HostTools.dnsmasq, package: "dnsmasq")
+        tree = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-files-tree-\(UUID().uuidString.prefix(8))")
+        let fm = FileManager.default
+        try fm.createDirectory(at: tree.appendingPathComponent("pxelinux.cfg"), withIntermediateDirectories: true)
+        for name in ["pxelinux.0", "ldlinux.c32", "vmlinuz", "pxelinux.cfg/default"] {
+            try fm.copyItem(at: HostTools.fixtures.appendingPathComponent(name), to: tree.appendingPathComponent(name))
+        }
+        // Deterministic bytes (a 64-bit linear congruential generator), so a
+        // failure reproduces with the same initrd.
+        var state: UInt64 = 0x6E69_6373_696D
+        var initrd = [UInt8](repeating: 0, count: Self.initrdSize)
+        for i in initrd.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            initrd[i] = UInt8(truncatingIfNeeded: state >> 33)
+        }
+        try Data(initrd).write(to: tree.appendingPathComponent("initrd.img"))
+    }
+
+    override func tearDown() {
+        if let tree { try? FileManager.default.removeItem(at: tree) }
+    }
+
+    private func boot(model: String) throws {
+        let ns = try NetworkNamespaces("fl-\(model.prefix(6))")
+        defer { ns.down() }
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path, ns.server, "srv0",
+                                         tree.path, "full"])
+        try d.start()
+        defer { d.stop() }
+        XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
+        let run = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--model", model, "--bridge", "cli0", "--json",
+                                             "--until", "initrd: 0x", "--timeout", "60"], timeout: 240)
+        XCTAssertEqual(run.status, 0, run.output)
+        let json = run.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let r = try JSONDecoder().decode(BootJSON.self, from: Data(json.utf8))
+        XCTAssertEqual(r.nbp, "exec")
+        XCTAssertTrue((r.console ?? "").contains("initrd: 0x00100000 bytes"), r.console ?? "")
+        try r.assertMatches(root: tree, names: BootTransferTests.pxelinuxFiles)
+        XCTAssertEqual(Set(r.files.compactMap(\.server)), ["192.168.77.1"])
+        XCTAssertEqual(r.files.last?.size, Self.initrdSize)
+        let failed = r.failed ?? []
+        XCTAssertEqual(failed.map(\.name), BootTransferTests.configSearch(ip: r.lease.ip))
+        for f in failed {
+            XCTAssertEqual(f.code, 1, f.name)
+            // dnsmasq names the path it looked for.
+            XCTAssertEqual(f.error, "TFTP error 1 (File not found): file \(tree.path)/\(f.name) not found for \(r.lease.ip)", f.name)
+        }
+        XCTAssertTrue(d.output.contains("sent \(tree.path)/initrd.img"), d.output)
+    }
+
+    func testPxelinuxFilesFromDnsmasqOnRTL8139() throws { try boot(model: "rtl8139") }
+    func testPxelinuxFilesFromDnsmasqOnNE2000() throws { try boot(model: "ne2000") }
+    func testPxelinuxFilesFromDnsmasqOnVirtioNet() throws { try boot(model: "virtio-net") }
 }

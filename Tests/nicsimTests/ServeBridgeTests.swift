@@ -26,6 +26,13 @@ final class ServeBridgeTests: XCTestCase {
         }
         let kernelSize = try FileManager.default.attributesOfItem(atPath: HostTools.fixtures.appendingPathComponent("vmlinuz").path)[.size] as? Int
         XCTAssertTrue(server.output.contains("sent vmlinuz to 192.168.77.50 (\(kernelSize ?? -1) bytes"), server.output)
+        // The stop summary lists curl's four files under cli0's MAC.
+        server.stop()
+        XCTAssertTrue(server.output.contains("(192.168.77.50) fetched 4 files, 0 failed"), server.output)
+        for name in ["pxelinux.0", "pxelinux.cfg/default", "vmlinuz", "initrd.img"] {
+            XCTAssertTrue(server.output.contains("bytes  sha256 \(try sha256(HostTools.fixtures.appendingPathComponent(name).path))"),
+                          "\(name) missing from:\n\(server.output)")
+        }
     }
 
     func testMissingFileIsReportedToCurl() throws {
@@ -40,6 +47,9 @@ final class ServeBridgeTests: XCTestCase {
         let r = try ns.run(in: ns.client, [HostTools.curl, "-sS", "--max-time", "10", "-o", "/dev/null", "tftp://192.168.77.2/no-such-file"])
         // curl exit 68: "TFTP server: file not found" (TFTP error 1).
         XCTAssertEqual(r.status, 68, r.output)
+        server.stop()
+        XCTAssertTrue(server.output.contains("(192.168.77.50) fetched 0 files, 1 failed"), server.output)
+        XCTAssertTrue(server.output.contains("    no-such-file  TFTP error 1 (File not found)"), server.output)
     }
 
     func testServeRefusesAMissingDirectory() throws {
