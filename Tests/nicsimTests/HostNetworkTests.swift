@@ -4,10 +4,13 @@ import XCTest
 /// `nicsim boot` on the host's network as users set it up: a plain veth
 /// pair with the kernel's default offloads (scripts/netns.sh changes none),
 /// and a TAP in a Linux bridge that dnsmasq serves on the same host. The
-/// client is the default exec boot: nicsim's PXE ROM, Debian's pxelinux.0,
-/// the fixture test kernel and a 1 MiB initrd.
+/// client is the default exec boot: nicsim's PXE ROM, Debian's pxelinux.0
+/// and ldlinux.c32, the fixture config and test kernel and a 1 MiB initrd;
+/// the report lists each file with the SHA-256 of dnsmasq's copy.
 final class HostNetworkTests: XCTestCase {
     private var tree: URL!
+    /// 1 MiB: 733 blocks of 1432 bytes, fetched by pxelinux at its own block size.
+    static let initrdSize = 1 << 20
 
     /// What these tests read of `boot --json` besides BootJSON.
     struct HostJSON: Decodable {
@@ -25,16 +28,21 @@ final class HostNetworkTests: XCTestCase {
 
     override func setUpWithError() throws {
         try HostTools.require(HostTools.dnsmasq, package: "dnsmasq")
-        try HostTools.require(HostTools.pxelinux, package: "pxelinux")
-        try HostTools.require(HostTools.ldlinux, package: "syslinux-common")
         tree = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-hostnet-tree-\(UUID().uuidString.prefix(8))")
-        let r = try HostTools.run("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("make-tftpboot.sh").path, tree.path,
-                                                "4096", "1048576"])
-        XCTAssertEqual(r.status, 0, r.output)
-        // The fixture kernel, which prints what pxelinux handed it.
-        let kernel = tree.appendingPathComponent("vmlinuz")
-        try FileManager.default.removeItem(at: kernel)
-        try FileManager.default.copyItem(at: HostTools.fixtures.appendingPathComponent("vmlinuz"), to: kernel)
+        let fm = FileManager.default
+        try fm.createDirectory(at: tree.appendingPathComponent("pxelinux.cfg"), withIntermediateDirectories: true)
+        for name in ["pxelinux.0", "ldlinux.c32", "vmlinuz", "pxelinux.cfg/default"] {
+            try fm.copyItem(at: HostTools.fixtures.appendingPathComponent(name), to: tree.appendingPathComponent(name))
+        }
+        // Deterministic bytes (a 64-bit linear congruential generator), so a
+        // failure reproduces with the same initrd.
+        var state: UInt64 = 0x6E69_6373_696D
+        var initrd = [UInt8](repeating: 0, count: Self.initrdSize)
+        for i in initrd.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            initrd[i] = UInt8(truncatingIfNeeded: state >> 33)
+        }
+        try Data(initrd).write(to: tree.appendingPathComponent("initrd.img"))
     }
 
     override func tearDown() {
@@ -47,6 +55,22 @@ final class HostNetworkTests: XCTestCase {
         try d.start()
         XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
         return d
+    }
+
+    /// The files pxelinux fetched, hashed as dnsmasq's copies, and its
+    /// configuration search, each "not found" by dnsmasq.
+    private func assertFiles(_ r: BootJSON, file: StaticString = #filePath, line: UInt = #line) throws {
+        try r.assertMatches(root: tree, names: BootTransferTests.pxelinuxFiles, file: file, line: line)
+        XCTAssertEqual(Set(r.files.compactMap(\.server)), ["192.168.77.1"], file: file, line: line)
+        XCTAssertEqual(r.files.last?.size, Self.initrdSize, file: file, line: line)
+        let failed = r.failed ?? []
+        XCTAssertEqual(failed.map(\.name), BootTransferTests.configSearch(ip: r.lease.ip), file: file, line: line)
+        for f in failed {
+            XCTAssertEqual(f.code, 1, f.name, file: file, line: line)
+            // dnsmasq names the path it looked for.
+            XCTAssertEqual(f.error, "TFTP error 1 (File not found): file \(tree.path)/\(f.name) not found for \(r.lease.ip)", f.name,
+                           file: file, line: line)
+        }
     }
 
     private func decode(_ output: String) throws -> (BootJSON, HostJSON) {
@@ -81,8 +105,9 @@ final class HostNetworkTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.output)
         let (boot, host) = try decode(r.output)
         XCTAssertTrue(boot.lease.ip.hasPrefix("192.168.77."), boot.lease.ip)
-        XCTAssertTrue(boot.console?.contains("cmdline: BOOT_IMAGE=vmlinuz initrd=initrd.img") == true, boot.console ?? "")
+        XCTAssertEqual(boot.nbp, "exec")
         XCTAssertTrue(boot.console?.contains("initrd: 0x00100000 bytes") == true, boot.console ?? "")
+        try assertFiles(boot)
         let link = try XCTUnwrap(host.host)
         XCTAssertEqual(link.interface, "cli0")
         XCTAssertTrue(link.addressFilter.hasPrefix("not promiscuous"), link.addressFilter)
@@ -131,6 +156,7 @@ final class HostNetworkTests: XCTestCase {
         let (boot, host) = try decode(r.output)
         XCTAssertTrue(boot.lease.ip.hasPrefix("192.168.77."), boot.lease.ip)
         XCTAssertTrue(boot.console?.contains("initrd: 0x00100000 bytes") == true, boot.console ?? "")
+        try assertFiles(boot)
         XCTAssertEqual(host.network, "TAP nsimtap0 in bridge br0")
         XCTAssertGreaterThan(host.host?.checksumsCompleted ?? 0, 700)
         XCTAssertTrue(d.output.contains("sent \(tree.path)/vmlinuz"), d.output)
