@@ -27,6 +27,9 @@ let package = Package(
         .library(name: "NICSim", targets: ["NICSim"]),
         .library(name: "OptionROM", targets: ["OptionROM"]),
         .library(name: "Machine", targets: ["Machine"]),
+        .library(name: "NICCatalogue", targets: ["NICCatalogue"]),
+        // The C ABI (include/nicsim.h): `make install` ships it as libnicsim.so.
+        .library(name: "NICSimABI", type: .dynamic, targets: ["NICSimC"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [
@@ -62,6 +65,12 @@ let package = Package(
         .target(name: "CLinuxNet"),
         // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
         .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap", "CLinuxNet"], swiftSettings: swiftSettings),
+        // One entry per card: names (nicsim's and QEMU's), PCI IDs, options, link speed, how to build it.
+        .target(name: "NICCatalogue", dependencies: ["NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        // The C ABI's types (nicsim_host, nicsim_device), from include/nicsim.h.
+        .target(name: "CNICSim"),
+        // The C ABI: @_cdecl functions over the catalogue, no Board and no Foundation.
+        .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
@@ -100,6 +109,7 @@ let package = Package(
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire", "UNDI", "PXE", "NICSimTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "NICCatalogueTests", dependencies: ["NICCatalogue", "NICSimC", "CNICSim", "NICCore", "VirtioNet", "RTL8139", "NE2000"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,1 @@
+/* The C ABI is written in Swift (Sources/NICSimC); this target carries its header. */

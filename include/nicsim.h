@@ -1,0 +1,1 @@
+../Sources/CNICSim/include/nicsim.h
