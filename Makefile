@@ -4,8 +4,10 @@
 
 SWIFT ?= swift
 BUILD_FLAGS ?=
+PREFIX ?= /usr/local
+CONFIG ?= release
 
-.PHONY: run test build setup bench clean
+.PHONY: run test test-cabi build setup bench clean install
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +22,16 @@ test: setup
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 	python3 scripts/qtest-diff.py --nicsim "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/nicsim"
+	bash scripts/cabi-test.sh debug
+
+# The C ABI through an installed copy: emulator.c built with cc and pkg-config.
+test-cabi: setup
+	bash scripts/cabi-test.sh debug
+
+# nicsim, libnicsim.so, include/nicsim.h, nicsim.pc and share/nicsim/tftpboot
+# under $(PREFIX) (CONFIG=debug for a quick debug build).
+install: setup
+	SWIFT=$(SWIFT) bash scripts/install.sh "$(PREFIX)" "$(CONFIG)"
 
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

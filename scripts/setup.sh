@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
     # Build.
     pkg-config
+    # The C ABI test (Tests/CABI/emulator.c) is built with the system cc.
+    gcc
     libpcap-dev
     # qtest differential runs and the QEMU guests of the bridge and
     # integration tests.

@@ -43,8 +43,8 @@ struct Boot: ParsableCommand {
     @Option(help: "Guest RAM in MiB (the kernel and initrd must fit).")
     var memory: Int = 64
 
-    @Option(help: "TFTP root of the embedded server.")
-    var dir: String = "fixtures/tftpboot"
+    @Option(help: "TFTP root of the embedded server (default: fixtures/tftpboot in the checkout, else the installed share/nicsim/tftpboot).")
+    var dir: String?
 
     @Option(help: "Fault injection on the virtual switch: probability a frame is lost (0...1).")
     var loss: Double = 0
@@ -122,8 +122,8 @@ struct Boot: ParsableCommand {
         } else if let qemuSocket {
             .qemuSocket(qemuSocket)
         } else {
-            .embedded(directory: dir, bootFile: image == nil ? nil : (bootFile ?? "boot.ipxe"),
-                      hint: "run from the nicsim checkout or give --dir")
+            .embedded(directory: dir ?? DefaultTFTPTree.resolve(), bootFile: image == nil ? nil : (bootFile ?? "boot.ipxe"),
+                      hint: "run from the nicsim checkout, install with make install, or give --dir")
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
                                       follow: pc.stationFilter, faults: faults, seed: seed, capture: capture)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The C ABI as an emulator sees it: install into a scratch prefix, build
+# Tests/CABI/emulator.c with the system cc against the installed header and
+# `pkg-config --cflags --libs nicsim`, run it. Fails loudly; never skips.
+#   scripts/cabi-test.sh [CONFIG]          (debug (default) or release)
+set -euo pipefail
+config=${1:-debug}
+cd "$(dirname "$0")/.."
+command -v cc >/dev/null || { echo "cabi-test: no C compiler (cc); install build-essential" >&2; exit 1; }
+command -v pkg-config >/dev/null || { echo "cabi-test: no pkg-config; install pkg-config" >&2; exit 1; }
+prefix=$(mktemp -d /tmp/nicsim-cabi.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+bash scripts/install.sh "$prefix" "$config" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config --cflags --libs nicsim) -o "$prefix/emulator"
+"$prefix/emulator"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make install: the nicsim executable, libnicsim.so with include/nicsim.h
+# and nicsim.pc, and the default TFTP tree under share/nicsim/.
+#   scripts/install.sh PREFIX [CONFIG]     (CONFIG: release (default) or debug)
+set -euo pipefail
+prefix=${1:?usage: install.sh PREFIX [release|debug]}
+config=${2:-release}
+swift=${SWIFT:-swift}
+version=0.1.0
+cd "$(dirname "$0")/.."
+
+case "$prefix" in /*) ;; *) prefix="$PWD/$prefix" ;; esac
+"$swift" build -c "$config" --product nicsim
+"$swift" build -c "$config" --product NICSimABI
+bin=$("$swift" build -c "$config" --show-bin-path)
+# The Swift runtime libnicsim.so needs (its RUNPATH names it too).
+runtime=$(dirname "$(readlink -f "$(command -v "$swift")")")/../lib/swift/linux
+runtime=$(cd "$runtime" && pwd)
+
+install -d "$prefix/bin" "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/share/nicsim"
+install -m 755 "$bin/nicsim" "$prefix/bin/nicsim"
+install -m 755 "$bin/libNICSimABI.so" "$prefix/lib/libnicsim.so"
+install -m 644 Sources/CNICSim/include/nicsim.h "$prefix/include/nicsim.h"
+sed -e "s|@PREFIX@|$prefix|" -e "s|@SWIFT_RUNTIME@|$runtime|" -e "s|@VERSION@|$version|" \
+    scripts/nicsim.pc.in > "$prefix/lib/pkgconfig/nicsim.pc"
+rm -rf "$prefix/share/nicsim/tftpboot"
+cp -R fixtures/tftpboot "$prefix/share/nicsim/tftpboot"
+echo "installed nicsim $version ($config) in $prefix"
