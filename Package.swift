@@ -47,7 +47,7 @@ let package = Package(
         // virtio-net: legacy, transitional and modern virtio-pci.
         .target(name: "VirtioNet", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Universal UNDI state machine and one driver per NIC, over the Board's buses.
-        .target(name: "UNDI", dependencies: ["NICCore", "Board"], swiftSettings: swiftSettings),
+        .target(name: "UNDI", dependencies: ["NICCore", "Board", "NICCatalogue"], swiftSettings: swiftSettings),
         // Wire formats: Ethernet, ARP, IPv4, UDP, DHCP (+PXE options), TFTP.
         .target(name: "Wire", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The embedded DHCP/proxyDHCP and TFTP server with its own IP endpoint.
@@ -72,7 +72,7 @@ let package = Package(
         // The C ABI: @_cdecl functions over the catalogue, no Board and no Foundation.
         .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
-        .target(name: "QTest", dependencies: ["NICCore", "Board", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        .target(name: "QTest", dependencies: ["NICCore", "Board", "NICCatalogue", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
         .target(name: "OptionROM", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Unicorn, the x86 CPU emulator under the Machine.

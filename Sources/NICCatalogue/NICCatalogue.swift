@@ -9,6 +9,17 @@ public enum NICBus: String, Sendable {
     case isa
 }
 
+/// Which UNDI driver programs the card (UNDI builds it from this, through
+/// the Board's buses only).
+public enum NICDriverFamily: String, Sendable {
+    /// NE2000Driver: DP8390 through programmed I/O (PCI or ISA).
+    case ne2000
+    /// RTL8139Driver: classic ring or C+ descriptors.
+    case rtl8139
+    /// VirtioNetDriver: legacy or modern virtio-pci.
+    case virtioNet
+}
+
 /// What a card needs from its host to be built: guest RAM for DMA, the
 /// clock its timers run on, and the port its frames cross.
 public struct NICHostResources {
@@ -40,6 +51,8 @@ public struct NICCatalogueEntry: Sendable {
     public let options: [String]
     /// The nominal link speed in bits per second (what UNDI reports).
     public let linkSpeed: UInt32
+    /// The UNDI driver for it.
+    public let driver: NICDriverFamily
     /// One line for `--help` and the docs.
     public let summary: String
     let make: @Sendable (NICCatalogueEntry, NICOptions, MACAddress, NICHostResources) throws(NICCatalogueError) -> NICCard
@@ -68,7 +81,7 @@ public enum NICCatalogue {
     public static let rtl8139 = NICCatalogueEntry(
         name: "rtl8139", qemuName: "rtl8139", bus: .pci,
         pciIDs: [(RTL8139.identity.vendorID, RTL8139.identity.deviceID)],
-        options: ["mac"], linkSpeed: 100_000_000,
+        options: ["mac"], linkSpeed: 100_000_000, driver: .rtl8139,
         summary: "Realtek RTL8139C+ (PCI, 100 Mb/s, bus-master rings, C+ descriptors)"
     ) { entry, _, mac, r throws(NICCatalogueError) in
         let card = RTL8139(macAddress: mac, memory: r.memory, clock: r.clock, port: r.port)
@@ -79,7 +92,7 @@ public enum NICCatalogue {
     public static let ne2kPCI = NICCatalogueEntry(
         name: "ne2000", qemuName: "ne2k_pci", bus: .pci,
         pciIDs: [(RTL8029.vendorID, RTL8029.deviceID)],
-        options: ["mac"], linkSpeed: 10_000_000,
+        options: ["mac"], linkSpeed: 10_000_000, driver: .ne2000,
         summary: "Realtek RTL8029AS, an NE2000 on PCI (10 Mb/s, programmed I/O)"
     ) { entry, _, mac, r throws(NICCatalogueError) in
         let card = RTL8029(macAddress: mac, port: r.port)
@@ -89,7 +102,7 @@ public enum NICCatalogue {
 
     public static let ne2kISA = NICCatalogueEntry(
         name: "ne2000-isa", qemuName: "ne2k_isa", bus: .isa, pciIDs: [],
-        options: ["mac", "iobase", "irq"], linkSpeed: 10_000_000,
+        options: ["mac", "iobase", "irq"], linkSpeed: 10_000_000, driver: .ne2000,
         summary: "NE2000 on ISA (DP8390, iobase= default 0x300, irq= default 9)"
     ) { entry, o, mac, r throws(NICCatalogueError) in
         let ioBase = try o.integer("iobase", in: 0...0xFFE0) ?? Int(NE2000ISA.defaultIOBase)
@@ -103,7 +116,7 @@ public enum NICCatalogue {
     public static let virtioNetPCI = NICCatalogueEntry(
         name: "virtio-net", qemuName: "virtio-net-pci", bus: .pci,
         pciIDs: [(0x1AF4, 0x1000), (0x1AF4, 0x1041)],
-        options: ["mac", "disable-legacy", "disable-modern", "vectors", "csum"], linkSpeed: 1_000_000_000,
+        options: ["mac", "disable-legacy", "disable-modern", "vectors", "csum"], linkSpeed: 1_000_000_000, driver: .virtioNet,
         summary: "virtio-net over virtio-pci: legacy, transitional (default) or modern, MSI-X"
     ) { entry, o, mac, r throws(NICCatalogueError) in
         let disableLegacy = try o.bool("disable-legacy") ?? false
@@ -120,6 +133,12 @@ public enum NICCatalogue {
         return NICCard(entry: entry, device: card, pci: card,
                        attachInterrupt: { card.config.upstream = $0 },
                        attachMessages: card.msix.map { table in { deliver in table.onMessage = deliver } })
+    }
+
+    /// The nominal speed UNDI reports for a PCI card (10 Mb/s for one the
+    /// catalogue does not know).
+    public static func linkSpeed(vendor: UInt16, device: UInt16) -> UInt32 {
+        entry(vendor: vendor, device: device)?.linkSpeed ?? 10_000_000
     }
 
     /// Every entry, PCI cards first.

@@ -1,4 +1,5 @@
 import Board
+import NICCatalogue
 import NICCore
 
 /// Where the universal UNDI stands, as PXENV_UNDI_GET_STATE reports it
@@ -86,15 +87,11 @@ public final class UNDI {
         }
     }
 
-    /// The card's nominal speed: 10 Mb/s for the RTL8029 NE2000 clone,
-    /// 100 Mb/s for the RTL8139, 1 Gb/s for virtio-net (which has no
-    /// physical medium), 10 Mb/s otherwise.
+    /// The card's nominal speed, from its catalogue entry: 10 Mb/s for the
+    /// RTL8029 NE2000 clone, 100 Mb/s for the RTL8139, 1 Gb/s for virtio-net
+    /// (which has no physical medium), 10 Mb/s otherwise.
     static func defaultLinkSpeed(vendor: UInt16, device: UInt16) -> UInt32 {
-        switch (vendor, device) {
-        case (0x10EC, 0x8139): 100_000_000
-        case (0x1AF4, 0x1000), (0x1AF4, 0x1041): 1_000_000_000
-        default: 10_000_000
-        }
+        NICCatalogue.linkSpeed(vendor: vendor, device: device)
     }
 
     /// Maps a driver failure onto the PXE status a caller sees.

@@ -50,10 +50,6 @@ struct Rom: ParsableCommand {
             abstract: "Run a real x86 option ROM (e.g. iPXE's) on a NIC model: INIT, then BEV; print its console. With --serve, on a network with the embedded boot server; with --bridge, on a host interface."
         )
 
-        enum VirtioInterface: String, ExpressibleByArgument, CaseIterable {
-            case legacy, transitional, modern
-        }
-
         @Argument(help: "The option ROM image file.")
         var file: String
 
@@ -94,13 +90,8 @@ struct Rom: ParsableCommand {
             let wall = MonotonicClock()
             let rom = try ROMBoot.load(file)
             let macAddress = Rom.parseMAC(mac) ?? MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
-            let variant: VirtioPCIVariant = switch virtio {
-            case .legacy: .legacy
-            case .transitional: .transitional
-            case .modern: .modern
-            }
             // The card at 00:03.0, resources assigned as firmware would.
-            let pc = SimulatedPC(model: model, mac: macAddress, virtio: variant)
+            let pc = SimulatedPC(model: model, mac: macAddress, virtio: virtio)
             let board = pc.board
             let address = PCIAddress(device: 3)
             let port = pc.port

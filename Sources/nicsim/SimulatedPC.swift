@@ -1,20 +1,42 @@
 import ArgumentParser
 import Board
-import NE2000
+import NICCatalogue
 import NICCore
-import RTL8139
 import UNDI
-import VirtioNet
 
-/// The NIC models a client can boot on.
+/// The NIC models a client can boot on: the catalogue's PCI cards, by nicsim's names.
 enum ModelName: String, ExpressibleByArgument, CaseIterable {
     case ne2000
     case rtl8139
     case virtioNet = "virtio-net"
+
+    /// The card's catalogue entry.
+    var entry: NICCatalogueEntry {
+        switch self {
+        case .ne2000: NICCatalogue.ne2kPCI
+        case .rtl8139: NICCatalogue.rtl8139
+        case .virtioNet: NICCatalogue.virtioNetPCI
+        }
+    }
+}
+
+/// virtio-net's PCI interfaces, as the catalogue's disable-legacy /
+/// disable-modern options choose them.
+enum VirtioInterface: String, ExpressibleByArgument, CaseIterable {
+    case legacy, transitional, modern
+
+    var catalogueOptions: [(key: String, value: String)] {
+        switch self {
+        case .legacy: [("disable-modern", "on")]
+        case .transitional: []
+        case .modern: [("disable-legacy", "on")]
+        }
+    }
 }
 
 /// A board with one card in slot 3, resources assigned as firmware would,
 /// and the card's UNDI driver (which reaches it only through the board).
+/// Card and driver come from the card's catalogue entry.
 struct SimulatedPC {
     /// Where the card sits: 00:03.0.
     static let slot = PCIAddress(device: 3)
@@ -28,33 +50,29 @@ struct SimulatedPC {
     /// The card's receive filter as its driver programs it.
     let stationFilter: StationFilterSource
 
-    init(model: ModelName, mac: MACAddress, memorySize: Int = 64 << 20, virtio: VirtioPCIVariant = .transitional) {
+    init(model: ModelName, mac: MACAddress, memorySize: Int = 64 << 20, virtio: VirtioInterface = .transitional) {
         let board = Board(memorySize: memorySize)
-        let slot = Self.slot
-        switch model {
-        case .ne2000:
-            let card = RTL8029(macAddress: mac, memory: board.memory, clock: board.clock)
-            board.attach(card, at: slot)
-            port = card.port
-            modelName = card.modelName
-            stationFilter = card
-            driver = NE2000Driver(bus: DriverBus(board: board), location: .pci())
-        case .rtl8139:
-            let card = RTL8139(macAddress: mac, memory: board.memory, clock: board.clock)
-            board.attach(card, at: slot)
-            port = card.port
-            modelName = card.modelName
-            stationFilter = card
-            driver = RTL8139Driver(bus: DriverBus(board: board))
-        case .virtioNet:
-            let card = VirtioNet(configuration: VirtioNetConfiguration(macAddress: mac, variant: virtio), memory: board.memory,
-                                 clock: board.clock)
-            board.attach(card, at: slot)
-            port = card.port
-            modelName = card.modelName
-            stationFilter = card
-            driver = VirtioNetDriver(bus: DriverBus(board: board))
+        let entry = model.entry
+        // The boot paths' virtio-net has no MSI-X table: UNDI and the PXE ROM use INTx.
+        var options = NICOptions(pairs: [("mac", mac.description)])
+        if model == .virtioNet {
+            options = NICOptions(pairs: options.pairs + virtio.catalogueOptions + [("vectors", "0")])
         }
+        let card: NICCard
+        do {
+            card = try entry.build(options: options, resources: NICHostResources(memory: board.memory, clock: board.clock))
+        } catch {
+            // The options above are the catalogue's own; a refusal is a bug here, not a user error.
+            preconditionFailure("catalogue refused \(entry.name): \(error)")
+        }
+        guard let function = card.pci, let filter = card.device as? StationFilterSource else {
+            preconditionFailure("\(entry.name) is not a PCI card with a station filter")
+        }
+        board.attach(function, at: Self.slot)
+        port = card.port
+        modelName = card.device.modelName
+        stationFilter = filter
+        driver = entry.driver.makeDriver(bus: DriverBus(board: board))
         board.assignResources()
         board.add(port: port)
         self.board = board
