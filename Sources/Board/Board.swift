@@ -19,6 +19,8 @@ public final class Board {
     public let interrupts = InterruptController()
     public let pirq: PIRQRouter
     public let clock = VirtualClock()
+    /// MSI/MSI-X messages that reached the local APIC range (see `Board+MSI`).
+    public let messages = MessageLog()
 
     private struct Decoded: Equatable {
         var isIO: Bool
@@ -69,6 +71,11 @@ public final class Board {
         }
         config.onDecodeChange = { [unowned self, unowned slot] in self.updateDecode(slot) }
         updateDecode(slot)
+        if let signaling = function as? MessageSignalingFunction {
+            signaling.connectMessages { [unowned self, unowned config] address, data in
+                self.deliverMessage(address: address, data: data, busMaster: config.busMasterEnabled)
+            }
+        }
     }
 
     /// Maps an ISA device's registers at a fixed port and gives it a source

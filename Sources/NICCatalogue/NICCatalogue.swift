@@ -132,7 +132,7 @@ public enum NICCatalogue {
         // VirtioNet owns its port; a host's port policy applies to the card's.
         return NICCard(entry: entry, device: card, pci: card,
                        attachInterrupt: { card.config.upstream = $0 },
-                       attachMessages: card.msix.map { table in { deliver in table.onMessage = deliver } })
+                       attachMessages: card.msix == nil ? nil : { card.connectMessages($0) })
     }
 
     /// The nominal speed UNDI reports for a PCI card (10 Mb/s for one the

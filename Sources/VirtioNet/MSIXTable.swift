@@ -3,9 +3,10 @@ import NICCore
 /// An MSI-X table and pending-bit array in a memory BAR (PCI Local Bus
 /// 3.0 6.8.2): 16 bytes per vector (Message Address, Message Upper
 /// Address, Message Data, Vector Control with the mask in bit 0), then the
-/// PBA. The board has no MSI delivery path, so a message the function
-/// sends is recorded (per-vector counts and the last address/data) and
-/// handed to `onMessage` for hosts that deliver it.
+/// PBA. A message the function sends is recorded (per-vector counts and
+/// the last address/data) and handed to `onMessage`, which the host
+/// connects through `MessageSignalingFunction` (the Board writes it to
+/// memory, the C ABI calls the emulator's `msi`).
 public final class MSIXTable: RegisterBlock {
     /// The MSI-X capability ID.
     public static let capabilityID: UInt8 = 0x11

@@ -85,7 +85,7 @@ final class QTestRTL8139SuiteTests: XCTestCase {
 final class QTestVirtioNetSuiteTests: XCTestCase {
     /// virtio-net legacy and modern set-up, receive and transmit through the queues.
     func testVirtioNetSuite() throws {
-        try QTestFixtureSuites.check(suite: "virtio-net-pci", minimumScripts: 7)
+        try QTestFixtureSuites.check(suite: "virtio-net-pci", minimumScripts: 8)
     }
 }
 
