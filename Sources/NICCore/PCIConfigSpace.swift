@@ -116,7 +116,7 @@ public struct PCIStatus: OptionSet, Sendable {
 public final class PCIConfigSpace: InterruptLine {
     public static let size = 256
 
-    private var data = [UInt8](repeating: 0, count: PCIConfigSpace.size)
+    var data = [UInt8](repeating: 0, count: PCIConfigSpace.size)
     private var writeMask = [UInt8](repeating: 0, count: PCIConfigSpace.size)
     private var clearMask = [UInt8](repeating: 0, count: PCIConfigSpace.size)
     public private(set) var identity: PCIIdentity
@@ -126,7 +126,7 @@ public final class PCIConfigSpace: InterruptLine {
     public private(set) var expansionROMSize: UInt32 = 0
     private var lastCapability = 0
     private var nextCapabilityOffset = 0x40
-    private var interruptLevel = false
+    var interruptLevel = false
 
     /// Where INTx goes: set by the board that routes it.
     public var upstream: InterruptLine?
@@ -317,7 +317,7 @@ public final class PCIConfigSpace: InterruptLine {
         forwardInterrupt()
     }
 
-    private func forwardInterrupt() {
+    func forwardInterrupt() {
         upstream?.set(asserted: interruptLevel && !interruptDisabled)
     }
 

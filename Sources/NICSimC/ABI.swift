@@ -110,12 +110,22 @@ public func nicsimReset(_ dev: OpaquePointer?) {
 
 @_cdecl("nicsim_save")
 public func nicsimSave(_ dev: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ size: Int) -> Int {
-    0
+    guard let snapshot = device(dev)?.saveSnapshot() else { return 0 }
+    if let buf, size >= snapshot.count {
+        snapshot.withUnsafeBytes { buf.copyMemory(from: $0.baseAddress!, byteCount: snapshot.count) }
+    }
+    return snapshot.count
 }
 
 @_cdecl("nicsim_load")
 public func nicsimLoad(_ dev: OpaquePointer?, _ buf: UnsafeRawPointer?, _ size: Int) -> Int32 {
-    -1
+    guard let d = device(dev), let buf, size > 0 else { return -1 }
+    do {
+        try d.loadSnapshot(UnsafeRawBufferPointer(start: buf, count: size))
+        return 0
+    } catch {
+        return -1
+    }
 }
 
 @_cdecl("nicsim_rom_image")

@@ -121,6 +121,21 @@ public final class ABIDevice {
         card.device.hardwareReset()
     }
 
+    // MARK: Snapshots
+
+    /// The card's snapshot, or nil when its model does not save its state yet.
+    public func saveSnapshot() -> [UInt8]? {
+        (card.device as? Snapshottable)?.saveSnapshot()
+    }
+
+    /// Restores a snapshot; on a throw nothing changed.
+    public func loadSnapshot(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
+        guard let device = card.device as? Snapshottable else {
+            throw SnapshotError("\(card.entry.qemuName) does not restore snapshots yet")
+        }
+        try device.loadSnapshot(bytes)
+    }
+
     public var romImage: UnsafeRawBufferPointer? { rom.map { UnsafeRawBufferPointer($0) } }
 
     // MARK: Argument checks

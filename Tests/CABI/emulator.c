@@ -319,6 +319,53 @@ static void test_ne2k_pci(void) {
     guest_free(b);
 }
 
+/* A remote-DMA write of a frame is half done when the card is saved; a
+ * second card restored from the snapshot finishes it, and both put the
+ * same bytes on the wire. A corrupt snapshot is refused, nothing changed. */
+static void test_ne2k_snapshot(void) {
+    struct guest *a = guest_new("ne2k snapshot A", "ne2k_pci", "mac=52:54:00:00:03:0a");
+    struct guest *c = guest_new("ne2k snapshot C", "ne2k_pci", "mac=52:54:00:00:03:0a");
+    uint8_t mac[6], mac_c[6], frame[256], dst[6] = { 0x52, 0x54, 0, 0, 3, 0x0b };
+    ne_init(a, mac);
+    ne_init(c, mac_c);
+    size_t len = make_frame(frame, dst, mac, 42), half = len / 2;
+    ne_remote(a->dev, NE_TX_PAGE << 8, (uint16_t)len, 0x12);
+    for (size_t i = 0; i < half; i++) nicsim_bar_write(a->dev, 0, NE_DATA, 1, frame[i]);
+
+    size_t need = nicsim_save(a->dev, NULL, 0);
+    CHECK(need > 32 * 1024, "ne2k: snapshot of %zu bytes is smaller than packet memory", need);
+    uint8_t *snap = malloc(need), *again = malloc(need);
+    CHECK(nicsim_save(a->dev, snap, need) == need, "ne2k: save wrote a different size");
+    snap[need / 2] ^= 1;
+    CHECK(nicsim_load(c->dev, snap, need) == -1, "ne2k: a corrupt snapshot was loaded");
+    CHECK(nicsim_load(c->dev, snap, 7) == -1, "ne2k: a truncated snapshot was loaded");
+    snap[need / 2] ^= 1;
+    CHECK(nicsim_load(c->dev, snap, need) == 0, "ne2k: the snapshot was refused");
+    CHECK(nicsim_save(c->dev, again, need) == need && memcmp(snap, again, need) == 0, "ne2k: restored state differs");
+
+    struct guest *both[2] = { a, c };
+    for (int k = 0; k < 2; k++) {
+        struct guest *g = both[k];
+        for (size_t i = half; i < len; i++) nicsim_bar_write(g->dev, 0, NE_DATA, 1, frame[i]);
+        nicsim_bar_write(g->dev, 0, NE_ISR, 1, 0x40);
+        nicsim_bar_write(g->dev, 0, NE_TPSR, 1, NE_TX_PAGE);
+        nicsim_bar_write(g->dev, 0, NE_TBCR0, 1, len & 0xFF);
+        nicsim_bar_write(g->dev, 0, NE_TBCR1, 1, len >> 8);
+        nicsim_bar_write(g->dev, 0, NE_CR, 1, 0x26);
+        CHECK(g->out_count == 1 && g->out_len[0] == len && memcmp(g->out[0], frame, len) == 0,
+              "%s: the finished transfer is not the frame", g->name);
+        CHECK(g->irq_level == 1, "%s: no PTX interrupt", g->name);
+    }
+    CHECK(a->out_len[0] == c->out_len[0] && memcmp(a->out[0], c->out[0], a->out_len[0]) == 0,
+          "ne2k: the restored card sent different bytes");
+    CHECK(nicsim_save(a->dev, snap, need) == need && nicsim_save(c->dev, again, need) == need && memcmp(snap, again, need) == 0,
+          "ne2k: the two cards ended in different states");
+    free(snap);
+    free(again);
+    guest_free(a);
+    guest_free(c);
+}
+
 /* ---------------------------------------------- virtio-net (legacy + MSI-X) */
 
 /* The legacy virtio-pci header in BAR 0 with MSI-X enabled (virtio 1.x 4.1.4.8). */
@@ -535,12 +582,13 @@ int main(void) {
     test_edges();
     test_rtl8139();
     test_ne2k_pci();
+    test_ne2k_snapshot();
     test_virtio_net();
     test_virtio_intx();
     if (failures) {
         fprintf(stderr, "emulator.c: %d checks failed\n", failures);
         return 1;
     }
-    printf("emulator.c: rtl8139, ne2k_pci, virtio-net-pci (MSI-X and INTx) exchanged frames both ways through libnicsim\n");
+    printf("emulator.c: rtl8139, ne2k_pci, virtio-net-pci (MSI-X and INTx) exchanged frames both ways through libnicsim; ne2k_pci finished a transfer after a snapshot\n");
     return 0;
 }

@@ -135,8 +135,12 @@ void nicsim_reset(nicsim_device *dev);
  * enough (call with size 0 to ask). nicsim_load restores a snapshot taken
  * from the same model with the same options: 0, or -1 with nothing
  * changed when the bytes are not a snapshot it can read.
- * In ABI 0.1 no model saves its state yet: nicsim_save returns 0 and
- * nicsim_load returns -1. */
+ * The format (magic "NICSIMSS", format and state versions, the model, named
+ * fields, a CRC-32) is refused whole when anything in it is off: truncated,
+ * corrupt, another version or model, a field missing or unknown.
+ * In ABI 0.1, ne2k_pci and ne2k_isa save their whole state (configuration
+ * space, registers, remote DMA in flight, PROM, packet memory); rtl8139 and
+ * virtio-net-pci do not yet: nicsim_save returns 0, nicsim_load -1. */
 size_t nicsim_save(nicsim_device *dev, void *buf, size_t size);
 int    nicsim_load(nicsim_device *dev, const void *buf, size_t size);
 
