@@ -7,7 +7,7 @@ BUILD_FLAGS ?=
 PREFIX ?= /usr/local
 CONFIG ?= release
 
-.PHONY: run test test-cabi build setup bench clean install
+.PHONY: run test test-cabi build setup bench clean install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,12 @@ test-cabi: setup
 # under $(PREFIX) (CONFIG=debug for a quick debug build).
 install: setup
 	SWIFT=$(SWIFT) bash scripts/install.sh "$(PREFIX)" "$(CONFIG)"
+
+# The DocC catalogue (Sources/NICSim/NICSim.docc: the architecture and
+# "Link nicsim into your emulator") as a static site in .build/docs.
+docs:
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+		--target NICSim --output-path .build/docs --transform-for-static-hosting --disable-indexing
 
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
