@@ -136,6 +136,14 @@ public struct SnapshotReader {
         return v
     }
 
+    /// A field of any length up to `maxCount` (a partly filled buffer).
+    public mutating func variableBytes(_ name: String, maxCount: Int) throws(SnapshotError) -> [UInt8] {
+        guard let v = fields[name] else { throw SnapshotError("\(model) field \(name) missing") }
+        guard v.count <= maxCount else { throw SnapshotError("\(model) field \(name) is \(v.count) bytes, at most \(maxCount)") }
+        read.insert(name)
+        return v
+    }
+
     public mutating func integer<T: FixedWidthInteger>(_ name: String, as: T.Type = T.self) throws(SnapshotError) -> T {
         let b = try bytes(name, count: MemoryLayout<T>.size)
         var v: T = 0

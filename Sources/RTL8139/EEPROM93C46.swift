@@ -1,3 +1,5 @@
+import NICCore
+
 /// A 93C46 serial EEPROM in 64 x 16-bit organisation, as wired to the
 /// RTL8139's 9346CR pins (EECS, EESK, EEDI in; EEDO out).
 ///
@@ -129,5 +131,72 @@ public final class EEPROM93C46 {
             }
             state = .idle
         }
+    }
+}
+
+// MARK: Snapshot (in this file: the serial state is private to it)
+
+extension EEPROM93C46 {
+    /// The EEPROM's contents and its serial state machine, mid-command included.
+    public struct SnapshotState {
+        fileprivate var words: [UInt16]
+        fileprivate var stateCode: UInt8
+        fileprivate var pins: [Bool]
+        fileprivate var shift: UInt32
+        fileprivate var bits: Int
+        fileprivate var address: Int
+        fileprivate var output: UInt16
+    }
+
+    public func save(into w: inout SnapshotWriter) {
+        w.put("eeprom.words", bytes: words.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] })
+        let code: UInt8 = switch state {
+        case .idle: 0
+        case .awaitingStart: 1
+        case .command: 2
+        case .reading: 3
+        case .writing(let all): all ? 5 : 4
+        }
+        w.put("eeprom.state", code)
+        w.put("eeprom.pins", bytes: [chipSelect, clock, writeEnabled, dataOut].map { $0 ? 1 : 0 })
+        w.put("eeprom.shift", shift)
+        w.put("eeprom.bits", UInt32(truncatingIfNeeded: bits))
+        w.put("eeprom.address", UInt32(truncatingIfNeeded: address))
+        w.put("eeprom.output", output)
+    }
+
+    public func read(from r: inout SnapshotReader) throws(SnapshotError) -> SnapshotState {
+        let raw = try r.bytes("eeprom.words", count: 2 * EEPROM93C46.wordCount)
+        let words = stride(from: 0, to: raw.count, by: 2).map { UInt16(raw[$0]) | UInt16(raw[$0 + 1]) << 8 }
+        let code: UInt8 = try r.integer("eeprom.state")
+        guard code <= 5 else { throw SnapshotError("EEPROM state \(code) unknown") }
+        let pins = try r.bytes("eeprom.pins", count: 4)
+        guard pins.allSatisfy({ $0 <= 1 }) else { throw SnapshotError("EEPROM pins not booleans") }
+        let bits: UInt32 = try r.integer("eeprom.bits")
+        let address: UInt32 = try r.integer("eeprom.address")
+        // A command is at most 2 + 6 address bits + 16 data bits long.
+        guard bits <= 64, address < EEPROM93C46.wordCount else { throw SnapshotError("EEPROM shift state out of range") }
+        return SnapshotState(words: words, stateCode: code, pins: pins.map { $0 == 1 }, shift: try r.integer("eeprom.shift"),
+                             bits: Int(bits), address: Int(address), output: try r.integer("eeprom.output"))
+    }
+
+    public func apply(_ s: SnapshotState) {
+        words = s.words
+        state = switch s.stateCode {
+        case 1: .awaitingStart
+        case 2: .command
+        case 3: .reading
+        case 4: .writing(all: false)
+        case 5: .writing(all: true)
+        default: .idle
+        }
+        chipSelect = s.pins[0]
+        clock = s.pins[1]
+        writeEnabled = s.pins[2]
+        dataOut = s.pins[3]
+        shift = s.shift
+        bits = s.bits
+        address = s.address
+        output = s.output
     }
 }

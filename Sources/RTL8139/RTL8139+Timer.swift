@@ -52,7 +52,10 @@ extension RTL8139 {
         guard high < 33 else { return }
         let (q, r) = UInt64(33).dividingFullWidth((high, low))
         let offset = r == 0 ? q : q + 1
-        let (deadline, overflow) = timer.base.addingReportingOverflow(offset)
+        // From now rather than from the base: a card restored from a
+        // snapshot onto a younger clock has its base "before 0" (wrapped).
+        let remaining = offset &- (clock.now &- timer.base)
+        let (deadline, overflow) = clock.now.addingReportingOverflow(remaining)
         guard !overflow else { return }
         timer.pending = clock.schedule(at: deadline) { [weak self] in
             guard let self else { return }
@@ -60,5 +63,22 @@ extension RTL8139 {
             self.raise(InterruptBits.timeOut)
             self.scheduleTimer()
         }
+    }
+}
+
+// MARK: Snapshot (in this file: scheduling is private to it)
+
+extension RTL8139 {
+    /// TCTR as nanoseconds since its count restarted, and TimerInt: what a
+    /// snapshot keeps of the timer, independent of the host clock's origin.
+    var timerSnapshot: (elapsed: UInt64, interval: UInt32) {
+        (clock.now &- timer.base, timer.interval)
+    }
+
+    /// Restores the timer on this card's clock and arms the next TimerInt.
+    func restoreTimer(elapsed: UInt64, interval: UInt32) {
+        timer.base = clock.now &- elapsed
+        timer.interval = interval
+        scheduleTimer()
     }
 }

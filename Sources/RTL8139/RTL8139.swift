@@ -15,7 +15,7 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
     public let port: FramePort
     public let modelName = "RTL8139"
     /// The MAC address stored in the EEPROM (words 7-9).
-    public private(set) var macAddress: MACAddress
+    public internal(set) var macAddress: MACAddress
     let dma: GuestMemory
     let clock: VirtualClock
     lazy var registerWindow = RTL8139Registers(device: self)

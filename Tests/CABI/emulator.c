@@ -202,9 +202,52 @@ static void test_rtl8139(void) {
         n = rtl_receive(a, &rx_a, got);
         CHECK(n == len && memcmp(got, frame, len) == 0, "rtl8139: A received %zu bytes, not B's %zu", n, len);
     }
+    /* Snapshot mid-traffic (a frame received and not yet read, the timer
+     * running): card C, restored from A's snapshot with a copy of A's RAM
+     * (as an emulator migrates it), continues exactly as A does. */
+    nicsim_bar_write(a->dev, 0, 0x54, 4, 100000);   /* TimerInt */
+    nicsim_advance(a->dev, 1000);
+    size_t len, len0 = make_frame(frame, mac_a, mac_b, 200);
+    CHECK(nicsim_receive(a->dev, frame, len0) == 1, "rtl8139: A refused the frame before the snapshot");
+    struct guest *c = guest_new("rtl8139 C", "rtl8139", "mac=52:54:00:00:00:0c");
+    size_t need = nicsim_save(a->dev, NULL, 0);
+    uint8_t *snap = malloc(need), *snap_c = malloc(need);
+    CHECK(need > 0 && nicsim_save(a->dev, snap, need) == need, "rtl8139: save gave %zu bytes", need);
+    memcpy(c->ram, a->ram, RAM_SIZE);
+    c->irq_level = a->irq_level;
+    CHECK(nicsim_load(c->dev, snap, need) == 0, "rtl8139: C refused A's snapshot");
+    CHECK(nicsim_save(c->dev, snap_c, need) == need && memcmp(snap, snap_c, need) == 0, "rtl8139: C's state differs from A's");
+    uint32_t rx_c = rx_a;
+    unsigned tx_c = tx_a;
+    struct guest *pair[2] = { a, c };
+    uint32_t *rx[2] = { &rx_a, &rx_c };
+    unsigned *tx[2] = { &tx_a, &tx_c };
+    uint8_t got2[2][2048];
+    size_t n2[2];
+    for (int k = 0; k < 2; k++) {
+        struct guest *g = pair[k];
+        n2[k] = rtl_receive(g, rx[k], got2[k]);
+        len = make_frame(frame, mac_b, mac_a, 201);
+        g->out_count = 0;
+        rtl_send(g, tx[k], frame, len);
+        CHECK(g->out_count == 1 && g->out_len[0] == len && memcmp(g->out[0], frame, len) == 0, "%s: sent the wrong frame", g->name);
+        /* The next deadline is the timer, the same on both cards' clocks. */
+        int64_t next = nicsim_advance(g->dev, 2000);
+        CHECK(next > 2000, "%s: next deadline %lld", g->name, (long long)next);
+        nicsim_advance(g->dev, next);
+        CHECK((nicsim_bar_read(g->dev, 0, RTL_ISR, 2) & 0x4000) != 0, "%s: TimerInt did not fire at its deadline", g->name);
+    }
+    CHECK(n2[0] == len0 && n2[1] == len0 && memcmp(got2[0], got2[1], len0) == 0, "rtl8139: C received differently");
+    CHECK(memcmp(a->ram, c->ram, RAM_SIZE) == 0, "rtl8139: guest RAM differs after the restored transfer");
+    CHECK(nicsim_save(a->dev, snap, need) == need && nicsim_save(c->dev, snap_c, need) == need && memcmp(snap, snap_c, need) == 0,
+          "rtl8139: A and C ended in different states");
+    free(snap);
+    free(snap_c);
+    guest_free(c);
+
     /* A frame for someone else is filtered (APM: our address only). */
     uint8_t other[6] = { 0x52, 0x54, 0, 0, 0, 0x77 };
-    size_t len = make_frame(frame, other, mac_a, 9);
+    len = make_frame(frame, other, mac_a, 9);
     CHECK(nicsim_receive(b->dev, frame, len) == 0, "rtl8139: a frame for another MAC was not filtered");
     guest_free(a);
     guest_free(b);
@@ -589,6 +632,6 @@ int main(void) {
         fprintf(stderr, "emulator.c: %d checks failed\n", failures);
         return 1;
     }
-    printf("emulator.c: rtl8139, ne2k_pci, virtio-net-pci (MSI-X and INTx) exchanged frames both ways through libnicsim; ne2k_pci finished a transfer after a snapshot\n");
+    printf("emulator.c: rtl8139, ne2k_pci, virtio-net-pci (MSI-X and INTx) exchanged frames both ways through libnicsim; ne2k_pci and rtl8139 continued identically after a snapshot\n");
     return 0;
 }

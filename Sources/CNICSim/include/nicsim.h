@@ -138,9 +138,14 @@ void nicsim_reset(nicsim_device *dev);
  * The format (magic "NICSIMSS", format and state versions, the model, named
  * fields, a CRC-32) is refused whole when anything in it is off: truncated,
  * corrupt, another version or model, a field missing or unknown.
- * In ABI 0.1, ne2k_pci and ne2k_isa save their whole state (configuration
- * space, registers, remote DMA in flight, PROM, packet memory); rtl8139 and
- * virtio-net-pci do not yet: nicsim_save returns 0, nicsim_load -1. */
+ * Guest RAM is not in the snapshot (the emulator migrates its own RAM); the
+ * card's timers are, relative to its clock, so a card restored onto a clock
+ * with another origin fires them after the same delays.
+ * In ABI 0.1: ne2k_pci and ne2k_isa (configuration space, registers,
+ * remote DMA in flight, PROM, packet memory) and rtl8139 (configuration
+ * space, registers, PHY, EEPROM mid-command, ring positions, tally
+ * counters, timer, a C+ frame being gathered) save their whole state;
+ * virtio-net-pci does not yet: nicsim_save returns 0, nicsim_load -1. */
 size_t nicsim_save(nicsim_device *dev, void *buf, size_t size);
 int    nicsim_load(nicsim_device *dev, const void *buf, size_t size);
 
