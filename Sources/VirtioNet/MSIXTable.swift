@@ -125,3 +125,42 @@ public final class MSIXTable: RegisterBlock {
         if isControl && value & 1 == 0 { deliverPending() }
     }
 }
+
+// MARK: Snapshot (in this file: the table is private to it)
+
+extension MSIXTable {
+    /// The table, the pending bits and the per-vector message counts.
+    struct SnapshotState {
+        fileprivate var entries: [UInt32]
+        fileprivate var pending: [Bool]
+        fileprivate var deliveries: [Int]
+    }
+
+    func save(into w: inout SnapshotWriter) {
+        w.put("msix.table", bytes: entries.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } })
+        w.put("msix.pending", bytes: pending.map { $0 ? 1 : 0 })
+        w.put("msix.deliveries", bytes: deliveries.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: UInt64(v) >> (8 * $0)) } })
+    }
+
+    func read(from r: inout SnapshotReader) throws(SnapshotError) -> SnapshotState {
+        let t = try r.bytes("msix.table", count: 16 * vectorCount)
+        let p = try r.bytes("msix.pending", count: vectorCount)
+        let d = try r.bytes("msix.deliveries", count: 8 * vectorCount)
+        guard p.allSatisfy({ $0 <= 1 }) else { throw SnapshotError("MSI-X pending bits not booleans") }
+        let entries = stride(from: 0, to: t.count, by: 4).map { at in (0..<4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32(t[at + $1]) } }
+        // Vector Control keeps only its mask bit.
+        guard stride(from: 3, to: entries.count, by: 4).allSatisfy({ entries[$0] <= 1 }) else {
+            throw SnapshotError("MSI-X vector control out of range")
+        }
+        let deliveries = stride(from: 0, to: d.count, by: 8).map { at in
+            Int(truncatingIfNeeded: (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(d[at + $1]) })
+        }
+        return SnapshotState(entries: entries, pending: p.map { $0 == 1 }, deliveries: deliveries)
+    }
+
+    func apply(_ s: SnapshotState) {
+        entries = s.entries
+        pending = s.pending
+        deliveries = s.deliveries
+    }
+}

@@ -435,3 +435,62 @@ public final class VirtQueue {
         }
     }
 }
+
+// MARK: Snapshot (in this file: the ring positions are set only here)
+
+extension VirtQueue {
+    /// A queue's state as a snapshot keeps it: its configuration, ring
+    /// positions (split and packed) and used elements not yet published.
+    struct SnapshotState {
+        fileprivate var values: [UInt64]
+        fileprivate var pending: [(id: UInt16, length: UInt32, slots: UInt16)]
+    }
+
+    private var snapshotValues: [UInt64] {
+        [UInt64(size), isEnabled ? 1 : 0, descriptorTable, availableRing, usedRing, UInt64(msixVector), UInt64(legacyPFN),
+         UInt64(lastAvailableIndex), UInt64(usedIndex), UInt64(pendingUsed), eventIndex ? 1 : 0, indirectAllowed ? 1 : 0,
+         isPacked ? 1 : 0, UInt64(packedNextAvailable), packedAvailableWrap ? 1 : 0, UInt64(packedNextUsed), packedUsedWrap ? 1 : 0]
+    }
+
+    func save(into w: inout SnapshotWriter) {
+        let prefix = "virtq\(index)."
+        w.put(prefix + "state", bytes: snapshotValues.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } })
+        let count = isPacked ? Int(pendingUsed) : 0
+        var pending: [UInt8] = []
+        for k in 0..<count {
+            let e = packedPending[k]
+            pending += [UInt8(truncatingIfNeeded: e.id), UInt8(truncatingIfNeeded: e.id >> 8)]
+            pending += (0..<4).map { UInt8(truncatingIfNeeded: e.length >> (8 * $0)) }
+            pending += [UInt8(truncatingIfNeeded: e.slots), UInt8(truncatingIfNeeded: e.slots >> 8)]
+        }
+        w.put(prefix + "packedPending", bytes: pending)
+    }
+
+    func read(from r: inout SnapshotReader) throws(SnapshotError) -> SnapshotState {
+        let prefix = "virtq\(index)."
+        let raw = try r.bytes(prefix + "state", count: 8 * snapshotValues.count)
+        let v = stride(from: 0, to: raw.count, by: 8).map { at in (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(raw[at + $1]) } }
+        let sixteen = [0, 5, 7, 8, 9, 13, 15]
+        guard v[0] >= 1, v[0] <= UInt64(maxSize), sixteen.allSatisfy({ v[$0] <= 0xFFFF }), v[6] <= 0xFFFF_FFFF,
+              [1, 10, 11, 12, 14, 16].allSatisfy({ v[$0] <= 1 }), v[9] <= UInt64(maxSize) else {
+            throw SnapshotError("virtqueue \(index) state out of range")
+        }
+        let bytes = try r.variableBytes(prefix + "packedPending", maxCount: 8 * Int(maxSize))
+        guard bytes.count == (v[12] == 1 ? 8 * Int(v[9]) : 0) else { throw SnapshotError("virtqueue \(index) pending elements inconsistent") }
+        let pending = stride(from: 0, to: bytes.count, by: 8).map { at in
+            (id: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8,
+             length: (0..<4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[at + 2 + $1]) },
+             slots: UInt16(bytes[at + 6]) | UInt16(bytes[at + 7]) << 8)
+        }
+        return SnapshotState(values: v, pending: pending)
+    }
+
+    func apply(_ s: SnapshotState) {
+        let v = s.values
+        size = UInt16(v[0]); isEnabled = v[1] == 1; descriptorTable = v[2]; availableRing = v[3]; usedRing = v[4]
+        msixVector = UInt16(v[5]); legacyPFN = UInt32(v[6]); lastAvailableIndex = UInt16(v[7]); usedIndex = UInt16(v[8])
+        pendingUsed = UInt16(v[9]); eventIndex = v[10] == 1; indirectAllowed = v[11] == 1; isPacked = v[12] == 1
+        packedNextAvailable = UInt16(v[13]); packedAvailableWrap = v[14] == 1; packedNextUsed = UInt16(v[15]); packedUsedWrap = v[16] == 1
+        for (k, e) in s.pending.enumerated() { packedPending[k] = e }
+    }
+}

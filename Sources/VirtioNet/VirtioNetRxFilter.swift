@@ -92,3 +92,34 @@ extension VirtioNet: StationFilterSource {
         StationFilter(address: currentMAC, promiscuous: negotiatedFeatures.contains(.ctrlRx) && rxFilter.promiscuous)
     }
 }
+
+// MARK: Snapshot (in this file: the VLAN bitmap is private to it)
+
+extension VirtioNetRxFilter {
+    func save(into w: inout SnapshotWriter) {
+        w.put("rxfilter.modes", bytes: [promiscuous, allMulticast, allUnicast, noMulticast, noUnicast, noBroadcast,
+                                         unicastOverflow, multicastOverflow].map { $0 ? 1 : 0 })
+        w.put("rxfilter.unicast", bytes: unicastTable.flatMap(\.bytes))
+        w.put("rxfilter.multicast", bytes: multicastTable.flatMap(\.bytes))
+        w.put("rxfilter.vlans", bytes: vlans.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } })
+    }
+
+    static func read(from r: inout SnapshotReader) throws(SnapshotError) -> VirtioNetRxFilter {
+        let modes = try r.bytes("rxfilter.modes", count: 8)
+        guard modes.allSatisfy({ $0 <= 1 }) else { throw SnapshotError("rx filter modes not booleans") }
+        func table(_ name: String) throws(SnapshotError) -> [MACAddress] {
+            let b = try r.variableBytes(name, maxCount: 6 * macTableEntries)
+            guard b.count % 6 == 0 else { throw SnapshotError("rx filter \(name) not whole addresses") }
+            return stride(from: 0, to: b.count, by: 6).compactMap { MACAddress(bytes: b[$0..<$0 + 6]) }
+        }
+        var f = VirtioNetRxFilter()
+        f.unicastTable = try table("rxfilter.unicast")
+        f.multicastTable = try table("rxfilter.multicast")
+        let v = try r.bytes("rxfilter.vlans", count: 8 * 64)
+        f.vlans = stride(from: 0, to: v.count, by: 8).map { at in (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(v[at + $1]) } }
+        let m = modes.map { $0 == 1 }
+        f.promiscuous = m[0]; f.allMulticast = m[1]; f.allUnicast = m[2]; f.noMulticast = m[3]; f.noUnicast = m[4]
+        f.noBroadcast = m[5]; f.unicastOverflow = m[6]; f.multicastOverflow = m[7]
+        return f
+    }
+}

@@ -141,11 +141,13 @@ void nicsim_reset(nicsim_device *dev);
  * Guest RAM is not in the snapshot (the emulator migrates its own RAM); the
  * card's timers are, relative to its clock, so a card restored onto a clock
  * with another origin fires them after the same delays.
- * In ABI 0.1: ne2k_pci and ne2k_isa (configuration space, registers,
- * remote DMA in flight, PROM, packet memory) and rtl8139 (configuration
- * space, registers, PHY, EEPROM mid-command, ring positions, tally
- * counters, timer, a C+ frame being gathered) save their whole state;
- * virtio-net-pci does not yet: nicsim_save returns 0, nicsim_load -1. */
+ * Every model saves its whole state: ne2k_pci and ne2k_isa (configuration
+ * space, registers, remote DMA in flight, PROM, packet memory), rtl8139
+ * (also the PHY, the EEPROM mid-command, ring positions, tally counters,
+ * the timer, a C+ frame being gathered) and virtio-net-pci (status,
+ * features, queues and ring positions, MSI-X table and pending bits,
+ * receive filter; only into a card made with the same options).
+ * nicsim_save returns 0 only for a NULL device. */
 size_t nicsim_save(nicsim_device *dev, void *buf, size_t size);
 int    nicsim_load(nicsim_device *dev, const void *buf, size_t size);
 
