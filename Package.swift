@@ -30,6 +30,8 @@ let package = Package(
         .library(name: "NICCatalogue", targets: ["NICCatalogue"]),
         // The C ABI (include/nicsim.h): `make install` ships it as libnicsim.so.
         .library(name: "NICSimABI", type: .dynamic, targets: ["NICSimC"]),
+        // The same ABI as a static archive (libnicsim.a once installed).
+        .library(name: "NICSimABIStatic", type: .static, targets: ["NICSimC"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [

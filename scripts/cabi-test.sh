@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C ABI as an emulator sees it: install into a scratch prefix, build
 # Tests/CABI/emulator.c with the system cc against the installed header and
-# `pkg-config --cflags --libs nicsim`, run it. Fails loudly; never skips.
+# `pkg-config --cflags --libs nicsim` (then nicsim-static), run both. Fails
+# loudly; never skips.
 #   scripts/cabi-test.sh [CONFIG]          (debug (default) or release)
 set -euo pipefail
 config=${1:-debug}
@@ -14,3 +15,6 @@ bash scripts/install.sh "$prefix" "$config" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config --cflags --libs nicsim) -o "$prefix/emulator"
 "$prefix/emulator"
+# The same program linked against the static archive.
+cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config --cflags --libs nicsim-static) -o "$prefix/emulator-static"
+"$prefix/emulator-static" | sed 's/^/static: /'

@@ -15,10 +15,13 @@ public final class NICCard {
     public let isa: RegisterBlock?
     /// The ISA resources the options chose (port base and IRQ).
     public let isaResources: (ioBase: UInt64, irq: Int)?
+    /// The card's snapshots. Held as a typed reference rather than found by
+    /// a dynamic cast, so a static link keeps the conformance.
+    public let snapshots: Snapshottable
     private let attachInterrupt: (InterruptLine) -> Void
     private let attachMessages: ((@escaping (_ address: UInt64, _ data: UInt32) -> Void) -> Void)?
 
-    init(entry: NICCatalogueEntry, device: NetworkDevice, pci: PCIFunction?, isa: RegisterBlock? = nil,
+    init(entry: NICCatalogueEntry, device: NetworkDevice, snapshots: Snapshottable, pci: PCIFunction?, isa: RegisterBlock? = nil,
          isaResources: (ioBase: UInt64, irq: Int)? = nil,
          attachInterrupt: @escaping (InterruptLine) -> Void,
          attachMessages: ((@escaping (UInt64, UInt32) -> Void) -> Void)? = nil) {
@@ -27,6 +30,7 @@ public final class NICCard {
         self.pci = pci
         self.isa = isa
         self.isaResources = isaResources
+        self.snapshots = snapshots
         self.attachInterrupt = attachInterrupt
         self.attachMessages = attachMessages
     }

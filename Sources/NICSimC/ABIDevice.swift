@@ -123,17 +123,14 @@ public final class ABIDevice {
 
     // MARK: Snapshots
 
-    /// The card's snapshot, or nil when its model does not save its state yet.
-    public func saveSnapshot() -> [UInt8]? {
-        (card.device as? Snapshottable)?.saveSnapshot()
+    /// The card's snapshot.
+    public func saveSnapshot() -> [UInt8] {
+        card.snapshots.saveSnapshot()
     }
 
     /// Restores a snapshot; on a throw nothing changed.
     public func loadSnapshot(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
-        guard let device = card.device as? Snapshottable else {
-            throw SnapshotError("\(card.entry.qemuName) does not restore snapshots yet")
-        }
-        try device.loadSnapshot(bytes)
+        try card.snapshots.loadSnapshot(bytes)
     }
 
     public var romImage: UnsafeRawBufferPointer? { rom.map { UnsafeRawBufferPointer($0) } }
