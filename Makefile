@@ -7,7 +7,7 @@ BUILD_FLAGS ?=
 PREFIX ?= /usr/local
 CONFIG ?= release
 
-.PHONY: run test test-cabi build setup bench clean install docs
+.PHONY: run test test-cabi build setup bench bench-cabi clean install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,12 @@ install: setup
 docs:
 	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
 		--target NICSim --output-path .build/docs --transform-for-static-hosting --disable-indexing
+
+# Calls per second through the C ABI (release library, Tests/CABI/bench.c).
+bench-cabi:
+	$(SWIFT) build -c release --product NICSimABI
+	cc -std=c99 -O2 -Iinclude Tests/CABI/bench.c -L.build/release -lNICSimABI -Wl,-rpath,$(CURDIR)/.build/release -o .build/cabi-bench
+	.build/cabi-bench
 
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
