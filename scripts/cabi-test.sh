@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C ABI as an emulator sees it: install into a scratch prefix, build
 # Tests/CABI/emulator.c with the system cc against the installed header and
-# `pkg-config --cflags --libs nicsim` (then nicsim-static), run both. Fails
-# loudly; never skips.
+# `pkg-config --cflags --libs nicsim` (then nicsim-static), run both; then
+# Tests/CABI/qtest.c, which runs every fixtures/qtest script through the C
+# ABI and compares its transcript with NAME.out. Fails loudly; never skips.
 #   scripts/cabi-test.sh [CONFIG]          (debug (default) or release)
 set -euo pipefail
 config=${1:-debug}
@@ -18,3 +19,6 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config -
 # The same program linked against the static archive.
 cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config --cflags --libs nicsim-static) -o "$prefix/emulator-static"
 "$prefix/emulator-static" | sed 's/^/static: /'
+# Every fixtures/qtest suite through the C ABI, on a pc-like board written in C.
+cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/qtest.c $(pkg-config --cflags --libs nicsim) -o "$prefix/qtest"
+"$prefix/qtest" fixtures/qtest/*/*.qtest
