@@ -141,8 +141,8 @@ public enum NICCatalogue {
         entry(vendor: vendor, device: device)?.linkSpeed ?? 10_000_000
     }
 
-    /// Every entry, PCI cards first.
-    public static let all: [NICCatalogueEntry] = [rtl8139, ne2kPCI, virtioNetPCI, ne2kISA]
+    /// Every entry, in the order `--help` and qtest's errors list them.
+    public static let all: [NICCatalogueEntry] = [rtl8139, ne2kPCI, ne2kISA, virtioNetPCI]
 
     /// The entry `name` names (nicsim's or QEMU's name).
     public static func entry(named name: String) -> NICCatalogueEntry? {

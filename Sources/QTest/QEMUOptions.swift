@@ -1,3 +1,4 @@
+import NICCatalogue
 import NICCore
 
 /// The QEMU command-line options `nicsim qtest` understands, so one
@@ -9,11 +10,30 @@ import NICCore
 public struct QEMUOptions: Equatable, Sendable {
     /// One `-device DRIVER,...`.
     public struct Device: Equatable, Sendable {
-        public enum Driver: String, Sendable, CaseIterable {
-            case rtl8139
-            case ne2kPCI = "ne2k_pci"
-            case ne2kISA = "ne2k_isa"
-            case virtioNetPCI = "virtio-net-pci"
+        /// A `-device` driver: the QEMU name of a card in nicsim's catalogue.
+        public struct Driver: RawRepresentable, Hashable, Sendable, CaseIterable {
+            public let rawValue: String
+
+            public init?(rawValue: String) {
+                guard NICCatalogue.all.contains(where: { $0.qemuName == rawValue }) else { return nil }
+                self.rawValue = rawValue
+            }
+
+            private init(known: String) { rawValue = known }
+
+            public static let rtl8139 = Driver(known: NICCatalogue.rtl8139.qemuName)
+            public static let ne2kPCI = Driver(known: NICCatalogue.ne2kPCI.qemuName)
+            public static let ne2kISA = Driver(known: NICCatalogue.ne2kISA.qemuName)
+            public static let virtioNetPCI = Driver(known: NICCatalogue.virtioNetPCI.qemuName)
+
+            /// Every card in the catalogue, in its order.
+            public static var allCases: [Driver] { NICCatalogue.all.map { Driver(known: $0.qemuName) } }
+
+            /// The card's catalogue entry.
+            public var entry: NICCatalogueEntry? { NICCatalogue.entry(named: rawValue) }
+            /// The option keys the card takes (`mac=` aside, parsed here for every card).
+            func accepts(_ key: String) -> Bool { entry?.options.contains(key) ?? false }
+            var isPCI: Bool { entry?.bus == .pci }
         }
         public var driver: Driver
         public var id: String?
@@ -180,16 +200,16 @@ extension QEMUOptions {
             case "mac":
                 guard let m = MACAddress(value) else { throw QEMUOptionsError("\(context): mac '\(value)' is not aa:bb:cc:dd:ee:ff") }
                 d.mac = m
-            case "addr" where driver != .ne2kISA:
+            case "addr" where driver.isPCI:
                 d.address = try parsePCIAddress(value, context)
-            case "disable-legacy" where driver == .virtioNetPCI:
+            case "disable-legacy" where driver.accepts(key):
                 d.disableLegacy = try parseBool(value, context)
-            case "disable-modern" where driver == .virtioNetPCI:
+            case "disable-modern" where driver.accepts(key):
                 d.disableModern = try parseBool(value, context)
-            case "iobase" where driver == .ne2kISA:
+            case "iobase" where driver.accepts(key):
                 guard let v = QTestNumber.parseUnsigned(value[...]), v <= 0xFFE0 else { throw QEMUOptionsError("\(context): bad iobase '\(value)'") }
                 d.ioBase = UInt16(v)
-            case "irq" where driver == .ne2kISA:
+            case "irq" where driver.accepts(key):
                 guard let v = QTestNumber.parseUnsigned(value[...]), v < 16 else { throw QEMUOptionsError("\(context): bad irq '\(value)'") }
                 d.irq = Int(v)
             case "romfile", "bootindex", "rombar", "multifunction":

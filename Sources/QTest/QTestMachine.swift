@@ -46,7 +46,7 @@ public final class QTestMachine {
 
     private func add(_ d: QEMUOptions.Device, mac: MACAddress) throws(QEMUOptionsError) {
         let context = "-device \(d.driver.rawValue)"
-        if d.driver == .ne2kISA {
+        if d.driver.entry?.bus == .isa {
             let device = try QTestDevices.makeISA(d, mac: mac, board: board)
             nics.append(NIC(options: d, device: device, address: nil))
             board.add(port: device.port)

@@ -4,20 +4,31 @@ import NICCatalogue
 import NICCore
 import UNDI
 
-/// The NIC models a client can boot on: the catalogue's PCI cards, by nicsim's names.
-enum ModelName: String, ExpressibleByArgument, CaseIterable {
-    case ne2000
-    case rtl8139
-    case virtioNet = "virtio-net"
-
+/// The NIC models a client can boot on: the catalogue's PCI cards, by
+/// nicsim's names (QEMU's are accepted too).
+struct ModelName: ExpressibleByArgument, CaseIterable, Equatable {
     /// The card's catalogue entry.
-    var entry: NICCatalogueEntry {
-        switch self {
-        case .ne2000: NICCatalogue.ne2kPCI
-        case .rtl8139: NICCatalogue.rtl8139
-        case .virtioNet: NICCatalogue.virtioNetPCI
-        }
+    let entry: NICCatalogueEntry
+
+    static func == (a: ModelName, b: ModelName) -> Bool { a.entry.name == b.entry.name }
+
+    static let ne2000 = ModelName(entry: NICCatalogue.ne2kPCI)
+    static let rtl8139 = ModelName(entry: NICCatalogue.rtl8139)
+    static let virtioNet = ModelName(entry: NICCatalogue.virtioNetPCI)
+
+    static var allCases: [ModelName] { NICCatalogue.all.filter { $0.bus == .pci }.map { ModelName(entry: $0) } }
+
+    var rawValue: String { entry.name }
+
+    private init(entry: NICCatalogueEntry) { self.entry = entry }
+
+    init?(argument: String) {
+        guard let entry = NICCatalogue.entry(named: argument), entry.bus == .pci else { return nil }
+        self.entry = entry
     }
+
+    static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    var defaultValueDescription: String { rawValue }
 }
 
 /// virtio-net's PCI interfaces, as the catalogue's disable-legacy /
