@@ -23,6 +23,11 @@ extension PCIConfigSpace {
         return SnapshotState(data: bytes, interruptLevel: try r.bool(prefix + "intx"))
     }
 
+    /// The state as it stands, e.g. the power-on state for a later RST#.
+    public func capture() -> SnapshotState {
+        SnapshotState(data: data, interruptLevel: interruptLevel)
+    }
+
     /// Applies a checked state: the bytes, then decode and the INTx level follow.
     public func apply(_ state: SnapshotState) {
         data = state.data

@@ -11,6 +11,8 @@ public final class ABIDevice {
     private let memory: HostMemory
     private let line: HostInterruptLine
     private let transmitter: HostTransmitter
+    /// Configuration space at power-on, for RST#.
+    private let powerOnConfig: PCIConfigSpace.SnapshotState?
     /// A copy of the expansion ROM image that lives as long as the device.
     private let rom: UnsafeMutableRawBufferPointer?
 
@@ -26,6 +28,7 @@ public final class ABIDevice {
         card = try NICCatalogue.build(
             model: model, options: options,
             resources: NICHostResources(memory: memory, clock: clock, port: FramePort(policy: .drop)))
+        powerOnConfig = card.pci?.config.capture()
         card.port.transmitter = transmitter
         card.connectInterrupt(line)
         if let msi = host.msi {
@@ -107,16 +110,11 @@ public final class ABIDevice {
         return next > UInt64(Int64.max) ? Int64.max : Int64(next)
     }
 
-    /// RST#: the model's power-on state, and in configuration space what
-    /// a guest can write and firmware programs (command, BARs, ROM BAR,
-    /// Interrupt Line) back to 0, so the card decodes nothing and masters
-    /// nothing until it is programmed again.
+    /// RST#: configuration space as at power-on (command, BARs, capability
+    /// enables such as MSI-X's), then the model's power-on state.
     public func reset() {
-        if let config = card.pci?.config {
-            config.write(offset: PCIConfigRegister.command, width: .word, value: 0)
-            for i in 0..<6 { config.write(offset: PCIConfigRegister.bar0 + 4 * i, width: .dword, value: 0) }
-            config.write(offset: PCIConfigRegister.expansionROM, width: .dword, value: 0)
-            config.write(offset: PCIConfigRegister.interruptLine, width: .byte, value: 0)
+        if let config = card.pci?.config, let powerOnConfig {
+            config.apply(powerOnConfig)
         }
         card.device.hardwareReset()
     }

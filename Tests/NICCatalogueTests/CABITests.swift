@@ -112,6 +112,22 @@ final class CABITests: XCTestCase {
         XCTAssertEqual(stride(from: 0, to: 12, by: 2).map { prom[$0] }, [0x02, 0x11, 0x22, 0x33, 0x44, 0x55])
     }
 
+    /// RST# returns configuration space to power-on: command, BARs and the MSI-X enable.
+    func testResetClearsConfigurationSpace() throws {
+        let dev = try create("virtio-net-pci")
+        defer { nicsimDestroy(dev) }
+        nicsimConfigWrite(dev, 0x04, 2, 0x0007)
+        nicsimConfigWrite(dev, 0x10, 4, 0xC000)
+        let cap = nicsimConfigRead(dev, 0x34, 1)
+        XCTAssertEqual(nicsimConfigRead(dev, cap, 1), 0x11, "MSI-X first in the chain")
+        nicsimConfigWrite(dev, cap + 2, 2, 0x8000)
+        XCTAssertEqual(nicsimConfigRead(dev, cap + 2, 2) & 0x8000, 0x8000)
+        nicsimReset(dev)
+        XCTAssertEqual(nicsimConfigRead(dev, 0x04, 2), 0)
+        XCTAssertEqual(nicsimConfigRead(dev, 0x10, 4), 1, "I/O BAR type bit only")
+        XCTAssertEqual(nicsimConfigRead(dev, cap + 2, 2) & 0x8000, 0)
+    }
+
     /// A card with no timer armed has no deadline to report.
     func testAdvanceReturnsNoDeadlineWhenIdle() throws {
         let dev = try create("rtl8139")

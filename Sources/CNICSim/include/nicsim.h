@@ -53,8 +53,9 @@ typedef struct nicsim_host {
     void *opaque;
     /* DMA from guest-physical `addr`: fill `buf` with `len` bytes and return
      * 0, or return -1 for a bus error (the card reports it as its hardware
-     * does: RTL8139 and NE2000 set their error bits, virtio-net enters
-     * NEEDS_RESET). Required for bus-master cards (rtl8139, virtio-net-pci). */
+     * does: the RTL8139 aborts the transfer and flags a master abort,
+     * virtio-net enters NEEDS_RESET). Required for bus-master cards
+     * (rtl8139, virtio-net-pci); the NE2000s never master the bus. */
     int  (*dma_read)(void *opaque, uint64_t addr, void *buf, size_t len);
     /* DMA to guest-physical `addr`; 0, or -1 for a bus error. */
     int  (*dma_write)(void *opaque, uint64_t addr, const void *buf, size_t len);
@@ -127,7 +128,8 @@ void nicsim_set_link(nicsim_device *dev, int up);
 int64_t nicsim_advance(nicsim_device *dev, int64_t now_ns);
 
 /* A hardware reset (PCI RST#): every register to its power-on value, the
- * configuration space too. The link state is kept. */
+ * configuration space too (command, BARs, MSI-X enable). The link state
+ * is kept. */
 void nicsim_reset(nicsim_device *dev);
 
 /* Snapshots: the card's whole state in a versioned byte format.
