@@ -84,6 +84,9 @@ extension RTL8139: Snapshottable {
               Int(byteValues[12]) < Self.maxDescriptors else {
             throw SnapshotError("RTL8139 ring index out of range")
         }
+        let wordValues = Self.decode(try r.bytes("rtl8139.words", count: 4 * wordRegisters.count), as: UInt32.self)
+        // CAPR+16 is kept to 16 bits; CBR stays inside the largest ring (64 KiB + 16).
+        guard wordValues[9] <= 0xFFFF, wordValues[10] <= 0x1_0010 else { throw SnapshotError("RTL8139 ring pointers out of range") }
         let flags = try r.bytes("rtl8139.flags", count: flagRegisters.count)
         guard flags.allSatisfy({ $0 <= 1 }) else { throw SnapshotError("RTL8139 flags not booleans") }
         let tallyValues = Self.decode(try r.bytes("rtl8139.tally", count: 8 * tallyWords.count), as: UInt64.self)
@@ -98,7 +101,7 @@ extension RTL8139: Snapshottable {
             pci: pci, eeprom: rom, mac: MACAddress(rawValue: mac),
             idr: try r.bytes("rtl8139.idr", count: 6), bytes: byteValues,
             halves: Self.decode(try r.bytes("rtl8139.halves", count: 2 * halfRegisters.count), as: UInt16.self),
-            words: Self.decode(try r.bytes("rtl8139.words", count: 4 * wordRegisters.count), as: UInt32.self),
+            words: wordValues,
             quads: Self.decode(try r.bytes("rtl8139.quads", count: 16), as: UInt64.self),
             flags: flags.map { $0 == 1 }, scratch: try r.bytes("rtl8139.scratch", count: scratch.count), tally: t,
             timerElapsed: try r.integer("rtl8139.timer.elapsed"), timerInterval: try r.integer("rtl8139.timer.interval"),

@@ -64,7 +64,8 @@ extension VirtioNet: Snapshottable {
 
     public func loadSnapshot(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
         var r = try SnapshotReader(bytes, model: modelName, stateVersion: Self.snapshotVersion)
-        guard Self.decode(try r.variableBytes("virtio.shape", maxCount: 8 * 64)) == shape else {
+        let shapeBytes = try r.variableBytes("virtio.shape", maxCount: 8 * 64)
+        guard shapeBytes.count % 8 == 0, Self.decode(shapeBytes) == shape else {
             throw SnapshotError("snapshot of a virtio-net built otherwise (interfaces, vectors, queues or features)")
         }
         let pci = try config.read(from: &r)
