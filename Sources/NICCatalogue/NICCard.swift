@@ -18,10 +18,12 @@ public final class NICCard {
     /// The card's snapshots. Held as a typed reference rather than found by
     /// a dynamic cast, so a static link keeps the conformance.
     public let snapshots: Snapshottable
+    /// Whether the card's receiver might take a frame now.
+    public let readiness: ReceiveReadiness
     private let attachInterrupt: (InterruptLine) -> Void
     private let attachMessages: ((@escaping (_ address: UInt64, _ data: UInt32) -> Void) -> Void)?
 
-    init(entry: NICCatalogueEntry, device: NetworkDevice, snapshots: Snapshottable, pci: PCIFunction?, isa: RegisterBlock? = nil,
+    init(entry: NICCatalogueEntry, device: NetworkDevice, snapshots: Snapshottable, readiness: ReceiveReadiness, pci: PCIFunction?, isa: RegisterBlock? = nil,
          isaResources: (ioBase: UInt64, irq: Int)? = nil,
          attachInterrupt: @escaping (InterruptLine) -> Void,
          attachMessages: ((@escaping (UInt64, UInt32) -> Void) -> Void)? = nil) {
@@ -31,6 +33,7 @@ public final class NICCard {
         self.isa = isa
         self.isaResources = isaResources
         self.snapshots = snapshots
+        self.readiness = readiness
         self.attachInterrupt = attachInterrupt
         self.attachMessages = attachMessages
     }

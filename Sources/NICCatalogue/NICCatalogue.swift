@@ -85,7 +85,7 @@ public enum NICCatalogue {
         summary: "Realtek RTL8139C+ (PCI, 100 Mb/s, bus-master rings, C+ descriptors)"
     ) { entry, _, mac, r throws(NICCatalogueError) in
         let card = RTL8139(macAddress: mac, memory: r.memory, clock: r.clock, port: r.port)
-        return NICCard(entry: entry, device: card, snapshots: card, pci: card,
+        return NICCard(entry: entry, device: card, snapshots: card, readiness: card, pci: card,
                        attachInterrupt: { card.config.upstream = $0 })
     }
 
@@ -96,7 +96,7 @@ public enum NICCatalogue {
         summary: "Realtek RTL8029AS, an NE2000 on PCI (10 Mb/s, programmed I/O)"
     ) { entry, _, mac, r throws(NICCatalogueError) in
         let card = RTL8029(macAddress: mac, port: r.port)
-        return NICCard(entry: entry, device: card, snapshots: card, pci: card,
+        return NICCard(entry: entry, device: card, snapshots: card, readiness: card, pci: card,
                        attachInterrupt: { card.config.upstream = $0 })
     }
 
@@ -108,7 +108,7 @@ public enum NICCatalogue {
         let ioBase = try o.integer("iobase", in: 0...0xFFE0) ?? Int(NE2000ISA.defaultIOBase)
         let irq = try o.integer("irq", in: 0...15) ?? NE2000ISA.defaultIRQ
         let card = NE2000ISA(macAddress: mac, ioBase: UInt64(ioBase), irq: irq, port: r.port)
-        return NICCard(entry: entry, device: card, snapshots: card, pci: nil, isa: card,
+        return NICCard(entry: entry, device: card, snapshots: card, readiness: card, pci: nil, isa: card,
                        isaResources: (UInt64(ioBase), irq),
                        attachInterrupt: { card.interruptLine = $0 })
     }
@@ -130,7 +130,7 @@ public enum NICCatalogue {
             msixVectors: vectors, checksumOffload: try o.bool("csum") ?? true)
         let card = VirtioNet(configuration: configuration, memory: r.memory, clock: r.clock)
         // VirtioNet owns its port; a host's port policy applies to the card's.
-        return NICCard(entry: entry, device: card, snapshots: card, pci: card,
+        return NICCard(entry: entry, device: card, snapshots: card, readiness: card, pci: card,
                        attachInterrupt: { card.config.upstream = $0 },
                        attachMessages: card.msix == nil ? nil : { card.connectMessages($0) })
     }

@@ -95,7 +95,8 @@ public final class ABIDevice {
         }
     }
 
-    public var canReceive: Bool { card.port.isLinkUp && card.port.receiver != nil }
+    /// Link up and the receiver running (a hint: `receive` may still say no room).
+    public var canReceive: Bool { card.port.isLinkUp && card.port.receiver != nil && card.readiness.mightReceive }
 
     public func setLink(up: Bool) {
         card.port.setLink(up: up)

@@ -128,6 +128,19 @@ final class CABITests: XCTestCase {
         XCTAssertEqual(nicsimConfigRead(dev, cap + 2, 2) & 0x8000, 0)
     }
 
+    /// can_receive: 0 until the driver starts the receiver, then 1; 0 again with the link down.
+    func testCanReceiveFollowsTheReceiver() throws {
+        let dev = try create("rtl8139")
+        defer { nicsimDestroy(dev) }
+        XCTAssertEqual(nicsimCanReceive(dev), 0)
+        nicsimConfigWrite(dev, 0x04, 2, 0x0007)
+        nicsimBarWrite(dev, 0, 0x37, 1, 0x08)   // CR.RE
+        XCTAssertEqual(nicsimCanReceive(dev), 1)
+        nicsimSetLink(dev, 0)
+        XCTAssertEqual(nicsimCanReceive(dev), 0)
+        XCTAssertEqual(nicsimCanReceive(nil), 0)
+    }
+
     /// A card with no timer armed has no deadline to report.
     func testAdvanceReturnsNoDeadlineWhenIdle() throws {
         let dev = try create("rtl8139")

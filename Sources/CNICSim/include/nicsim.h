@@ -114,8 +114,11 @@ void     nicsim_bar_write(nicsim_device *dev, int bar, uint64_t offset, unsigned
  * when nicsim_can_receive says 1 or after the guest refills its ring). */
 int nicsim_receive(nicsim_device *dev, const void *frame, size_t len);
 
-/* 1 when the link is up and the card might take a frame, 0 when it surely
- * won't. A hint: nicsim_receive's -1 is the authoritative "no room". */
+/* 1 when the link is up and the card's receiver is running (the DP8390
+ * started and out of loopback, the RTL8139's CR.RE set, virtio-net at
+ * DRIVER_OK with its receive queue enabled), 0 when it surely won't take a
+ * frame. A hint, like QEMU's can_receive: nicsim_receive's -1 is the
+ * authoritative "no room" (a full ring). */
 int nicsim_can_receive(nicsim_device *dev);
 
 /* Carrier up (1) or down (0), as the emulator's network sees it. */
