@@ -166,6 +166,26 @@ final class HostNetworkTests: XCTestCase {
         XCTAssertNotEqual(left.status, 0, "the TAP nicsim created is still there: \(left.output)")
     }
 
+    // `serve` on a TAP too: two nicsims, server and client, each on a TAP
+    // in one Linux bridge, as two VMs on libvirt's virbr0 would be.
+    func testServeOnATapBootsAClientOnAnotherTap() throws {
+        let ns = try NetworkNamespaces("hn-tap2")
+        defer { ns.down() }
+        try ns.run(in: ns.server, [HostTools.ip, "link", "add", "br0", "type", "bridge"])
+        try ns.run(in: ns.server, [HostTools.ip, "link", "set", "br0", "up"])
+        let server = try ns.start(in: ns.server, [NicsimProcess.binary.path, "serve", "--dir", tree.path, "--tap", "nsimsrv0", "--attach", "br0",
+                                                  "--range", "192.168.88.100-192.168.88.120", "--server-ip", "192.168.88.2"])
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "TFTP root", timeout: 10), server.output)
+        let r = try ns.run(in: ns.server, [NicsimProcess.binary.path, "boot", "--model", "rtl8139", "--tap", "nsimcli0", "--attach", "br0",
+                                           "--until", "bytes at 0x", "--timeout", "60", "--json"], timeout: 180)
+        XCTAssertEqual(r.status, 0, r.output)
+        let (boot, _) = try decode(r.output)
+        XCTAssertEqual(boot.lease.ip, "192.168.88.100")
+        try boot.assertMatches(root: tree, names: BootTransferTests.pxelinuxFiles)
+        XCTAssertTrue(server.output.contains("TAP nsimsrv0 in bridge br0"), server.output)
+    }
+
     // MARK: Errors and advice: one line each
 
     func testAttachWithoutTapIsAUsageError() throws {
