@@ -1,6 +1,9 @@
 import NICCore
 import Wire
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import BootServer
 
 struct TransferFailure: Error { var reason: String }
@@ -215,8 +218,62 @@ final class TFTPServerTests: XCTestCase {
 
     func testSymlinkInsideTheRootIsServed() throws {
         let file = tree.write("real", patternBytes(600))
-        tree.symlink("alias", to: tree.path + "/real")
+        tree.symlink("alias", to: "real")
         XCTAssertEqual(try download("alias").data, file)
+    }
+
+    /// pxelinux trees link per-client names to a shared file one directory
+    /// up; a relative target that stays inside the root is followed.
+    func testRelativeSymlinkThroughParentInsideTheRootIsServed() throws {
+        let file = tree.write("pxelinux.cfg/default", patternBytes(100))
+        tree.write("menus/keep", [])
+        tree.symlink("menus/main", to: "../pxelinux.cfg/default")
+        XCTAssertEqual(try download("menus/main").data, file)
+    }
+
+    /// Names resolve beneath the root one component at a time, so an
+    /// absolute symlink target is refused even when it names a file inside
+    /// the root: it would be looked up from the host's /.
+    func testAbsoluteSymlinkIsRefused() {
+        tree.write("real", patternBytes(600))
+        tree.symlink("alias", to: tree.path + "/real")
+        client.sendTFTP(rrq("alias"), from: 2070, toPort: 69)
+        guard case .error(2, _)? = replies().first?.packet else { return XCTFail("expected ERROR 2") }
+    }
+
+    /// A relative symlink whose ".." climbs above the root is refused.
+    func testRelativeSymlinkClimbingOutOfTheRootIsRefused() {
+        tree.write("sub/keep", [])
+        tree.symlink("sub/up", to: "../../../../../../../../etc")
+        client.sendTFTP(rrq("sub/up/passwd"), from: 2070, toPort: 69)
+        guard case .error(2, _)? = replies().first?.packet else { return XCTFail("expected ERROR 2") }
+    }
+
+    /// A directory component that is a symlink out of the root is refused.
+    func testSymlinkedDirectoryLeavingTheRootIsRefused() {
+        tree.symlink("etc", to: "/etc")
+        client.sendTFTP(rrq("etc/passwd"), from: 2070, toPort: 69)
+        guard case .error(2, _)? = replies().first?.packet else { return XCTFail("expected ERROR 2") }
+    }
+
+    /// A symlink loop is a name that resolves to nothing: ERROR 1.
+    func testSymlinkLoopIsNotFound() {
+        tree.symlink("a", to: "b")
+        tree.symlink("b", to: "a")
+        client.sendTFTP(rrq("a"), from: 2070, toPort: 69)
+        guard case .error(1, _)? = replies().first?.packet else { return XCTFail("expected ERROR 1") }
+    }
+
+    /// A FIFO in the root would block open(2) until a writer came, and with
+    /// it the server's one thread (DHCP, ARP, every transfer). It is opened
+    /// without blocking and refused as not a regular file; the server goes
+    /// on answering.
+    func testFIFOIsRefusedWithoutBlocking() throws {
+        XCTAssertEqual(mkfifo(tree.path + "/fifo", 0o644), 0)
+        let file = tree.write("f", patternBytes(10))
+        client.sendTFTP(rrq("fifo"), from: 2070, toPort: 69)
+        guard case .error(2, _)? = replies().first?.packet else { return XCTFail("expected ERROR 2") }
+        XCTAssertEqual(try download("f", from: 2071).data, file)
     }
 
     func testDirectoryIsNotServed() {
