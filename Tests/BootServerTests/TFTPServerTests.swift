@@ -335,6 +335,58 @@ final class TFTPServerTests: XCTestCase {
         XCTAssertEqual(try download("cfg", mode: "netascii").data, [0x61, 0x0D, 0x0A, 0x62, 0x0D, 0x00, 0x63])
     }
 
+    /// RFC 1350 netascii, the reference conversion: LF as CR LF, CR as CR NUL.
+    private func netascii(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.flatMap { $0 == 0x0A ? [0x0D, 0x0A] : $0 == 0x0D ? [0x0D, 0x00] : [$0] }
+    }
+
+    /// A line end whose two netascii bytes fall on either side of a block
+    /// boundary is carried into the next block, for LF and bare CR alike.
+    func testNetasciiCarriesALineEndAcrossBlocks() throws {
+        let text = Array("abcdefg\nhijklmn\rop\n\n\r\rqrstuvwxyz\n".utf8)
+        tree.write("cfg", text)
+        let (data, _) = try download("cfg", options: [TFTPOption("blksize", "8")], mode: "netascii")
+        XCTAssertEqual(data, netascii(text))
+    }
+
+    /// netascii streams from the file: a transfer holds no copy of it, so
+    /// 512 sessions of large files cost no more memory than octet ones.
+    func testNetasciiHoldsNoCopyOfTheFile() throws {
+        let text = (0..<(1 << 20)).map { UInt8($0 % 3 == 0 ? 0x0A : 0x61) }
+        tree.write("big.txt", text)
+        client.sendTFTP(rrq("big.txt", options: [TFTPOption("blksize", "1468"), TFTPOption("windowsize", "16")], mode: "netascii"),
+                        from: 2070, toPort: 69)
+        let port = try XCTUnwrap(replies().first?.port)
+        client.sendTFTP(ack(0), from: 2070, toPort: port)
+        XCTAssertEqual(replies().count, 16)
+        XCTAssertLessThanOrEqual(server.tftp.heldBytes, 1024)
+        XCTAssertEqual(try download("big.txt", options: [TFTPOption("blksize", "1468"), TFTPOption("windowsize", "16")],
+                                    window: 16, from: 2071, mode: "netascii").data, netascii(text))
+    }
+
+    /// A window that goes unacknowledged is sent again byte for byte, line
+    /// ends split across its blocks included (RFC 1350 retransmission).
+    func testNetasciiRetransmissionRepeatsTheWindow() throws {
+        tree.write("cfg", Array("abcdefg\nhijklmn\rop\nqrstuvwxyz0123456789".utf8))
+        client.sendTFTP(rrq("cfg", options: [TFTPOption("blksize", "8"), TFTPOption("windowsize", "3")], mode: "netascii"),
+                        from: 2070, toPort: 69)
+        let port = try XCTUnwrap(replies().first?.port)
+        client.sendTFTP(ack(0), from: 2070, toPort: port)
+        let first = replies().map(\.bytes)
+        XCTAssertEqual(first.count, 3)
+        clock.advance(by: 1500 * VirtualClock.millisecond)  // one 1 s timeout
+        XCTAssertEqual(replies().map(\.bytes), first)
+    }
+
+    /// tsize (RFC 2349) is the size of the transfer, which in netascii is
+    /// known only by converting the whole file first; it is not granted.
+    func testNetasciiDoesNotGrantTransferSize() throws {
+        tree.write("cfg", Array("a\nb\n".utf8))
+        let (data, oack) = try download("cfg", options: [TFTPOption("tsize", "0"), TFTPOption("blksize", "1024")], mode: "netascii")
+        XCTAssertEqual(data, [0x61, 0x0D, 0x0A, 0x62, 0x0D, 0x0A])
+        XCTAssertEqual(oack, [TFTPOption("blksize", "1024")])
+    }
+
     func testBroadcastRequestIsNotServed() {
         tree.write("f", [1])
         client.send(rrq("f"), from: 2070, to: UDPEndpoint(mac: .broadcast, ip: .broadcast, port: 69))
