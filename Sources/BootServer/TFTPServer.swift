@@ -35,6 +35,8 @@ public final class TFTPServer {
         public var dataPacketsSent = 0
         public var retransmissions = 0
         public var bytesSent = 0
+
+        public init() {}
     }
 
     public private(set) var counters = Counters()
