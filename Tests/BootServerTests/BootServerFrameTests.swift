@@ -39,6 +39,16 @@ final class BootServerFrameTests: XCTestCase {
         XCTAssertEqual(server.counters.framesIgnored, 2)
     }
 
+    /// A file name and an ERROR text are the peer's: the log line shows
+    /// their control characters escaped, on one line, with no escape
+    /// sequence reaching the terminal.
+    func testEventLinesEscapePeerText() {
+        let file = "x\n2026 tftp: sent pxelinux.0\u{1B}[2J"
+        let line = BootServerEvent.transferFailed(client: IPv4Address(10, 0, 2, 100), file: file, reason: "client error 0: \u{1B}]0;t\u{7}").description
+        XCTAssertEqual(line, "tftp: 10.0.2.100 x\\n2026 tftp: sent pxelinux.0\\x1B[2J: client error 0: \\x1B]0;t\\x07")
+        XCTAssertFalse(BootServerEvent.transferStarted(client: .any, file: file, size: 1, blockSize: 512, windowSize: 1).description.contains("\n"))
+    }
+
     func testARPRequestForServerAddressIsAnswered() throws {
         // RFC 826: the owner of the target address replies to the sender's hardware address.
         let buffer = FrameBuffer()

@@ -63,6 +63,12 @@ final class PXELinuxConfigTests: XCTestCase {
         XCTAssertEqual(PXELinuxConfig(parsing: "TIMEOUT -5\n").timeout, 0)
     }
 
+    /// Paths tried and labels come from the server; errors show them escaped.
+    func testErrorDescriptionsEscapeServerText() {
+        XCTAssertEqual(PXELinuxError.noConfiguration(tried: ["a\u{1B}c"]).description, "no pxelinux configuration (tried a\\x1Bc)")
+        XCTAssertEqual(PXELinuxError.localBoot(label: "l\n").description, "label l\\n boots from the local disk")
+    }
+
     func testOnTimeoutWinsOverDefaultWhenNobodyTypes() {
         let c = PXELinuxConfig(parsing: "DEFAULT a\nONTIMEOUT b\nLABEL a\nKERNEL ka\nLABEL b\nKERNEL kb\n")
         XCTAssertEqual(c.unattendedEntry()?.kernel, "kb")

@@ -80,6 +80,12 @@ final class TFTPClientTests: XCTestCase {
         XCTAssertThrowsError(try fetch(rig, "k")) { XCTAssertEqual(($0 as? TFTPClientError)?.status, .tftpCannotReadFromConnection) }
     }
 
+    /// The server's ERROR text reaches logs and the console escaped.
+    func testServerErrorTextIsEscapedInTheDescription() {
+        let e = TFTPClientError.server(code: 1, message: "no\r\nPXE-E00: forged\u{1B}[31m")
+        XCTAssertEqual(e.description, "TFTP error 1: no\\r\\nPXE-E00: forged\\x1B[31m")
+    }
+
     func testWindowsizeAcksOncePerWindow() throws {
         // RFC 7440: the receiver ACKs the last block of each window.
         let rig = try bootedRig()

@@ -74,8 +74,9 @@ public enum TFTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         switch self {
         case .openTimeout: "TFTP: no answer from the server"
         case .readTimeout: "TFTP: the server stopped sending"
-        case .server(let code, let message): "TFTP error \(code): \(message)"
-        case .badOptionAcknowledgement(let s): "TFTP: bad option acknowledgement (\(s))"
+        // The server's words, escaped: they reach logs and the console.
+        case .server(let code, let message): "TFTP error \(code): \(TerminalSafe.escaping(message))"
+        case .badOptionAcknowledgement(let s): "TFTP: bad option acknowledgement (\(TerminalSafe.escaping(s)))"
         case .cannotResolve: "TFTP: cannot resolve the server's address"
         case .tooLarge: "TFTP: the file does not fit the buffer"
         case .noFileSize: "TFTP: the server did not report the file size"

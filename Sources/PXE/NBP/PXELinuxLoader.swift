@@ -16,9 +16,10 @@ public enum PXELinuxError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .api(let op, let status): "PXE call 0x\(String(op, radix: 16)) failed: \(status)"
-        case .noConfiguration(let tried): "no pxelinux configuration (tried \(tried.joined(separator: ", ")))"
+        // Paths and labels come from the server's DHCP answer and files: escaped.
+        case .noConfiguration(let tried): "no pxelinux configuration (tried \(TerminalSafe.escaping(tried.joined(separator: ", "))))"
         case .noBootEntry: "the configuration names no kernel"
-        case .localBoot(let label): "label \(label ?? "default") boots from the local disk"
+        case .localBoot(let label): "label \(TerminalSafe.escaping(label ?? "default")) boots from the local disk"
         }
     }
 }
