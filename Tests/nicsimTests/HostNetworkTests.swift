@@ -193,7 +193,7 @@ final class HostNetworkTests: XCTestCase {
     func testIPXEFetchesOverHTTPThroughADefaultVeth() throws {
         let ns = try NetworkNamespaces("hn-http")
         defer { ns.down() }
-        try Data("#!ipxe\nimgfetch http://192.168.77.1:8080/initrd.img && echo nicsim-http-ok || echo nicsim-http-failed\n".utf8)
+        try Data("#!ipxe\nimgfetch http://192.168.77.1:8080/initrd.img && echo nicsim-http-ok || echo nicsim-http-failed\necho nicsim-http-done\n".utf8)
             .write(to: tree.appendingPathComponent("boot.ipxe"))
         let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path, ns.server, "srv0",
                                          tree.path, "ipxe", "undionly.kpxe"])
@@ -204,7 +204,7 @@ final class HostNetworkTests: XCTestCase {
         defer { http.stop() }
         XCTAssertTrue(http.wait(for: "Serving HTTP", timeout: 10), http.output)
         let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--rom", "/usr/lib/ipxe/qemu/pxe-rtl8139.rom", "--bridge", "cli0",
-                                           "--until", "nicsim-http-", "--timeout", "60", "--json"], timeout: 240)
+                                           "--until", "nicsim-http-done", "--timeout", "60", "--json"], timeout: 240)
         XCTAssertEqual(r.status, 0, r.output)
         let json = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
         let host = try JSONDecoder().decode(HostJSON.self, from: Data(json.utf8))
