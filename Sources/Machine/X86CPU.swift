@@ -105,6 +105,11 @@ final class X86CPU {
     }
 
     deinit {
+        // Unicorn 2.0's uc_close does not free the bitmaps it keeps for
+        // pages whose code the guest kept writing to (self-modifying code,
+        // or code run from the IVT page the guest rewrites); a page's bitmap
+        // goes when its last translated block does, so drop them all first.
+        if !engineAborted { _ = nicsim_forget_code(engine, 0, slice.pointee.ram_size) }
         uc_close(engine)
         slice.deallocate()
     }
