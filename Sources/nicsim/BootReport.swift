@@ -1,5 +1,6 @@
 import Foundation
 import PXE
+import NICCore
 
 /// A report the CLI prints as one JSON object, keys sorted.
 protocol JSONReport: Encodable {}
@@ -50,16 +51,19 @@ struct BootReport: JSONReport {
     var stop: String?
     var console: String?
 
+    /// The summary a terminal shows. The boot file and the file names are
+    /// the server's, so they are escaped (`TerminalSafe`).
     func summary() -> [String] {
         var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]
         lines.append("lease: \(lease.ip) from \(lease.server)\(lease.proxy ? " (boot data from proxyDHCP)" : ""), "
-                     + "boot file \(lease.bootfile) on \(lease.tftpServer)")
+                     + "boot file \(TerminalSafe.escaping(lease.bootfile)) on \(lease.tftpServer)")
         lines.append("files:")
-        let width = files.map(\.name.count).max() ?? 0
-        for f in files {
-            let pad = String(repeating: " ", count: max(0, width - f.name.count))
+        let names = files.map { TerminalSafe.escaping($0.name) }
+        let width = names.map(\.count).max() ?? 0
+        for (f, name) in zip(files, names) {
+            let pad = String(repeating: " ", count: max(0, width - name.count))
             let size = String(f.size)
-            lines.append("  \(f.name)\(pad)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size) bytes  sha256 \(f.sha256)")
+            lines.append("  \(name)\(pad)  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size) bytes  sha256 \(f.sha256)")
         }
         lines.append("frames: \(frames.tx) sent, \(frames.rx) received")
         if let stop { lines.append("nbp: \(nbp), machine stopped: \(stop)") }

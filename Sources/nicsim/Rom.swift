@@ -136,7 +136,7 @@ struct Rom: ParsableCommand {
             ]
             if let server = network?.server {
                 summary["dhcpReplies"] = server.counters.dhcpReplies
-                summary["tftpTransfersCompleted"] = server.tftp.counters.completed
+                summary["tftpTransfersCompleted"] = server.tftp?.counters.completed ?? 0
             }
             if let network { summary["network"] = network.name }
             if json {
