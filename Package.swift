@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "NICSim", targets: ["NICSim"]),
         .library(name: "OptionROM", targets: ["OptionROM"]),
         .library(name: "Machine", targets: ["Machine"]),
+        .library(name: "NICSimFuzz", targets: ["NICSimFuzz"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [
@@ -76,6 +77,10 @@ let package = Package(
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn", "UNDI", "PXE", "Wire"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
         .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        // One fuzz harness per surface, each driving the real code from a byte
+        // string. Built in every `swift build` so `FuzzTests` replays the
+        // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
+        .target(name: "NICSimFuzz", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -100,6 +105,7 @@ let package = Package(
         .testTarget(name: "BootServerTests", dependencies: ["BootServer", "Wire", "NICCore", "Board", "RTL8139", "UNDI", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire", "UNDI", "PXE", "NICSimTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzTests", dependencies: ["NICSimFuzz"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )
