@@ -1,13 +1,18 @@
 # nicsim: two commands on a fresh Debian machine with Swift.
 #   make run   installs what is missing, builds, and runs the main job
 #   make test  installs what is missing, builds, and runs every test
+#              (ending with a few seconds of fuzzing per fuzz target)
+#   make fuzz  fuzzes every target for FUZZ_SECONDS (FUZZ_TARGETS picks some)
 
 SWIFT ?= swift
 BUILD_FLAGS ?=
 PREFIX ?= /usr/local
 CONFIG ?= release
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: run test test-cabi build setup bench bench-cabi clean install docs
+.PHONY: run test test-cabi build setup bench bench-cabi fuzz fuzz-smoke clean install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +28,7 @@ test: setup
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 	python3 scripts/qtest-diff.py --nicsim "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/nicsim"
 	bash scripts/cabi-test.sh debug
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
 # The C ABI through an installed copy: emulator.c built with cc and pkg-config.
 test-cabi: setup
@@ -44,6 +50,12 @@ bench-cabi:
 	$(SWIFT) build -c release --product NICSimABI
 	cc -std=c99 -O2 -Iinclude Tests/CABI/bench.c -L.build/release -lNICSimABI -Wl,-rpath,$(CURDIR)/.build/release -o .build/cabi-bench
 	.build/cabi-bench
+
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" SWIFT=$(SWIFT) bash scripts/fuzz.sh
+
+fuzz-smoke: setup
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "NICSimABI", type: .dynamic, targets: ["NICSimC"]),
         // The same ABI as a static archive (libnicsim.a once installed).
         .library(name: "NICSimABIStatic", type: .static, targets: ["NICSimC"]),
+        .library(name: "NICSimFuzz", targets: ["NICSimFuzz"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [
@@ -89,6 +90,10 @@ let package = Package(
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn", "UNDI", "PXE", "Wire"], swiftSettings: swiftSettings),
         // Everything, for emulators that link the lot.
         .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        // One fuzz harness per surface, each driving the real code from a byte
+        // string. Built in every `swift build` so `FuzzTests` replays the
+        // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
+        .target(name: "NICSimFuzz", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
@@ -114,6 +119,7 @@ let package = Package(
         .testTarget(name: "OptionROMTests", dependencies: ["OptionROM", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire", "UNDI", "PXE", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "NICCatalogueTests", dependencies: ["NICCatalogue", "NICSimC", "CNICSim", "NICCore", "VirtioNet", "RTL8139", "NE2000"], swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzTests", dependencies: ["NICSimFuzz"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

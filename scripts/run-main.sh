@@ -5,7 +5,7 @@
 # TFTP in the ROM, then Debian's real pxelinux.0 over nicsim's PXE API
 # loads the test kernel and initrd by the Linux boot protocol, and the
 # kernel prints what it was handed. Then the built-in (Swift) pxelinux
-# hashes what it loaded, and a boot through a faulty switch.
+# reports every file it fetched, and a boot through a faulty switch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(swift build --show-bin-path)/nicsim"
@@ -14,7 +14,7 @@ for model in rtl8139 ne2000 virtio-net; do
     "$bin" boot --model "$model" --dir fixtures/tftpboot
     echo
 done
-echo "== the built-in pxelinux: config, kernel and initrd hashed from guest memory"
+echo "== the built-in pxelinux: every file it fetched, hashed"
 "$bin" boot --model rtl8139 --nbp builtin --dir fixtures/tftpboot
 echo
 echo "== the same with 5% loss, 5% duplication and reordering on the switch"

@@ -15,7 +15,8 @@ public final class BootServer: FrameReceiver, UDPOutput {
     public let port: FramePort
     public let clock: VirtualClock
     public private(set) var dhcp: DHCPResponder
-    public let tftp: TFTPServer
+    /// The TFTP server; nil when the configuration has no TFTP root.
+    public let tftp: TFTPServer?
 
     /// Every lease and transfer event, as it happens.
     public var onEvent: ((BootServerEvent) -> Void)?
@@ -42,16 +43,20 @@ public final class BootServer: FrameReceiver, UDPOutput {
 
     /// Fails with a message when the TFTP root can't be used.
     public init(configuration: BootServerConfiguration, clock: VirtualClock, seed: UInt64 = 0x6E69_6373_696D) throws(BootServerError) {
-        guard let root = TFTPRoot(configuration.tftpRoot) else { throw .tftpRootUnusable(configuration.tftpRoot) }
+        var root: TFTPRoot?
+        if let path = configuration.tftpRoot {
+            guard let usable = TFTPRoot(path) else { throw .tftpRootUnusable(path) }
+            root = usable
+        }
         self.configuration = configuration
         self.clock = clock
         linkLocalAddress = .linkLocal(modifiedEUI64: configuration.mac)
         port = FramePort(policy: .drop, maxFrameSize: 1518)
         dhcp = DHCPResponder(configuration: configuration)
-        tftp = TFTPServer(root: root, clock: clock, seed: seed)
+        tftp = root.map { TFTPServer(root: $0, clock: clock, seed: seed) }
         port.receiver = self
-        tftp.output = self
-        tftp.log = { [weak self] in self?.onEvent?($0) }
+        tftp?.output = self
+        tftp?.log = { [weak self] in self?.onEvent?($0) }
     }
 
     private var endpoint: UDPEndpoint { UDPEndpoint(mac: configuration.mac, ip: configuration.ip, port: 0) }
@@ -115,10 +120,10 @@ public final class BootServer: FrameReceiver, UDPOutput {
         switch datagram.udp.destinationPort {
         case DHCPMessage.serverPort, DHCPMessage.pxeServerPort:
             receiveDHCP(payload, from: from, localPort: datagram.udp.destinationPort)
-        case TFTPServer.port where !broadcast:
-            tftp.handleRequest(payload, from: from)
-        case let p where !broadcast && tftp.owns(p):
-            tftp.handle(payload, from: from, localPort: p)
+        case TFTPServer.port where !broadcast && tftp != nil:
+            tftp?.handleRequest(payload, from: from)
+        case let p where !broadcast && tftp?.owns(p) == true:
+            tftp?.handle(payload, from: from, localPort: p)
         default:
             counters.framesIgnored += 1
         }

@@ -34,8 +34,10 @@ public struct BootServerConfiguration: Sendable {
     /// user class "iPXE"), so a chain-load doesn't loop; nil keeps the
     /// architecture's file.
     public var ipxeBootFile: String?
-    /// The directory TFTP serves, read-only.
-    public var tftpRoot: String
+    /// The directory TFTP serves, read-only; nil runs no TFTP server at all
+    /// (nothing on port 69 or the transfer ports is answered), as a plain
+    /// DHCP server beside a proxyDHCP needs none.
+    public var tftpRoot: String?
     /// Answer IPv6 Router Solicitations (RFC 4861 §6.2.6) with a Router
     /// Advertisement from the server's link-local address that offers
     /// nothing: no prefix, M and O clear (no DHCPv6), Router Lifetime 0
@@ -47,7 +49,7 @@ public struct BootServerConfiguration: Sendable {
     public var routerAdvertisements = true
 
     public init(mac: MACAddress, ip: IPv4Address, subnetMask: IPv4Address = IPv4Address(255, 255, 255, 0),
-                router: IPv4Address? = nil, pool: ClosedRange<IPv4Address>, tftpRoot: String) {
+                router: IPv4Address? = nil, pool: ClosedRange<IPv4Address>, tftpRoot: String?) {
         self.mac = mac
         self.ip = ip
         self.subnetMask = subnetMask

@@ -24,20 +24,23 @@ public enum BootServerEvent: Sendable, Equatable {
 }
 
 extension BootServerEvent: CustomStringConvertible {
-    /// One log line.
+    /// One log line. File names and reasons can carry a peer's text (the
+    /// name in a read request, a client's ERROR message): they are escaped
+    /// (`TerminalSafe`) so the line stays one line with no escape sequence.
     public var description: String {
-        switch self {
-        case let .offered(mac, ip, file): "dhcp: offer \(ip) to \(mac) file \(file.isEmpty ? "-" : file)"
-        case let .acknowledged(mac, ip, file): "dhcp: ack \(ip) to \(mac) file \(file.isEmpty ? "-" : file)"
+        let safe: (String) -> String = TerminalSafe.escaping(_:)
+        return switch self {
+        case let .offered(mac, ip, file): "dhcp: offer \(ip) to \(mac) file \(file.isEmpty ? "-" : safe(file))"
+        case let .acknowledged(mac, ip, file): "dhcp: ack \(ip) to \(mac) file \(file.isEmpty ? "-" : safe(file))"
         case let .declined(mac, ip): "dhcp: \(mac) declined \(ip)"
         case let .released(mac, ip): "dhcp: \(mac) released \(ip)"
-        case let .refused(mac, reason): "dhcp: nak to \(mac): \(reason)"
-        case let .ignored(mac, reason): "dhcp: ignored \(mac): \(reason)"
+        case let .refused(mac, reason): "dhcp: nak to \(mac): \(safe(reason))"
+        case let .ignored(mac, reason): "dhcp: ignored \(mac): \(safe(reason))"
         case let .transferStarted(client, file, size, blksize, window):
-            "tftp: \(client) reads \(file) (\(size) bytes, blksize \(blksize), windowsize \(window))"
+            "tftp: \(client) reads \(safe(file)) (\(size) bytes, blksize \(blksize), windowsize \(window))"
         case let .transferCompleted(client, file, size, retransmissions):
-            "tftp: sent \(file) to \(client) (\(size) bytes, \(retransmissions) retransmissions)"
-        case let .transferFailed(client, file, reason): "tftp: \(client) \(file): \(reason)"
+            "tftp: sent \(safe(file)) to \(client) (\(size) bytes, \(retransmissions) retransmissions)"
+        case let .transferFailed(client, file, reason): "tftp: \(client) \(safe(file)): \(safe(reason))"
         case let .routerAdvertised(mac, to): "ndp: router advertisement to \(to) for \(mac) (no prefix, not a default router)"
         }
     }

@@ -35,10 +35,16 @@ public final class TFTPServer {
         public var dataPacketsSent = 0
         public var retransmissions = 0
         public var bytesSent = 0
+
+        public init() {}
     }
 
     public private(set) var counters = Counters()
     public var activeTransfers: Int { sessions.count }
+    /// Memory the live transfers hold about their files, in bytes: a few
+    /// words per block of a netascii window, never file contents. With
+    /// `maximumSessions` and `maximumWindowSize` it bounds the total.
+    public var heldBytes: Int { sessions.values.reduce(0) { $0 + $1.heldBytes } }
 
     /// When set, every finished transfer is recorded here in the order it
     /// ended: what the client got (the size and SHA-256 of the blocks it
@@ -59,10 +65,18 @@ public final class TFTPServer {
     private var timer: TimerID?
     private var timerDeadline: UInt64 = .max
 
+    /// Where netascii blocks are read before conversion: one for all
+    /// sessions (they are read one at a time), as large as a block can be.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65464, alignment: 8)
+
     init(root: TFTPRoot, clock: VirtualClock, seed: UInt64) {
         self.root = root
         self.clock = clock
         random = SeededRandom(seed: seed)
+    }
+
+    deinit {
+        scratch.deallocate()
     }
 
     // MARK: Requests on port 69
@@ -106,16 +120,10 @@ public final class TFTPServer {
             log(.transferFailed(client: client.ip, file: request.filename, reason: error.description))
             return
         }
-        var source = TFTPSession.Source.file(fd: opened.fd)
-        var size = opened.size
-        if request.mode == "netascii" {
-            var bytes = [UInt8](repeating: 0, count: size)
-            let n = bytes.withUnsafeMutableBytes { pread(opened.fd, $0.baseAddress, size, 0) }
-            close(opened.fd)
-            bytes = TFTPSession.netascii(Array(bytes.prefix(max(0, n))))
-            size = bytes.count
-            source = .memory(bytes)
-        }
+        // RFC 1350 modes are case-insensitive; netascii converts as it reads.
+        let netascii = request.mode.lowercased() == "netascii"
+        let source: TFTPSession.Source = netascii ? .netascii(fd: opened.fd) : .file(fd: opened.fd)
+        let size = opened.size
 
         var blockSize = 512, windowSize = 1
         var timeout = defaultTimeout
@@ -135,7 +143,9 @@ public final class TFTPServer {
             case TFTPOption.timeout where (1...255).contains(value):
                 timeout = UInt64(value) * VirtualClock.second
                 granted.append(TFTPOption(option.name, String(value)))
-            case TFTPOption.transferSize where value == 0:
+            case TFTPOption.transferSize where value == 0 && !netascii:
+                // netascii's size is known only by converting the whole
+                // file first; RFC 2347 lets a server leave an option out.
                 granted.append(TFTPOption(option.name, String(size)))
             default:
                 continue
@@ -242,7 +252,7 @@ public final class TFTPServer {
         for index in first...last {
             let area = output.payloadArea
             guard let header = try? TFTPPacket.writeDataHeader(block: UInt16(truncatingIfNeeded: index), to: area),
-                  let n = session.read(block: index, into: UnsafeMutableRawBufferPointer(rebasing: area[header...])) else {
+                  let n = session.read(block: index, into: UnsafeMutableRawBufferPointer(rebasing: area[header...]), scratch: scratch) else {
                 sendError(.notDefined, "read error", from: session.localPort, to: session.client)
                 finish(session, failure: "read error", ending: .failed(.serverError(code: TFTPErrorCode.notDefined.rawValue, message: "read error")))
                 return
@@ -258,6 +268,8 @@ public final class TFTPServer {
                 counters.retransmissions += 1
             }
             session.sent = max(session.sent, index)
+            // netascii learns which block is the last by reading it.
+            if index >= session.lastBlock { break }
         }
         arm(session)
     }

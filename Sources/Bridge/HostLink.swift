@@ -20,6 +20,9 @@ public struct HostLinkCounters: Sendable, Equatable {
     /// Arriving frames whose partial TCP/UDP checksum was finished
     /// (`ChecksumOffload`): what the sending NIC would have done.
     public var checksumsCompleted = 0
+    /// Arriving TCP super-frames (the sender's segmentation offload) cut
+    /// into wire-sized segments (`SegmentationOffload`).
+    public var framesSegmented = 0
     /// Arriving frames refused as malformed (a TAP frame with a bad
     /// virtio-net header, or larger than the link's buffer).
     public var droppedMalformed = 0
@@ -73,6 +76,15 @@ public enum InterfaceInfo {
         var buffer = [CChar](repeating: 0, count: 32)
         guard nicsim_if_driver_name(sock, name, &buffer) == 0 else { return nil }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The interface's MTU (SIOCGIFMTU), or nil when it can't be read.
+    public static func mtu(of name: String) -> Int? {
+        let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard sock >= 0 else { return nil }
+        defer { close(sock) }
+        let mtu = nicsim_if_mtu(sock, name)
+        return mtu > 0 ? Int(mtu) : nil
     }
 
     /// Devices that hand every frame on their wire to packet sockets,

@@ -29,6 +29,10 @@ import Synchronization
 /// Frames that the host's own stack sent over an offloading device carry
 /// a partial TCP/UDP checksum; they are finished on arrival
 /// (`ChecksumOffload.completePartial`) unless `completeChecksums` is off.
+/// TCP it sent with segmentation offload arrives as one frame of up to
+/// 64 KiB; such a frame is cut into segments that fit the interface's MTU
+/// (`SegmentationOffload`), as the sending NIC would have, so the capture
+/// takes whole 64 KiB frames.
 ///
 /// A capture thread reads the handle and copies frames into a
 /// preallocated single-producer/single-consumer ring; `poll()`, on the
@@ -75,6 +79,10 @@ public final class LiveCapture: HostLink {
     private var promiscuousMembership = false
     /// The interface hands every frame to packet sockets (veth, tap).
     private let passesEverything: Bool
+    /// The interface's MTU: larger TCP frames are cut to it.
+    public let mtu: Int
+    /// Where each segment of a cut super-frame is built.
+    private let segmentBuffer: UnsafeMutableRawBufferPointer
     private var thread = pthread_t()
     private var running = false
 
@@ -82,7 +90,7 @@ public final class LiveCapture: HostLink {
     /// capturing into `port`, which this capture becomes the transmitter of.
     public init(interface: String, macAddress: MACAddress, port: FramePort, promiscuous: Bool = false,
                 completeChecksums: Bool = true,
-                networkNamespace: String? = nil, snapLength: Int = 9216, ringCapacity: Int = 1024) throws(LiveCaptureError) {
+                networkNamespace: String? = nil, snapLength: Int = 65_560, ringCapacity: Int = 256) throws(LiveCaptureError) {
         self.interface = interface
         self.macAddress = macAddress
         self.promiscuous = promiscuous
@@ -108,6 +116,8 @@ public final class LiveCapture: HostLink {
         socket = pcap_fileno(handles.capture)
         interfaceIndex = handles.index
         driver = handles.driver
+        mtu = handles.mtu
+        segmentBuffer = .allocate(byteCount: min(snapLength, 14 + 4 + handles.mtu), alignment: 16)
         passesEverything = handles.passesEverything
         loop = CaptureLoop(handle: handles.capture, ring: FrameRing(capacity: ringCapacity, slotSize: snapLength))
         if promiscuous { setPromiscuousMembership(true) }
@@ -117,7 +127,10 @@ public final class LiveCapture: HostLink {
         try start()
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        segmentBuffer.deallocate()
+    }
 
     // MARK: Opening
 
@@ -128,6 +141,7 @@ public final class LiveCapture: HostLink {
         var index: Int32
         var driver: String
         var passesEverything: Bool
+        var mtu: Int
     }
 
     /// pcap_findalldevs (exists? up?), pcap_create, options, pcap_activate,
@@ -155,7 +169,8 @@ public final class LiveCapture: HostLink {
         }
         let driver = InterfaceInfo.driver(of: name) ?? ""
         return .success(Handles(capture: capture, inject: inject, index: Int32(bitPattern: if_nametoindex(name)),
-                                driver: driver, passesEverything: InterfaceInfo.passesEveryFrame(driver: driver)))
+                                driver: driver, passesEverything: InterfaceInfo.passesEveryFrame(driver: driver),
+                                mtu: InterfaceInfo.mtu(of: name) ?? 1500))
     }
 
     /// The capture handle.
@@ -324,16 +339,26 @@ public final class LiveCapture: HostLink {
         }
         let port = self.port
         let complete = completeChecksums
+        // An Ethernet header, a VLAN tag and the MTU: anything longer is a super-frame.
+        let largest = 18 + mtu
+        let scratch = segmentBuffer
         var bytes = 0
         var completed = 0
+        var segmented = 0
         let n = loop.ring.drain(limit: 256) { frame in
             bytes += frame.count
+            if frame.count > largest,
+               SegmentationOffload.segment(UnsafeRawBufferPointer(frame), mtu: largest - 18, scratch: scratch, { port.offer($0) }) != nil {
+                segmented += 1
+                return
+            }
             if complete, ChecksumOffload.completePartial(frame) { completed += 1 }
             port.offer(UnsafeRawBufferPointer(frame))
         }
         counters.framesIn += n
         counters.bytesIn += bytes
         counters.checksumsCompleted += completed
+        counters.framesSegmented += segmented
         counters.droppedRingFull = loop.ring.dropped.load(ordering: .relaxed)
         return n > 0
     }

@@ -20,7 +20,8 @@ public final class VirtualSwitch {
         /// How long an unrefreshed MAC table entry lives (ns).
         public var agingTime: UInt64
         /// Most addresses the table holds; beyond that, new sources are not
-        /// learned (their replies are flooded) until entries age out.
+        /// learned (their replies are flooded) until entries age out. Its
+        /// memory is bounded by this, and learning costs the same at any fill.
         public var macTableCapacity: Int
         /// Largest frame a port queues for delay or reordering.
         public var maxFrameSize: Int
@@ -36,11 +37,6 @@ public final class VirtualSwitch {
         }
     }
 
-    struct MACTableEntry {
-        var port: Int
-        var lastSeen: UInt64
-    }
-
     public let clock: VirtualClock
     public let configuration: Configuration
     public let seed: UInt64
@@ -48,7 +44,10 @@ public final class VirtualSwitch {
     public internal(set) var counters = SwitchCounters()
     /// Sees every frame entering the switch and every frame a port delivers.
     public var tap: SwitchTap?
-    var macTable: [MACAddress: MACTableEntry] = [:]
+    var macTable: MACTable
+    /// MAC table entries looked at to age them out (tests check that
+    /// learning on a full table does not sweep it).
+    var macTableEntriesExamined: Int { macTable.entriesExamined }
     private var depth = 0
     private static let maxDepth = 8
 
@@ -56,7 +55,7 @@ public final class VirtualSwitch {
         self.clock = clock
         self.seed = seed
         self.configuration = configuration
-        macTable.reserveCapacity(min(configuration.macTableCapacity, 1024))
+        macTable = MACTable(capacity: configuration.macTableCapacity, agingTime: configuration.agingTime)
     }
 
     // MARK: Ports
@@ -87,45 +86,29 @@ public final class VirtualSwitch {
 
     /// The port `address` was last seen on, if the entry has not aged out.
     public func port(for address: MACAddress) -> Int? {
-        guard let e = macTable[address] else { return nil }
-        return isExpired(e) ? nil : e.port
+        macTable.port(for: address, now: clock.now)
     }
 
     /// Live (not aged-out) entries in the MAC table.
     public var learnedAddressCount: Int {
-        macTable.values.reduce(0) { $0 + (isExpired($1) ? 0 : 1) }
+        macTable.liveCount(now: clock.now)
     }
 
-    private func isExpired(_ e: MACTableEntry) -> Bool {
-        clock.now &- e.lastSeen >= configuration.agingTime
-    }
-
+    /// Learns `source` on `port` in constant time (see `MACTable`); a full
+    /// table of live entries learns nothing new and counts it.
     private func learn(_ source: MACAddress, on port: Int) {
-        let now = clock.now
-        if let i = macTable.index(forKey: source) {
-            // Refresh in place: one hash lookup, no rehash.
-            macTable.values[i] = MACTableEntry(port: port, lastSeen: now)
-            return
-        }
-        if macTable.count >= configuration.macTableCapacity {
-            removeExpiredEntries()
-            guard macTable.count < configuration.macTableCapacity else {
-                counters.tableFull += 1
-                return
-            }
-        }
-        macTable[source] = MACTableEntry(port: port, lastSeen: now)
+        if !macTable.learn(source, on: port, now: clock.now) { counters.tableFull += 1 }
     }
 
     /// Drops every aged-out entry.
     public func removeExpiredEntries() {
-        macTable = macTable.filter { !isExpired($0.value) }
+        macTable.removeExpired(now: clock.now)
     }
 
     /// Forgets every address learned on `port` (its link went down: the
     /// stations behind it may reappear elsewhere).
     func flushEntries(on port: Int) {
-        macTable = macTable.filter { $0.value.port != port }
+        macTable.removeAll(on: port)
     }
 
     // MARK: Forwarding
@@ -165,8 +148,8 @@ public final class VirtualSwitch {
             ports[out].egress(frame)
             return
         }
-        if !destination.isMulticast, macTable[destination] != nil {
-            macTable[destination] = nil  // aged out: forget it and flood
+        if !destination.isMulticast, macTable.contains(destination) {
+            macTable.remove(destination)  // aged out: forget it and flood
         }
         counters.flooded += 1
         for p in ports where p !== ingress {

@@ -39,6 +39,13 @@ int nicsim_if_bring_up(int sock, const char *name) {
     return ioctl(sock, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
 }
 
+int nicsim_if_mtu(int sock, const char *name) {
+    struct ifreq ifr;
+    set_name(&ifr, name);
+    if (ioctl(sock, SIOCGIFMTU, &ifr) < 0) return -errno;
+    return ifr.ifr_mtu;
+}
+
 static int bridge_port(int sock, const char *bridge, int ifindex, unsigned long request) {
     struct ifreq ifr;
     set_name(&ifr, bridge);

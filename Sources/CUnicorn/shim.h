@@ -8,7 +8,11 @@
 #define NICSIM_CUNICORN_SHIM_H
 
 #include <unicorn/unicorn.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 
 /// Instructions left before the machine's slice callback runs.
 typedef struct nicsim_slice {
@@ -94,6 +98,78 @@ static inline uc_err nicsim_hook_unmapped(uc_engine *uc, uc_hook *hh, uc_cb_even
 /// flush (UC_CTL_TB_FLUSH) costs seconds; a range costs microseconds.
 static inline uc_err nicsim_forget_code(uc_engine *uc, uint64_t begin, uint64_t end) {
     return uc_ctl(uc, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), begin, end);
+}
+
+// Unicorn 2.0's code generator calls abort() on a few encodings it cannot
+// translate (FF /3 and FF /5 with a register operand, a far CALL or JMP
+// that a real CPU rejects with #UD), and abort() would end the whole
+// process. A guest must not be able to do that, so the machine runs the
+// engine through nicsim_emu_start, which catches SIGABRT raised on its
+// own thread inside the engine: the call returns with *aborted set, and
+// the engine, left mid-translation, is not run again. An abort anywhere
+// else goes to the handler that was there before (or the default action).
+// Between sigsetjmp and the engine's abort there are only C frames of the
+// engine (translation never calls back into the host), so the jump skips
+// no Swift code.
+
+// Swift emits a header's functions but not its global variables, so the
+// guard's state lives in function-local statics.
+
+/// Where an abort inside the engine returns to, while nicsim_emu_start runs on this thread.
+static inline sigjmp_buf **nicsim_engine_abort_target(void) {
+    static __thread sigjmp_buf *target;
+    return &target;
+}
+
+static inline struct sigaction *nicsim_previous_abort_action(void) {
+    static struct sigaction previous;
+    return &previous;
+}
+
+static void nicsim_abort_handler(int sig, siginfo_t *info, void *context) {
+    sigjmp_buf *target = *nicsim_engine_abort_target();
+    if (target) {
+        *nicsim_engine_abort_target() = NULL;
+        siglongjmp(*target, 1);
+    }
+    struct sigaction previous = *nicsim_previous_abort_action();
+    if (previous.sa_flags & SA_SIGINFO) {
+        if (previous.sa_sigaction) previous.sa_sigaction(sig, info, context);
+    } else if (previous.sa_handler == SIG_DFL) {
+        signal(SIGABRT, SIG_DFL);
+        raise(SIGABRT);
+    } else if (previous.sa_handler != SIG_IGN) {
+        previous.sa_handler(sig);
+    }
+}
+
+static void nicsim_install_abort_guard(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = nicsim_abort_handler;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGABRT, &action, nicsim_previous_abort_action());
+}
+
+/// uc_emu_start(uc, begin, until, 0, 0), except that an abort() inside the
+/// engine ends the call with *aborted = 1 (and UC_ERR_EXCEPTION).
+static inline uc_err nicsim_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, int *aborted) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, nicsim_install_abort_guard);
+    sigjmp_buf target;
+    // Hooks may start the engine again (a nested call); each call restores the outer target.
+    sigjmp_buf *volatile outer = *nicsim_engine_abort_target();
+    if (sigsetjmp(target, 1)) {
+        *nicsim_engine_abort_target() = outer;
+        *aborted = 1;
+        return UC_ERR_EXCEPTION;
+    }
+    *nicsim_engine_abort_target() = &target;
+    uc_err err = uc_emu_start(uc, begin, until, 0, 0);
+    *nicsim_engine_abort_target() = outer;
+    *aborted = 0;
+    return err;
 }
 
 #endif

@@ -29,10 +29,13 @@ extension BIOS {
     static let columns: UInt8 = 80
     static let rows: UInt8 = 25
 
+    /// The page-0 cursor at 40:50, kept on the 80x25 screen. The guest may
+    /// write any word there; a row or column past the edge reads as the
+    /// last one, so moving on from it wraps (and never overflows a byte).
     var cursor: (row: UInt8, column: UInt8) {
         get {
             let w = machine.read16(PCMemoryMap.bda + BDA.cursor)
-            return (UInt8(w >> 8), UInt8(w & 0xFF))
+            return (min(UInt8(w >> 8), Self.rows - 1), min(UInt8(w & 0xFF), Self.columns - 1))
         }
         set { machine.write16(PCMemoryMap.bda + BDA.cursor, UInt16(newValue.row) << 8 | UInt16(newValue.column)) }
     }

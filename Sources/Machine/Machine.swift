@@ -161,6 +161,10 @@ public final class Machine {
             stopRequest = nil
             cpu.timeStampBase = board.clock.now
             let err = cpu.start(at: cpu.startAddress)
+            if cpu.engineAborted {
+                throw .guestFault("the x86 engine could not translate the code here (an encoding it does not handle); the machine cannot go on",
+                                  linearPC: linearPC())
+            }
             switch stopRequest {
             case .final(let s):
                 return s

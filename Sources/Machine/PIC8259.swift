@@ -118,9 +118,9 @@ final class PIC8259Pair {
     /// The vector of the interrupt the CPU would take now, without taking it.
     var pendingVector: UInt8? {
         guard let m = master.pending else { return nil }
-        if m == 2, let s = slave.pending { return slave.vectorBase + UInt8(s) }
+        if m == 2, let s = slave.pending { return slave.vectorBase | UInt8(s) }
         if m == 2 { return nil }
-        return master.vectorBase + UInt8(m)
+        return master.vectorBase | UInt8(m)
     }
 
     /// INTA: marks the pending interrupt in service and returns its vector.
@@ -130,10 +130,10 @@ final class PIC8259Pair {
             guard let s = slave.pending else { return nil }
             master.acknowledge(2)
             slave.acknowledge(s)
-            return slave.vectorBase + UInt8(s)
+            return slave.vectorBase | UInt8(s)
         }
         master.acknowledge(m)
-        return master.vectorBase + UInt8(m)
+        return master.vectorBase | UInt8(m)
     }
 
     /// End of interrupt for `irq`, as a BIOS default handler sends it.
@@ -146,10 +146,13 @@ final class PIC8259Pair {
         }
     }
 
-    /// The IRQ a vector belongs to under the current bases, if any.
+    /// The IRQ a vector belongs to under the current bases, if any. A base
+    /// has bits 2:0 clear (ICW2), so the vector's top five bits name the
+    /// chip and its low three the input; no sum that could pass FFh (a
+    /// guest may set a base of F8h).
     func irq(forVector v: UInt8) -> Int? {
-        if v >= master.vectorBase, v < master.vectorBase + 8 { return Int(v - master.vectorBase) }
-        if v >= slave.vectorBase, v < slave.vectorBase + 8 { return 8 + Int(v - slave.vectorBase) }
+        if v & 0xF8 == master.vectorBase { return Int(v & 7) }
+        if v & 0xF8 == slave.vectorBase { return 8 + Int(v & 7) }
         return nil
     }
 }

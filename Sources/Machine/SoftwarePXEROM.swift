@@ -136,10 +136,12 @@ public final class SoftwarePXEROM: HostFirmware {
         do throws(DMAError) { try client.api.storeCachedPackets() } catch {
             return fail(bios, "PXE-E05: cannot store the DHCP packets: \(error)")
         }
-        bios.print("TFTP: \(result.bootFile) from \(result.tftpServer)\r\n")
+        // The boot file name is the DHCP server's: escaped for the console.
+        let bootFile = TerminalSafe.escaping(result.bootFile)
+        bios.print("TFTP: \(bootFile) from \(result.tftpServer)\r\n")
         let size: Int
         do throws(PXEStatus) { size = try client.baseCode.loadNBP(below: layout.undiCodeSegment.linear) } catch {
-            return fail(bios, "PXE-E32: TFTP of \(result.bootFile) failed: \(error)")
+            return fail(bios, "PXE-E32: TFTP of \(bootFile) failed: \(error)")
         }
         m.cpu.forgetCode(from: PCMemoryMap.bootAddress, count: size)
         let bytes = (try? m.memory.readBytes(at: PCMemoryMap.bootAddress, count: size)) ?? []

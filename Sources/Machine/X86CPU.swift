@@ -35,6 +35,9 @@ final class X86CPU {
     }
     /// Last error code the engine returned from `start`.
     private(set) var lastError: uc_err = UC_ERR_OK
+    /// The engine aborted while translating guest code (see
+    /// `nicsim_emu_start`); it is left mid-translation and never runs again.
+    private(set) var engineAborted = false
 
     /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),
     /// trapping instructions in `trapRange` (linear addresses).
@@ -102,6 +105,11 @@ final class X86CPU {
     }
 
     deinit {
+        // Unicorn 2.0's uc_close does not free the bitmaps it keeps for
+        // pages whose code the guest kept writing to (self-modifying code,
+        // or code run from the IVT page the guest rewrites); a page's bitmap
+        // goes when its last translated block does, so drop them all first.
+        if !engineAborted { _ = nicsim_forget_code(engine, 0, slice.pointee.ram_size) }
         uc_close(engine)
         slice.deallocate()
     }
@@ -186,18 +194,22 @@ final class X86CPU {
     /// CS:EIP: the engine (opened in 32-bit mode) sets EIP to it as is.
     var startAddress: UInt64 { UInt64(self[.eip]) }
 
-    /// Runs from `address` (see `startAddress`) until HLT, `stop()`, or an error.
+    /// Runs from `address` (see `startAddress`) until HLT, `stop()`, or an
+    /// error; `engineAborted` if the engine gave up translating the code.
     func start(at address: UInt64) -> uc_err {
+        guard !engineAborted else { return UC_ERR_EXCEPTION }
         // An RDTSC seen just before the last stop did not run.
         slice.pointee.rdtsc_pending = 0
-        lastError = uc_emu_start(engine, address, UInt64.max, 0, 0)
+        var aborted: Int32 = 0
+        lastError = nicsim_emu_start(engine, address, UInt64.max, &aborted)
+        if aborted != 0 { engineAborted = true }
         return lastError
     }
 
     /// Forgets translated code after the host changed guest RAM (a loaded
     /// ROM or NBP); the guest's own writes are tracked by the engine.
     func forgetCode(from begin: UInt64, count: Int) {
-        guard count > 0 else { return }
+        guard count > 0, !engineAborted else { return }
         _ = nicsim_forget_code(engine, begin, begin + UInt64(count))
     }
 

@@ -105,13 +105,16 @@ extension DP8390 {
         case Page2.localNextPacket: return currentPage
         case Page2.addressCounterUpper: return UInt8(truncatingIfNeeded: addressCounter >> 8)
         case Page2.addressCounterLower: return UInt8(truncatingIfNeeded: addressCounter)
+        // RTL8029AS datasheet: the unused high bits of RCR (7-6), TCR (7-5)
+        // and DCR (7) always read 1 (docs/deviations.md NE2K-PAGE2-FIXED-BITS).
         case Page2.receiveConfiguration:
-            // RTL8029AS: bits 7-6 always read 1.
             return chip == .rtl8029 ? receiveConfig | 0xC0 : receiveConfig
-        case Page2.transmitConfiguration: return transmitConfig
-        case Page2.dataConfiguration: return dataConfig
+        case Page2.transmitConfiguration:
+            return chip == .rtl8029 ? transmitConfig | 0xE0 : transmitConfig
+        case Page2.dataConfiguration:
+            return chip == .rtl8029 ? dataConfig | 0x80 : dataConfig
         case Page2.interruptMask: return interruptMask
-        default: return 0xFF  // reserved
+        default: return 0xFF  // 08h-0Bh, reserved (docs/deviations.md NE2K-PAGE2-RESERVED)
         }
     }
 

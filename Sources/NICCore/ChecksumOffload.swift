@@ -45,6 +45,8 @@ public enum ChecksumOffload {
     /// Where a frame's transport checksum lies, and the pseudo-header sum
     /// that a partial checksum leaves in it.
     struct Transport {
+        /// First byte of the IP header.
+        var ipStart: Int
         /// First byte of the TCP or UDP header.
         var start: Int
         /// Offset of the checksum field within that header.
@@ -127,7 +129,7 @@ public enum ChecksumOffload {
         sum.add(UnsafeRawBufferPointer(rebasing: f[(ip + 12)..<(ip + 20)]))
         sum.add(word: UInt16(proto))
         sum.add(word: UInt16(truncatingIfNeeded: length))
-        return Transport(start: start, fieldOffset: fieldOffset, end: start + length, pseudoHeaderSum: sum.foldedSum, isIPv4: true)
+        return Transport(ipStart: ip, start: start, fieldOffset: fieldOffset, end: start + length, pseudoHeaderSum: sum.foldedSum, isIPv4: true)
     }
 
     private static func ipv6Transport(_ f: UnsafeRawBufferPointer, at ip: Int) -> Transport? {
@@ -154,7 +156,7 @@ public enum ChecksumOffload {
         sum.add(word: UInt16(truncatingIfNeeded: length >> 16))
         sum.add(word: UInt16(truncatingIfNeeded: length))
         sum.add(word: UInt16(next))
-        return Transport(start: start, fieldOffset: fieldOffset, end: end, pseudoHeaderSum: sum.foldedSum, isIPv4: false)
+        return Transport(ipStart: ip, start: start, fieldOffset: fieldOffset, end: end, pseudoHeaderSum: sum.foldedSum, isIPv4: false)
     }
 
     /// The checksum field's offset in a TCP (16) or UDP (6) header that fits

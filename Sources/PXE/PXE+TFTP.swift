@@ -41,7 +41,8 @@ extension PXEAPI {
 
     /// TFTP_READ: PacketNumber 2 (out), BufferSize 4 (out), Buffer 6.
     /// Returns the next block; BufferSize less than the packet size marks
-    /// the last.
+    /// the last. The caller's buffer holds the PacketSize TFTP_OPEN agreed;
+    /// no block is larger (the client refuses one above blksize whole).
     func tftpRead(_ b: GuestBlock) throws(PXEStatus) {
         try requireBaseCode()
         guard baseCode.tftp.isOpen else { throw .tftpClosed }

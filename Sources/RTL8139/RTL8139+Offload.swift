@@ -9,6 +9,14 @@ import NICCore
 /// only gathered bytes are ever sent (the CVE-2015-5165 class). A large
 /// send with MSS 0 is refused rather than divided by.
 extension RTL8139 {
+    /// The smallest MSS a large send accepts (docs/deviations.md
+    /// RTL8139-TSO-MIN-MSS). The LS descriptor's MSS is an 11-bit field
+    /// and segmentation makes frame / MSS segments; below 48 (the
+    /// smallest MSS Linux sends, its tcp_min_snd_mss default) the request
+    /// is refused like MSS 0, so one descriptor makes at most 64 KiB / 48
+    /// = 1366 segments and one TPPoll write (64 descriptors) 87,424.
+    public static let minimumLargeSendMSS = 48
+
     /// Where the IPv4 and layer-4 headers of an Ethernet frame lie, all
     /// within its bytes.
     struct IPv4Layout {
@@ -129,7 +137,7 @@ extension RTL8139 {
             send(UnsafeRawBufferPointer(start: p, count: n), vlanTag: vlanTag)
             return true
         }
-        guard mss > 0 else { return false }
+        guard mss >= Self.minimumLargeSendMSS else { return false }
         let headerEnd = ip.l4Start + thl
         let payload = ip.ipEnd - headerEnd
         let firstID = RTL8139.be16(p, ip.ipStart + 4)

@@ -31,12 +31,21 @@ extension RTL8139 {
         applyLink()
     }
 
-    /// MSR: LINKB (bit 2) is 1 while the link is down; SPEED_10 (bit 3) is
-    /// 1 when BMCR forces 10 Mbps (auto-negotiation off, speed bit clear);
-    /// auto-negotiation with our partner settles on 100 Mbps.
+    /// MSR (RTL8139C(+) datasheet; docs/deviations.md RTL8139-MSR): TXFCE
+    /// (bit 7) as the driver wrote it; RXFCE (bit 6) when auto-negotiation
+    /// has settled on full duplex with PAUSE (ANAR/ANLPAR bit 10) on both
+    /// sides; Aux_Status (bit 4) 0, no auxiliary power on this board;
+    /// SPEED_10 (bit 3) when BMCR forces 10 Mbps (auto-negotiation off,
+    /// speed bit clear; auto-negotiation with our partner settles on 100
+    /// Mbps); LINKB (bit 2) while the link is down; no pause frames are
+    /// sent or received (TXPF, RXPF 0).
     var mediaStatus: UInt8 {
         let forced10 = bmcr & 0x1000 == 0 && bmcr & 0x2000 == 0
-        return (linkUp ? 0x00 : 0x04) | (forced10 ? 0x08 : 0x00)
+        let common = anar & anlpar
+        let negotiated = linkUp && bmcr & 0x1000 != 0
+        let rxFlowControl = negotiated && common & 0x0400 != 0 && common & 0x0140 != 0  // PAUSE, and 100 or 10 full duplex
+        return (txFlowControl ? MediaStatusBits.txfce : 0) | (rxFlowControl ? MediaStatusBits.rxfce : 0)
+            | (linkUp ? 0x00 : MediaStatusBits.linkb) | (forced10 ? MediaStatusBits.speed10 : 0x00)
     }
 
     /// CSCR with its link-OK bit.

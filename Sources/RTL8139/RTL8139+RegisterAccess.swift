@@ -153,6 +153,10 @@ extension RTL8139 {
             isr &= ~UInt16(truncatingIfNeeded: value & mask)
             updateInterrupt()
         case R.tcr:
+            // Ignored while the transmitter is off, as in QEMU's model;
+            // drivers set CR.TE before the transmit thresholds
+            // (docs/deviations.md RTL8139-TCR-TE).
+            guard command & CommandBits.te != 0 else { return }
             let w = TransmitConfigBits.writable
             tcr = (tcr & ~w) | (merge(tcr, value, mask) & w)
         case R.rcr:
@@ -182,7 +186,8 @@ extension RTL8139 {
         case R.rdsar: rdsar = (rdsar & 0xFFFF_FFFF_0000_0000) | UInt64(merge(UInt32(truncatingIfNeeded: rdsar), value, mask))
         case R.rdsar + 4: rdsar = (rdsar & 0xFFFF_FFFF) | UInt64(merge(UInt32(truncatingIfNeeded: rdsar >> 32), value, mask)) << 32
         case R.etth: etth = UInt8(truncatingIfNeeded: value) & 0x3F
-        case R.cbr, R.rerid, R.tsadSummary, R.msr, R.bmsr, R.anlpar, R.aner, R.erbcr, R.ersr,
+        case R.msr: txFlowControl = UInt8(truncatingIfNeeded: value) & MediaStatusBits.txfce != 0
+        case R.cbr, R.rerid, R.tsadSummary, R.bmsr, R.anlpar, R.aner, R.erbcr, R.ersr,
              R.rms, R.intrMitigate, R.dis, R.fcsc, R.rec:
             return      // read-only or not present
         default:

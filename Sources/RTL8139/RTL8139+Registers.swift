@@ -250,3 +250,20 @@ public enum DescriptorBits {
     /// TAVA: a VLAN tag was stripped; the TCI is in bits 15-0, byte-swapped.
     public static let tava: UInt32 = 1 << 16
 }
+
+/// MSR bits (RTL8139C(+) datasheet, Media Status Register, 58h).
+public enum MediaStatusBits {
+    /// Tx flow control enable (read/write).
+    public static let txfce: UInt8 = 0x80
+    /// Rx flow control enable (read only, from auto-negotiation).
+    public static let rxfce: UInt8 = 0x40
+    /// Auxiliary power present (read only).
+    public static let auxStatus: UInt8 = 0x10
+    /// 10 Mbps (read only).
+    public static let speed10: UInt8 = 0x08
+    /// Link down (read only): the inverse of the link status.
+    public static let linkb: UInt8 = 0x04
+    /// A pause frame was sent (TXPF) or received (RXPF).
+    public static let txpf: UInt8 = 0x02
+    public static let rxpf: UInt8 = 0x01
+}

@@ -53,6 +53,8 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
     var config5: UInt8 = 0
     var clockRunning = true
     var mulint: UInt16 = 0
+    /// MSR bit 7, TXFCE: the driver's Tx flow control enable.
+    var txFlowControl = false
     var bmcr: UInt16 = 0
     var bmsr: UInt16 = 0
     var anar: UInt16 = 0
@@ -150,6 +152,7 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
         config4 = 0x00
         config5 = 0x00
         mulint = 0
+        txFlowControl = false
         clockRunning = true
         tcr = TransmitConfigBits.version8139CPlus
         rcr = 0

@@ -1,5 +1,6 @@
 import Foundation
 import PXE
+import NICCore
 import Wire
 
 /// A report the CLI prints as one JSON object, keys sorted.
@@ -56,10 +57,12 @@ struct BootReport: JSONReport {
     /// With --bridge or --tap: the host link's filter and counters.
     var host: HostLinkReport?
 
+    /// The summary a terminal shows. The boot file and the file names are
+    /// the server's, so they are escaped (`TerminalSafe`).
     func summary() -> [String] {
         var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]
         lines.append("lease: \(lease.ip) from \(lease.server)\(lease.proxy ? " (boot data from proxyDHCP)" : ""), "
-                     + "boot file \(lease.bootfile) on \(lease.tftpServer)")
+                     + "boot file \(TerminalSafe.escaping(lease.bootfile)) on \(lease.tftpServer)")
         lines += TransferReport.lines(files: files, failed: failed, notListed: transfersNotListed)
         lines.append("frames: \(frames.tx) sent, \(frames.rx) received")
         if let host { lines.append(host.summary) }

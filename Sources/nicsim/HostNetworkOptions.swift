@@ -105,6 +105,8 @@ struct HostLinkReport: Encodable {
     var framesIn: Int
     var framesOut: Int
     var checksumsCompleted: Int
+    /// TCP super-frames from the host's segmentation offload, cut to the MTU.
+    var framesSegmented: Int
     var injectErrors: Int
     var droppedRingFull: Int
     var droppedMalformed: Int
@@ -116,6 +118,7 @@ struct HostLinkReport: Encodable {
         framesIn = c.framesIn
         framesOut = c.framesOut
         checksumsCompleted = c.checksumsCompleted
+        framesSegmented = c.framesSegmented
         injectErrors = c.injectErrors
         droppedRingFull = c.droppedRingFull
         droppedMalformed = c.droppedMalformed
@@ -123,6 +126,7 @@ struct HostLinkReport: Encodable {
 
     var summary: String {
         var line = "host: \(interface) \(addressFilter); \(framesIn) frames in, \(framesOut) out, \(checksumsCompleted) checksums completed"
+        if framesSegmented > 0 { line += ", \(framesSegmented) TCP super-frames segmented" }
         if injectErrors > 0 { line += ", \(injectErrors) send errors" }
         if droppedRingFull + droppedMalformed > 0 { line += ", \(droppedRingFull + droppedMalformed) dropped" }
         return line

@@ -128,9 +128,24 @@ struct Rom: ParsableCommand {
             ]
             if let server = network?.server {
                 summary["dhcpReplies"] = server.counters.dhcpReplies
-                summary["tftpTransfersCompleted"] = server.tftp.counters.completed
+                summary["tftpTransfersCompleted"] = server.tftp?.counters.completed ?? 0
             }
-            if let network { summary["network"] = network.name }
+            if let network {
+                summary["network"] = network.name
+                // Every file the ROM's client fetched over TFTP, as `boot` reports it.
+                let fetched = TransferReport.finish(network.transfers)
+                summary["files"] = fetched.files.map { ["name": $0.name, "size": $0.size, "sha256": $0.sha256, "server": $0.server] as [String: Any] }
+                summary["failed"] = fetched.failed.map { f -> [String: Any] in
+                    var entry: [String: Any] = ["name": f.name, "server": f.server, "size": f.size, "error": f.error]
+                    if let code = f.code { entry["code"] = code }
+                    return entry
+                }
+                if !json {
+                    var err = StandardError()
+                    for f in fetched.files { print("nicsim: fetched \(f.name) (\(f.size) bytes, sha256 \(f.sha256)) from \(f.server)", to: &err) }
+                    for f in fetched.failed { print("nicsim: failed \(f.name) from \(f.server): \(f.error)", to: &err) }
+                }
+            }
             if let link = network?.hostLink {
                 let report = HostLinkReport(link)
                 summary["host"] = ["interface": report.interface, "addressFilter": report.addressFilter, "framesIn": report.framesIn,

@@ -21,8 +21,8 @@ struct Serve: ParsableCommand {
             """
     )
 
-    @Option(help: "Directory served read-only over TFTP.")
-    var dir: String
+    @Option(help: "Directory served read-only over TFTP (not used with --dhcp-only, which serves no TFTP).")
+    var dir: String?
 
     @OptionGroup(title: "Host network (one of these or --qemu-socket)")
     var host: HostNetworkOptions
@@ -60,7 +60,7 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("any-client"), help: "Answer clients that don't send option 60 \"PXEClient\".")
     var anyClient = false
 
-    @Flag(name: .customLong("dhcp-only"), help: "Plain DHCP: addresses only, no boot information (to run beside a proxyDHCP).")
+    @Flag(name: .customLong("dhcp-only"), help: "Plain DHCP: addresses only, no boot information and no TFTP (to run beside a proxyDHCP).")
     var dhcpOnly = false
 
     @Flag(name: .customLong("no-router-advertisements"),
@@ -69,6 +69,7 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         if proxy && dhcpOnly { throw ValidationError("--proxy and --dhcp-only exclude each other") }
+        if dir == nil && !dhcpOnly { throw ValidationError("give --dir DIR, the directory served over TFTP (or --dhcp-only to serve none)") }
         guard host.isRequested != (qemuSocket != nil) else {
             throw ValidationError("give one of --bridge IFACE, --tap NAME or --qemu-socket PATH")
         }
@@ -94,7 +95,9 @@ struct Serve: ParsableCommand {
         } else {
             ip = IPv4Address(rawValue: pool.lowerBound.rawValue & 0xFFFF_FF00 | 2)
         }
-        var c = BootServerConfiguration(mac: mac, ip: ip, subnetMask: mask, pool: pool, tftpRoot: dir)
+        // A plain DHCP server hands out no boot file, so it serves no TFTP:
+        // it would otherwise read --dir as root for anyone on the link.
+        var c = BootServerConfiguration(mac: mac, ip: ip, subnetMask: mask, pool: pool, tftpRoot: dhcpOnly ? nil : dir)
         if let router {
             guard let r = IPv4Address(router) else { throw ValidationError("--router must be dotted-quad") }
             c.router = r
@@ -118,7 +121,7 @@ struct Serve: ParsableCommand {
         }
         server.onEvent = { emit($0.description) }
         // What each client fetched, for the stop summary.
-        server.tftp.records = TFTPTransferRecords()
+        server.tftp?.records = TFTPTransferRecords()
         StopSignal.install()
 
         // The backend is the transmitter of the server's port and offers it
@@ -126,6 +129,8 @@ struct Serve: ParsableCommand {
         var sources: [EventSource] = []
         var hostLink: HostLink?
         let mode = configuration.proxyDHCP ? "proxyDHCP" : (configuration.bootService ? "DHCP" : "plain DHCP")
+        let tftp = server.tftp.map { "TFTP root \($0.root.path)" } ?? "no TFTP"
+        if dhcpOnly, dir != nil { emit("serve: --dhcp-only serves no TFTP; --dir is not used") }
         if let qemuSocket {
             let socket: QEMUSocket
             do { socket = try QEMUSocket(.listen(.unix(path: qemuSocket)), port: server.port) } catch {
@@ -133,11 +138,11 @@ struct Serve: ParsableCommand {
             }
             socket.log = { emit("qemu: \($0)") }
             sources.append(socket)
-            emit("serve: \(mode) \(configuration.ip) on \(qemuSocket), TFTP root \(server.tftp.root.path)")
+            emit("serve: \(mode) \(configuration.ip) on \(qemuSocket), \(tftp)")
         } else if let link = try host.open(port: server.port, macAddress: configuration.mac) {
             hostLink = link
             sources.append(link)
-            emit("serve: \(mode) \(configuration.ip) on \(host.name ?? link.interface) (\(link.addressFilter)), TFTP root \(server.tftp.root.path)")
+            emit("serve: \(mode) \(configuration.ip) on \(host.name ?? link.interface) (\(link.addressFilter)), \(tftp)")
         }
         try host.dropPrivileges()
 
@@ -149,12 +154,12 @@ struct Serve: ParsableCommand {
             // Idle: wait a millisecond of real time rather than spin.
             if !worked { usleep(1000) }
         }
-        let t = server.tftp.counters
+        let t = server.tftp?.counters ?? TFTPServer.Counters()
         emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
               + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions, "
               + "\(server.counters.routerAdvertisements) router advertisements")
         if let hostLink { emit("serve: \(HostLinkReport(hostLink).summary)") }
-        for line in Self.fetchedSummary(server.tftp.records ?? TFTPTransferRecords()) { emit(line) }
+        for line in Self.fetchedSummary(server.tftp?.records ?? TFTPTransferRecords()) { emit(line) }
         _ = sources
     }
 

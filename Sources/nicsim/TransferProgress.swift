@@ -39,13 +39,13 @@ final class TransferProgress: SwitchTap {
         guard enabled else { return }
         switch event {
         case let .tftpOpened(name, _, size):
-            file = name
+            file = TerminalSafe.escaping(name)  // the DHCP server's boot file name
             self.size = size.map(Int.init)
             lastDraw = 0
             active = true
             draw(force: true)
         case let .tftpCompleted(name, bytes):
-            file = name
+            file = TerminalSafe.escaping(name)
             size = bytes
             render(bytes: bytes)
             write("\n")

@@ -22,6 +22,33 @@ final class BootServerFrameTests: XCTestCase {
         }
     }
 
+    /// Without a TFTP root (a plain DHCP server beside a proxyDHCP) the
+    /// server has no TFTP at all: a read request to port 69 and a packet
+    /// to a transfer port go unanswered, not even with an ERROR.
+    func testWithoutTFTPRootTFTPIsNotAnswered() throws {
+        var c = makeConfiguration(root: tree.path)
+        c.tftpRoot = nil
+        c.bootService = false
+        tree.write("pxelinux.0", [1, 2, 3])
+        let server = try BootServer(configuration: c, clock: VirtualClock())
+        XCTAssertNil(server.tftp)
+        let client = ScriptedClient(server: server, ip: IPv4Address(10, 0, 2, 100))
+        client.sendTFTP(rrq("pxelinux.0"), from: 2070, toPort: 69)
+        client.sendTFTP(ack(0), from: 2070, toPort: 50000)
+        XCTAssertTrue(client.drain().isEmpty)
+        XCTAssertEqual(server.counters.framesIgnored, 2)
+    }
+
+    /// A file name and an ERROR text are the peer's: the log line shows
+    /// their control characters escaped, on one line, with no escape
+    /// sequence reaching the terminal.
+    func testEventLinesEscapePeerText() {
+        let file = "x\n2026 tftp: sent pxelinux.0\u{1B}[2J"
+        let line = BootServerEvent.transferFailed(client: IPv4Address(10, 0, 2, 100), file: file, reason: "client error 0: \u{1B}]0;t\u{7}").description
+        XCTAssertEqual(line, "tftp: 10.0.2.100 x\\n2026 tftp: sent pxelinux.0\\x1B[2J: client error 0: \\x1B]0;t\\x07")
+        XCTAssertFalse(BootServerEvent.transferStarted(client: .any, file: file, size: 1, blockSize: 512, windowSize: 1).description.contains("\n"))
+    }
+
     func testARPRequestForServerAddressIsAnswered() throws {
         // RFC 826: the owner of the target address replies to the sender's hardware address.
         let buffer = FrameBuffer()

@@ -15,7 +15,7 @@ final class TFTPServerRecordTests: XCTestCase {
     override func setUpWithError() throws {
         tree = TemporaryTree()
         server = try BootServer(configuration: makeConfiguration(root: tree.path), clock: VirtualClock())
-        server.tftp.records = TFTPTransferRecords()
+        server.tftp?.records = TFTPTransferRecords()
         client = ScriptedClient(server: server, ip: IPv4Address(10, 0, 2, 100))
     }
 
@@ -31,7 +31,7 @@ final class TFTPServerRecordTests: XCTestCase {
 
     func testRecordsAreKeptOnlyWhenAsked() throws {
         let plain = try BootServer(configuration: makeConfiguration(root: tree.path), clock: VirtualClock())
-        XCTAssertNil(plain.tftp.records)
+        XCTAssertNil(plain.tftp?.records)
     }
 
     /// RFC 7440: an ACK inside the window makes the server send the blocks
@@ -44,9 +44,9 @@ final class TFTPServerRecordTests: XCTestCase {
         XCTAssertEqual(replies().count, 8)
         client.sendTFTP(ack(5), from: 2070, toPort: port)   // 6, 7, 8 lost: sent again with 9, 10, 11
         XCTAssertEqual(replies().count, 6)
-        XCTAssertEqual(server.tftp.records?.entries, [], "not complete before the last ACK")
+        XCTAssertEqual(server.tftp?.records?.entries, [], "not complete before the last ACK")
         client.sendTFTP(ack(11), from: 2070, toPort: port)
-        let r = try XCTUnwrap(server.tftp.records?.entries.first)
+        let r = try XCTUnwrap(server.tftp?.records?.entries.first)
         XCTAssertEqual(r.outcome, .completed(sha256: SHA256.hex(file)))
         XCTAssertEqual(r.size, file.count)
         XCTAssertEqual(r.file, "vmlinuz")
@@ -57,8 +57,8 @@ final class TFTPServerRecordTests: XCTestCase {
 
     func testMissingFileIsRecordedWithItsError() {
         client.sendTFTP(rrq("pxelinux.cfg/01-52-54-00-12-34-56"), from: 2070, toPort: 69)
-        XCTAssertEqual(server.tftp.records?.entries.map(\.outcome), [.serverError(code: 1, message: "file not found")])
-        XCTAssertEqual(server.tftp.records?.entries.first?.file, "pxelinux.cfg/01-52-54-00-12-34-56")
+        XCTAssertEqual(server.tftp?.records?.entries.map(\.outcome), [.serverError(code: 1, message: "file not found")])
+        XCTAssertEqual(server.tftp?.records?.entries.first?.file, "pxelinux.cfg/01-52-54-00-12-34-56")
     }
 
     /// A tsize probe (RRQ, OACK, ERROR from the client) is counted, not listed.
@@ -67,8 +67,8 @@ final class TFTPServerRecordTests: XCTestCase {
         client.sendTFTP(rrq("pxelinux.0", options: [TFTPOption("tsize", "0")]), from: 2070, toPort: 69)
         let port = try XCTUnwrap(replies().first?.port)
         client.sendTFTP(error(.optionNegotiation, "size only"), from: 2070, toPort: port)
-        XCTAssertEqual(server.tftp.records?.entries, [])
-        XCTAssertEqual(server.tftp.records?.probes, 1)
+        XCTAssertEqual(server.tftp?.records?.entries, [])
+        XCTAssertEqual(server.tftp?.records?.probes, 1)
     }
 
     func testClientAbortAfterDataIsRecordedWithTheBytesAcknowledged() throws {
@@ -77,7 +77,7 @@ final class TFTPServerRecordTests: XCTestCase {
         let port = try XCTUnwrap(replies().first?.port)
         client.sendTFTP(ack(1), from: 2070, toPort: port)
         client.sendTFTP(error(.notDefined, "transfer aborted\u{1B}"), from: 2070, toPort: port)
-        let r = try XCTUnwrap(server.tftp.records?.entries.first)
+        let r = try XCTUnwrap(server.tftp?.records?.entries.first)
         XCTAssertEqual(r.outcome, .clientError(code: 0, message: "transfer aborted\\x1B"))
         XCTAssertEqual(r.size, 512)
     }

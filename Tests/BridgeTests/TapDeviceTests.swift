@@ -66,33 +66,33 @@ final class TapDeviceTests: XCTestCase {
         XCTAssertEqual(tap.counters.framesIn, station.received.count)
     }
 
-    // The host's stack leaves UDP checksums to the reader (NEEDS_CSUM in the
-    // virtio-net header); nicsim finishes them as a NIC would.
-    func testNeedsChecksumFramesArriveComplete() throws {
+    /// One datagram from the namespace's stack to our MAC through br0, as
+    /// the card receives it, and the TAP's counters.
+    private func receiveUDP(completeChecksums: Bool) throws -> (frame: [UInt8], counters: HostLinkCounters) {
         let station = TestStation(mac: ourMAC)
-        let tap = try TapDevice(name: "nt0", port: station.port, attach: "br0", networkNamespace: ns.name)
+        let tap = try TapDevice(name: "nt0", port: station.port, attach: "br0", completeChecksums: completeChecksums,
+                                networkNamespace: ns.name)
         defer { tap.close() }
         try ns.exec("ip", "neigh", "replace", "10.79.0.5", "lladdr", "\(ourMAC)", "dev", "br0", "nud", "permanent")
         try ns.exec("bash", "-c", "echo nicsim-tap > /dev/udp/10.79.0.5/9")
         let isUDP: ([UInt8]) -> Bool = { $0.count > 42 && $0[12] == 0x08 && $0[13] == 0 && $0[23] == 17 }
         XCTAssertTrue(pollUntil([tap], seconds: 5) { station.received.contains(where: isUDP) })
-        let frame = try XCTUnwrap(station.received.first(where: isUDP))
+        return (try XCTUnwrap(station.received.first(where: isUDP)), tap.counters)
+    }
+
+    // The host's stack leaves UDP checksums to the reader (NEEDS_CSUM in the
+    // virtio-net header); nicsim finishes them as a NIC would.
+    func testNeedsChecksumFramesArriveComplete() throws {
+        let (frame, counters) = try receiveUDP(completeChecksums: true)
         XCTAssertEqual(frame.withUnsafeBytes { ChecksumOffload.transportChecksumIsValid($0) }, true)
-        XCTAssertGreaterThanOrEqual(tap.counters.checksumsCompleted, 1)
+        XCTAssertGreaterThanOrEqual(counters.checksumsCompleted, 1)
     }
 
     // Without completion the frame comes as the kernel left it: partial.
     func testCompletionOffLeavesThePartialChecksum() throws {
-        let station = TestStation(mac: ourMAC)
-        let tap = try TapDevice(name: "nt0", port: station.port, attach: "br0", completeChecksums: false, networkNamespace: ns.name)
-        defer { tap.close() }
-        try ns.exec("ip", "neigh", "replace", "10.79.0.5", "lladdr", "\(ourMAC)", "dev", "br0", "nud", "permanent")
-        try ns.exec("bash", "-c", "echo nicsim-tap > /dev/udp/10.79.0.5/9")
-        let isUDP: ([UInt8]) -> Bool = { $0.count > 42 && $0[12] == 0x08 && $0[13] == 0 && $0[23] == 17 }
-        XCTAssertTrue(pollUntil([tap], seconds: 5) { station.received.contains(where: isUDP) })
-        let frame = try XCTUnwrap(station.received.first(where: isUDP))
+        let (frame, counters) = try receiveUDP(completeChecksums: false)
         XCTAssertEqual(frame.withUnsafeBytes { ChecksumOffload.transportChecksumIsValid($0) }, false)
-        XCTAssertEqual(tap.counters.checksumsCompleted, 0)
+        XCTAssertEqual(counters.checksumsCompleted, 0)
     }
 
     // A persistent TAP someone made is used as it is and left behind, out

@@ -61,6 +61,23 @@ final class CPUTests: XCTestCase {
         }
     }
 
+    /// `jmp far di` and `call far di` (FF /5 and FF /3 with a register
+    /// operand) are invalid on a CPU; Unicorn 2.0's translator aborts on
+    /// them. The guest's code ends the run as a guest fault, the process
+    /// lives on, and so do other machines. (Found by the `machine` fuzz
+    /// target: fixtures/fuzz/machine/regressions/far-jump-through-register.)
+    func testFarJumpOrCallThroughARegisterIsAGuestFaultNotAnAbort() throws {
+        for code: [UInt8] in [[0xFF, 0xEF], [0xFF, 0xDF]] {
+            let m = try H.machine()
+            XCTAssertThrowsError(try H.run(m, code)) { error in
+                guard case MachineError.guestFault(let s, _) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(s.contains("could not translate"), s)
+            }
+            XCTAssertThrowsError(try H.run(m, [0xFA, 0xF4]), "an engine that aborted does not run again")
+        }
+        XCTAssertEqual(try H.run(try H.machine(), [0xFA, 0xF4]), .halted)
+    }
+
     /// `jmp $` never ends by itself; the virtual-time budget ends it.
     func testRunawayLoopEndsAtTheTimeout() throws {
         let m = try H.machine()

@@ -130,7 +130,7 @@ final class IPXEDHCPTests: XCTestCase {
         XCTAssertEqual(r.stop, .condition, r.console)
         XCTAssertTrue(r.console.contains("tftp://10.0.2.2/boot.ipxe"), r.console)
         XCTAssertTrue(r.console.contains("boot.ipxe : 27 bytes [script]"), r.console)
-        XCTAssertEqual(r.server.tftp.counters.completed, 1)
+        XCTAssertEqual(r.server.tftp?.counters.completed, 1)
     }
 
     /// The same on our RTL8029: ARP, the TFTP read and the script all go
@@ -142,7 +142,7 @@ final class IPXEDHCPTests: XCTestCase {
         }
         XCTAssertEqual(r.stop, .condition, r.console)
         XCTAssertTrue(r.console.contains("boot.ipxe : 27 bytes [script]"), r.console)
-        XCTAssertEqual(r.server.tftp.counters.completed, 1)
+        XCTAssertEqual(r.server.tftp?.counters.completed, 1)
     }
 
     /// The same on our transitional virtio-net, through its virtqueues.
@@ -154,6 +154,6 @@ final class IPXEDHCPTests: XCTestCase {
         }
         XCTAssertEqual(r.stop, .condition, r.console)
         XCTAssertTrue(r.console.contains("boot.ipxe : 27 bytes [script]"), r.console)
-        XCTAssertEqual(r.server.tftp.counters.completed, 1)
+        XCTAssertEqual(r.server.tftp?.counters.completed, 1)
     }
 }

@@ -36,13 +36,15 @@ final class DP8390ResetTests: XCTestCase {
         for offset in 1..<16 { XCTAssertEqual(card.inb(UInt64(offset)), 0, "page 1 offset \(offset)") }
     }
 
-    /// Page 2 reads back the page-0 write-only registers; RTL8029AS RCR
-    /// bits 7-6 read 1; DCR shows LAS (0x04) from reset.
+    /// Page 2 reads back the page-0 write-only registers; on the RTL8029AS
+    /// RCR bits 7-6, TCR bits 7-5 and DCR bit 7 always read 1; DCR shows
+    /// LAS (0x04) from reset; the reserved offsets 08h-0Bh read FFh.
     func testPowerOnPage2Values() {
         let card = Card()
         card.outb(Port.cr, 0xA1)
         let expected: [UInt64: UInt8] = [0x1: 0, 0x2: 0, 0x3: 0, 0x4: 0, 0x5: 0, 0x6: 0, 0x7: 0,
-                                         0xC: 0xC0, 0xD: 0x00, 0xE: 0x04, 0xF: 0x00]
+                                         0x8: 0xFF, 0x9: 0xFF, 0xA: 0xFF, 0xB: 0xFF,
+                                         0xC: 0xC0, 0xD: 0xE0, 0xE: 0x84, 0xF: 0x00]
         for (offset, value) in expected { XCTAssertEqual(card.inb(offset), value, "page 2 offset \(offset)") }
     }
 
@@ -130,9 +132,20 @@ final class DP8390ResetTests: XCTestCase {
         XCTAssertEqual(card.inb(0x02), 0xB0, "PSTOP")
         XCTAssertEqual(card.inb(0x04), 0x41, "TPSR")
         XCTAssertEqual(card.inb(0x0C), 0xDE, "RCR, bits 7-6 read 1")
+        XCTAssertEqual(card.inb(0x0D), 0xE6, "TCR, bits 7-5 read 1")
+        XCTAssertEqual(card.inb(0x0E), 0xCB, "DCR, bit 7 reads 1")
+        XCTAssertEqual(card.inb(0x0F), 0x35, "IMR")
+    }
+
+    /// The fixed 1 bits are the RTL8029AS's: the DP8390 of an NE2000 ISA
+    /// board reads TCR and DCR back as written.
+    func testDP8390Page2ReadsTCRAndDCRAsWritten() {
+        let card = Card(chip: .dp8390)
+        card.outb(Port.tcr, 0x06)
+        card.outb(Port.dcr, 0x4B)
+        card.outb(Port.cr, 0xA1)
         XCTAssertEqual(card.inb(0x0D), 0x06, "TCR")
         XCTAssertEqual(card.inb(0x0E), 0x4B, "DCR")
-        XCTAssertEqual(card.inb(0x0F), 0x35, "IMR")
     }
 
     /// ISR bits clear by writing 1 to them; 0 bits leave them alone.

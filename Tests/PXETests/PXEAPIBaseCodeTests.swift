@@ -143,6 +143,25 @@ final class PXEAPIBaseCodeTests: XCTestCase {
         XCTAssertEqual(rig.call(.tftpClose), .success)
     }
 
+    /// PXE 2.1 TFTP_READ: the buffer holds PacketSize bytes, the size
+    /// TFTP_OPEN agreed. A rogue server's larger block fails the read and
+    /// writes nothing past those bytes.
+    func testTFTPReadNeverWritesPastThePacketSize() throws {
+        let rig = try bootedRig()
+        rig.peer.files["cfg"] = patternFile(1100)
+        rig.peer.maxBlockSize = 512
+        rig.peer.oversizeDataBy = 300
+        tftpOpenBlock(rig, file: "cfg", packetSize: 512)
+        XCTAssertEqual(rig.call(.tftpOpen), .success)
+        XCTAssertEqual(rig.u16(140), 512)
+        try rig.memory.fill(at: rig.bufferAddress.linear, count: 1024, with: 0x5A)
+        rig.block([], size: 10)
+        rig.setAddress(6, rig.bufferAddress)
+        XCTAssertEqual(rig.call(.tftpRead), .failure)
+        XCTAssertEqual(rig.status(), .tftpCannotReadFromConnection)
+        XCTAssertEqual(try rig.memory.readBytes(at: rig.bufferAddress.linear + 512, count: 512), [UInt8](repeating: 0x5A, count: 512))
+    }
+
     func testTFTPOpenOfAMissingFileIsFileNotFound() throws {
         let rig = try bootedRig()
         tftpOpenBlock(rig, file: "nope")

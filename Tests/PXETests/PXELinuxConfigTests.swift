@@ -54,6 +54,21 @@ final class PXELinuxConfigTests: XCTestCase {
         XCTAssertEqual(c.timeout, 50)
     }
 
+    /// syslinux takes TIMEOUT in tenths of a second up to 35996 (just
+    /// under an hour); a larger value, even one past Int, means that much.
+    func testTimeoutIsCappedAtSyslinuxMaximum() {
+        XCTAssertEqual(PXELinuxConfig(parsing: "TIMEOUT 184467440738\n").timeout, 35996)
+        XCTAssertEqual(PXELinuxConfig(parsing: "TIMEOUT 99999999999999999999999999\n").timeout, 35996)
+        XCTAssertEqual(PXELinuxConfig(parsing: "TIMEOUT 35996\n").timeout, 35996)
+        XCTAssertEqual(PXELinuxConfig(parsing: "TIMEOUT -5\n").timeout, 0)
+    }
+
+    /// Paths tried and labels come from the server; errors show them escaped.
+    func testErrorDescriptionsEscapeServerText() {
+        XCTAssertEqual(PXELinuxError.noConfiguration(tried: ["a\u{1B}c"]).description, "no pxelinux configuration (tried a\\x1Bc)")
+        XCTAssertEqual(PXELinuxError.localBoot(label: "l\n").description, "label l\\n boots from the local disk")
+    }
+
     func testOnTimeoutWinsOverDefaultWhenNobodyTypes() {
         let c = PXELinuxConfig(parsing: "DEFAULT a\nONTIMEOUT b\nLABEL a\nKERNEL ka\nLABEL b\nKERNEL kb\n")
         XCTAssertEqual(c.unattendedEntry()?.kernel, "kb")

@@ -146,6 +146,25 @@ final class PXELinuxLoaderTests: XCTestCase {
         XCTAssertEqual(boot.promptWait, 0)
     }
 
+    /// A TIMEOUT from the server far past syslinux's 35996 tenths of a
+    /// second waits just under an hour of virtual time, no more (and the
+    /// product in nanoseconds never overflows).
+    func testHugeTimeoutWaitsAtMostSyslinuxMaximum() throws {
+        let rig = try rig()
+        rig.peer.files["boot/pxelinux.cfg/default"] = Array("DEFAULT a\nPROMPT 1\nTIMEOUT 184467440738\nLABEL a\nKERNEL ka\n".utf8)
+        rig.peer.files["boot/ka"] = [1]
+        let boot = try PXELinuxLoader(api: rig.api).run()
+        XCTAssertEqual(boot.promptWait, 35996 * 100 * VirtualClock.millisecond)
+    }
+
+    /// A configuration built in code with a timeout past the cap is capped
+    /// by the loader too.
+    func testTimeoutSetInCodeIsCappedByTheLoader() {
+        var c = PXELinuxConfig()
+        c.timeout = .max
+        XCTAssertEqual(PXELinuxLoader.promptWait(for: c), 35996 * 100 * VirtualClock.millisecond)
+    }
+
     func testLargeConfigFileOverSeveralPacketsIsReadWhole() throws {
         let rig = try rig()
         let padding = String(repeating: "# padding line for a long configuration file\n", count: 100)

@@ -69,6 +69,9 @@ final class ScriptedPeer: FrameTransmitter {
     var stopAfterBlock: UInt16?
     /// Acknowledge this blksize whatever was asked.
     var oackBlockSizeOverride: Int?
+    /// A rogue server: DATA blocks carry this many bytes more than the
+    /// negotiated blksize (filler 0xEE after the file's bytes).
+    var oversizeDataBy = 0
     /// Sends a stray DATA from a wrong port at the start of a transfer.
     var sendStrayFromWrongPort = false
 
@@ -353,6 +356,7 @@ final class ScriptedPeer: FrameTransmitter {
         let block = UInt16(truncatingIfNeeded: n)
         let start = (n - 1) * t.blockSize
         let body = Array(t.data[min(start, t.data.count)..<min(start + t.blockSize, t.data.count)])
+            + [UInt8](repeating: 0xEE, count: oversizeDataBy)
         t.lastSent = max(t.lastSent, n)
         if dropBlocksOnce.contains(block), !t.sentOnce.contains(n), !force {
             t.sentOnce.insert(n)

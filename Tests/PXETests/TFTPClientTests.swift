@@ -53,6 +53,39 @@ final class TFTPClientTests: XCTestCase {
         XCTAssertEqual(rig.peer.acks, [1, 2, 3])
     }
 
+    /// RFC 2348: blocks are at most the negotiated blksize, the last one
+    /// shorter. A DATA block larger than that is an illegal operation: the
+    /// client answers ERROR 4, aborts, and hands none of it to the caller.
+    func testDataBlockLargerThanBlksizeAbortsTheTransfer() throws {
+        let rig = try bootedRig()
+        rig.peer.files["k"] = patternFile(3000)
+        rig.peer.maxBlockSize = 512
+        rig.peer.oversizeDataBy = 100
+        var delivered = 0
+        XCTAssertThrowsError(try rig.baseCode.tftp.readFile(server: rig.peer.dhcpServer.ip, file: "k") { (_, bytes) throws(PXEStatus) in
+            delivered += bytes.count
+        }) { XCTAssertEqual($0 as? TFTPClientError, .oversizedBlock(size: 612, blockSize: 512)) }
+        XCTAssertEqual(delivered, 0)
+        XCTAssertEqual(rig.peer.errorsFromClient.first?.0, TFTPErrorCode.illegalOperation.rawValue)
+        XCTAssertFalse(rig.baseCode.tftp.isOpen)
+    }
+
+    /// A server that takes no options sends 512-byte blocks (RFC 1350); a
+    /// first DATA block above that is refused the same way.
+    func testFirstBlockLargerThan512WithoutOptionsIsRefused() throws {
+        let rig = try bootedRig()
+        rig.peer.files["k"] = patternFile(3000)
+        rig.peer.tftpSupportsOptions = false
+        rig.peer.oversizeDataBy = 1
+        XCTAssertThrowsError(try fetch(rig, "k")) { XCTAssertEqual(($0 as? TFTPClientError)?.status, .tftpCannotReadFromConnection) }
+    }
+
+    /// The server's ERROR text reaches logs and the console escaped.
+    func testServerErrorTextIsEscapedInTheDescription() {
+        let e = TFTPClientError.server(code: 1, message: "no\r\nPXE-E00: forged\u{1B}[31m")
+        XCTAssertEqual(e.description, "TFTP error 1: no\\r\\nPXE-E00: forged\\x1B[31m")
+    }
+
     func testWindowsizeAcksOncePerWindow() throws {
         // RFC 7440: the receiver ACKs the last block of each window.
         let rig = try bootedRig()

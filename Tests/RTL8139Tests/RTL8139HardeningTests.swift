@@ -63,13 +63,29 @@ final class RTL8139HardeningTests: XCTestCase {
         XCTAssertEqual(rig.descriptor(ring: Rig.txRing, index: 0).command & DescriptorBits.own, 0)
     }
 
-    /// Large send with MSS 1 is bounded by the payload: one segment per byte.
-    func testLargeSendWithTinyMSSIsBounded() {
+    /// Large send with an MSS below 48 (docs/deviations.md RTL8139-TSO-MIN-MSS)
+    /// is refused like MSS 0: TER, nothing sent, the descriptor returned.
+    /// MSS 1 would cut one 64 KiB frame into 65,000 segments inside one
+    /// TPPoll write, 64 descriptors into four million.
+    func testLargeSendWithTinyMSSIsRefused() {
         let rig = Rig()
         rig.startCPlus()
         rig.sendCPlus(ipv4Frame(proto: 6, l4Header: tcpHeader(), payload: payload(100)),
                       flags: DescriptorBits.largeSend | 1 << DescriptorBits.mssShift)
-        XCTAssertEqual(rig.sent.count, 100)
+        XCTAssertTrue(rig.sent.isEmpty)
+        XCTAssertEqual(rig.r16(R.isr) & InterruptBits.ter, InterruptBits.ter)
+        XCTAssertEqual(rig.descriptor(ring: Rig.txRing, index: 0).command & DescriptorBits.own, 0)
+    }
+
+    /// At the minimum MSS, 48, a large send is segmented as usual, so one
+    /// descriptor makes at most 64 KiB / 48 = 1366 segments.
+    func testLargeSendAtTheMinimumMSSIsSegmented() {
+        let rig = Rig()
+        rig.startCPlus()
+        rig.sendCPlus(ipv4Frame(proto: 6, l4Header: tcpHeader(), payload: payload(480)),
+                      flags: DescriptorBits.largeSend | 48 << DescriptorBits.mssShift)
+        XCTAssertEqual(rig.sent.count, 10)
+        XCTAssertEqual(RTL8139.minimumLargeSendMSS, 48)
     }
 
     /// CVE-2021-3416 class: in loopback, received frames written over the

@@ -61,8 +61,21 @@ final class RTL8139RegisterTests: XCTestCase {
     func testTCRReportsCPlusVersionBits() {
         let rig = Rig()
         XCTAssertEqual(rig.r32(R.tcr) & TransmitConfigBits.versionMask, 0x7480_0000)
+        rig.w8(R.cr, 0x04)  // TE: TCR takes writes only with the transmitter on
         rig.w32(R.tcr, 0)
         XCTAssertEqual(rig.r32(R.tcr) & TransmitConfigBits.versionMask, 0x7480_0000)
+        rig.w32(R.tcr, 0x0300_0600)
+        XCTAssertEqual(rig.r32(R.tcr), 0x7780_0600)
+    }
+
+    /// TCR takes writes only while the transmitter is enabled (CR.TE), as
+    /// QEMU's model does and as drivers assume when they set TE before the
+    /// transmit thresholds (docs/deviations.md RTL8139-TCR-TE).
+    func testTCRWritesAreIgnoredWhileTheTransmitterIsOff() {
+        let rig = Rig()
+        rig.w32(R.tcr, 0x0300_0600)
+        XCTAssertEqual(rig.r32(R.tcr), 0x7480_0000)
+        rig.w8(R.cr, 0x04)
         rig.w32(R.tcr, 0x0300_0600)
         XCTAssertEqual(rig.r32(R.tcr), 0x7780_0600)
     }

@@ -99,6 +99,38 @@ final class RTL8139TransmitTests: XCTestCase {
         XCTAssertEqual(rig.r16(R.isr) & InterruptBits.punLinkChg, InterruptBits.punLinkChg)
     }
 
+    /// RTL8139C(+) datasheet, MSR bit 6 RXFCE (read only): Rx flow control,
+    /// from auto-negotiation. Both sides advertise PAUSE (ANAR and ANLPAR
+    /// bit 10) and settle on full duplex, so after reset it reads 1; TXFCE
+    /// (bit 7) waits for the driver; Aux_Status (bit 4) is 0, this board
+    /// has no auxiliary power. MSR reads 40h.
+    func testMSRAfterResetShowsNegotiatedRxFlowControl() {
+        let rig = Rig()
+        XCTAssertEqual(rig.r8(R.msr), 0x40)
+    }
+
+    /// MSR bit 7 TXFCE is read/write; the other bits are status and
+    /// ignore writes.
+    func testMSRTxFlowControlEnableIsWritable() {
+        let rig = Rig()
+        rig.w8(R.msr, 0x80)
+        XCTAssertEqual(rig.r8(R.msr), 0xC0)
+        rig.w8(R.msr, 0x7F)
+        XCTAssertEqual(rig.r8(R.msr), 0x40)
+    }
+
+    /// RXFCE needs PAUSE from both sides of the negotiation and a link: an
+    /// ANAR without PAUSE, or no link partner, clears it.
+    func testMSRRxFlowControlNeedsPauseOnBothSides() {
+        let rig = Rig()
+        rig.w16(R.anar, 0x01E1)
+        XCTAssertEqual(rig.r8(R.msr) & 0x40, 0)
+        rig.w16(R.anar, 0x05E1)
+        XCTAssertEqual(rig.r8(R.msr) & 0x40, 0x40)
+        rig.nic.port.setLink(up: false)
+        XCTAssertEqual(rig.r8(R.msr) & 0x40, 0)
+    }
+
     /// MSR.SPEED_10 follows BMCR: set when auto-negotiation is off and the
     /// speed bit selects 10 Mbps.
     func testMSRSpeedFollowsBMCR() {

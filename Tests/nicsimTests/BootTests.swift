@@ -163,4 +163,43 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("chain: "), run.stdout)
         XCTAssertTrue(run.stdout.contains("x memcpy"), run.stdout)
     }
+
+    func testBenchTFTPIsTheDefaultMode() throws {
+        let run = try NicsimProcess.run(["bench", "tftp", "--model", "rtl8139", "--size", "1", "--runs", "1"], timeout: 120)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("ratio:  "), run.stdout)
+    }
+
+    // The frame path of each model, both ways: every frame arrives (the
+    // command fails otherwise), and the JSON carries both rates.
+    func testBenchFramesMovesEveryFrameThroughEachModel() throws {
+        struct Report: Decodable {
+            var model: String
+            var direction: String
+            var frames: Int
+            var framesPerSecond: Double
+            var memcpyFramesPerSecond: Double
+            var ratio: Double
+        }
+        for model in ["rtl8139", "ne2000", "virtio-net"] {
+            for direction in ["rx", "tx"] {
+                let run = try NicsimProcess.run(["bench", "frames", "--model", model, "--direction", direction, "--size", "1514",
+                                                 "--frames", "2000", "--runs", "1", "--json"], timeout: 120)
+                XCTAssertEqual(run.status, 0, run.stderr)
+                let r = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
+                XCTAssertEqual(r.model, model)
+                XCTAssertEqual(r.direction, direction)
+                XCTAssertEqual(r.frames, 2000)
+                XCTAssertGreaterThan(r.framesPerSecond, 0)
+                XCTAssertGreaterThan(r.memcpyFramesPerSecond, 0)
+                XCTAssertEqual(r.ratio, r.framesPerSecond / r.memcpyFramesPerSecond, accuracy: 1e-9)
+            }
+        }
+    }
+
+    func testBenchFramesRefusesASizeNoFrameHas() throws {
+        let run = try NicsimProcess.run(["bench", "frames", "--size", "9000"])
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.stderr, "nicsim: error: --size must be 60 to 1514 bytes\n")
+    }
 }

@@ -20,6 +20,7 @@ final class HostNetworkTests: XCTestCase {
             var framesIn: Int
             var framesOut: Int
             var checksumsCompleted: Int
+            var framesSegmented: Int
         }
         var host: Host?
         var network: String
@@ -164,6 +165,52 @@ final class HostNetworkTests: XCTestCase {
         XCTAssertTrue(users.output.contains("nobody"), users.output)
         let left = try ns.run(in: ns.server, [HostTools.ip, "link", "show", "nsimtap0"])
         XCTAssertNotEqual(left.status, 0, "the TAP nicsim created is still there: \(left.output)")
+    }
+
+    // `serve` on a TAP too: two nicsims, server and client, each on a TAP
+    // in one Linux bridge, as two VMs on libvirt's virbr0 would be.
+    func testServeOnATapBootsAClientOnAnotherTap() throws {
+        let ns = try NetworkNamespaces("hn-tap2")
+        defer { ns.down() }
+        try ns.run(in: ns.server, [HostTools.ip, "link", "add", "br0", "type", "bridge"])
+        try ns.run(in: ns.server, [HostTools.ip, "link", "set", "br0", "up"])
+        let server = try ns.start(in: ns.server, [NicsimProcess.binary.path, "serve", "--dir", tree.path, "--tap", "nsimsrv0", "--attach", "br0",
+                                                  "--range", "192.168.88.100-192.168.88.120", "--server-ip", "192.168.88.2"])
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "TFTP root", timeout: 10), server.output)
+        let r = try ns.run(in: ns.server, [NicsimProcess.binary.path, "boot", "--model", "rtl8139", "--tap", "nsimcli0", "--attach", "br0",
+                                           "--until", "bytes at 0x", "--timeout", "60", "--json"], timeout: 180)
+        XCTAssertEqual(r.status, 0, r.output)
+        let (boot, _) = try decode(r.output)
+        XCTAssertEqual(boot.lease.ip, "192.168.88.100")
+        try boot.assertMatches(root: tree, names: BootTransferTests.pxelinuxFiles)
+        XCTAssertTrue(server.output.contains("TAP nsimsrv0 in bridge br0"), server.output)
+    }
+
+    // TCP from a host's stack over a default veth comes as 64 KiB
+    // super-frames (segmentation offload): iPXE fetches 1 MiB over HTTP
+    // from a server behind the veth because nicsim cuts them to the MTU.
+    func testIPXEFetchesOverHTTPThroughADefaultVeth() throws {
+        let ns = try NetworkNamespaces("hn-http")
+        defer { ns.down() }
+        try Data("#!ipxe\nimgfetch http://192.168.77.1:8080/initrd.img && echo nicsim-http-ok || echo nicsim-http-failed\necho nicsim-http-done\n".utf8)
+            .write(to: tree.appendingPathComponent("boot.ipxe"))
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path, ns.server, "srv0",
+                                         tree.path, "ipxe", "undionly.kpxe"])
+        try d.start()
+        defer { d.stop() }
+        XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
+        let http = try ns.start(in: ns.server, ["/usr/bin/python3", "-u", "-m", "http.server", "8080", "--bind", "192.168.77.1", "--directory", tree.path])
+        defer { http.stop() }
+        XCTAssertTrue(http.wait(for: "Serving HTTP", timeout: 10), http.output)
+        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--rom", "/usr/lib/ipxe/qemu/pxe-rtl8139.rom", "--bridge", "cli0",
+                                           "--until", "nicsim-http-done", "--timeout", "60", "--json"], timeout: 240)
+        XCTAssertEqual(r.status, 0, r.output)
+        let json = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let host = try JSONDecoder().decode(HostJSON.self, from: Data(json.utf8))
+        XCTAssertTrue(host.console?.contains("nicsim-http-ok") == true, host.console ?? "")
+        XCTAssertGreaterThan(host.host?.framesSegmented ?? 0, 10)
+        XCTAssertTrue(http.output.contains("GET /initrd.img HTTP/1.1\" 200"), http.output)
     }
 
     // MARK: Errors and advice: one line each

@@ -50,6 +50,27 @@ final class RomRunCommandTests: XCTestCase {
         XCTAssertTrue((object?["console"] as? String)?.contains("PCI2.10 PnP PMM") ?? false, r.stdout)
     }
 
+    /// With --serve, the summary lists every file iPXE fetched over TFTP,
+    /// hashed, and the ones it could not get.
+    func testRunServeListsTheFilesTheROMFetched() throws {
+        let tree = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-romrun-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tree) }
+        let script = "#!ipxe\nimgfetch missing.bin || echo nicsim-no-missing\necho nicsim-files-done\n"
+        try Data(script.utf8).write(to: tree.appendingPathComponent("boot.ipxe"))
+        let r = try NicsimProcess.run(["rom", "run", "/usr/lib/ipxe/qemu/pxe-rtl8139.rom", "--model", "rtl8139", "--serve", tree.path,
+                                       "--until", "nicsim-files-done", "--json"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let files = try XCTUnwrap(object["files"] as? [[String: Any]])
+        XCTAssertEqual(files.map { $0["name"] as? String }, ["boot.ipxe"])
+        XCTAssertEqual(files.first?["sha256"] as? String, try sha256(tree.appendingPathComponent("boot.ipxe").path))
+        XCTAssertEqual(files.first?["size"] as? Int, script.utf8.count)
+        let failed = try XCTUnwrap(object["failed"] as? [[String: Any]])
+        XCTAssertEqual(failed.map { $0["name"] as? String }, ["missing.bin"])
+        XCTAssertEqual(failed.first?["code"] as? Int, 1)
+    }
+
     /// A file that is not a ROM is one line and exit 1.
     func testRunOfNonROMFails() throws {
         let r = try NicsimProcess.run(["rom", "run", "/usr/lib/ipxe/undionly.kpxe"])

@@ -52,6 +52,37 @@ final class ServeBridgeTests: XCTestCase {
         XCTAssertTrue(server.output.contains("    no-such-file  TFTP error 1 (File not found)"), server.output)
     }
 
+    /// `--dhcp-only` is a plain DHCP server beside a proxyDHCP: it needs no
+    /// --dir, and with one it still serves no TFTP (it runs as root on a
+    /// host interface, where the README's example named /tmp). curl's
+    /// read request goes unanswered until curl gives up.
+    func testDHCPOnlyServesNoTFTP() throws {
+        try HostTools.require(HostTools.curl, package: "curl")
+        let ns = try NetworkNamespaces("dhcponly")
+        defer { ns.down() }
+        try ns.run(in: ns.client, [HostTools.ip, "addr", "add", "192.168.77.50/24", "dev", "cli0"])
+        let server = try ns.start(in: ns.server, [NicsimProcess.binary.path, "serve", "--dhcp-only", "--dir", HostTools.fixtures.path,
+                                                  "--bridge", "srv0", "--range", "192.168.77.100-192.168.77.120"])
+        defer { server.stop() }
+        XCTAssertTrue(server.wait(for: "no TFTP", timeout: 10), server.output)
+        let r = try ns.run(in: ns.client, [HostTools.curl, "-sS", "--max-time", "3", "-o", "/dev/null", "tftp://192.168.77.2/pxelinux.0"])
+        // curl exit 28: operation timed out (nothing answered).
+        XCTAssertEqual(r.status, 28, r.output)
+        XCTAssertFalse(server.output.contains("tftp:"), server.output)
+    }
+
+    func testDHCPOnlyNeedsNoDirectory() throws {
+        let r = try NicsimProcess.run(["serve", "--dhcp-only", "--bridge", "nsim-no-such-if"])
+        XCTAssertEqual(r.status, 1, "past validation, stopped by the missing interface")
+        XCTAssertFalse(r.stderr.contains("--dir"), r.stderr)
+    }
+
+    func testServeWithoutDHCPOnlyNeedsADirectory() throws {
+        let r = try NicsimProcess.run(["serve", "--qemu-socket", "/tmp/nsim-bootserver-x.sock"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("--dir"), r.stderr)
+    }
+
     func testServeRefusesAMissingDirectory() throws {
         let r = try NicsimProcess.run(["serve", "--dir", "/nonexistent/nicsim", "--qemu-socket", "/tmp/nsim-bootserver-x.sock"])
         XCTAssertEqual(r.status, 1)

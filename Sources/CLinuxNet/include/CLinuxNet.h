@@ -18,6 +18,8 @@ int nicsim_tap_accept_checksum_offload(int fd);
 
 /* SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP when it is down. */
 int nicsim_if_bring_up(int sock, const char *name);
+/* SIOCGIFMTU: the interface's MTU, or -errno. */
+int nicsim_if_mtu(int sock, const char *name);
 /* SIOCBRADDIF / SIOCBRDELIF: interface `ifindex` joins or leaves `bridge`. */
 int nicsim_bridge_add_port(int sock, const char *bridge, int ifindex);
 int nicsim_bridge_remove_port(int sock, const char *bridge, int ifindex);

@@ -46,6 +46,9 @@ public enum TFTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     case noFileSize
     /// No transfer is open.
     case closed
+    /// A DATA block larger than the negotiated blksize (RFC 2348): the
+    /// transfer was aborted with ERROR 4 and none of the block delivered.
+    case oversizedBlock(size: Int, blockSize: Int)
 
     /// The PXE status for this failure.
     public var status: PXEStatus {
@@ -63,6 +66,7 @@ public enum TFTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .tooLarge: .outOfResources
         case .noFileSize: .tftpNoFileSize
         case .closed: .tftpClosed
+        case .oversizedBlock: .tftpCannotReadFromConnection
         }
     }
 
@@ -70,12 +74,14 @@ public enum TFTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         switch self {
         case .openTimeout: "TFTP: no answer from the server"
         case .readTimeout: "TFTP: the server stopped sending"
-        case .server(let code, let message): "TFTP error \(code): \(message)"
-        case .badOptionAcknowledgement(let s): "TFTP: bad option acknowledgement (\(s))"
+        // The server's words, escaped: they reach logs and the console.
+        case .server(let code, let message): "TFTP error \(code): \(TerminalSafe.escaping(message))"
+        case .badOptionAcknowledgement(let s): "TFTP: bad option acknowledgement (\(TerminalSafe.escaping(s)))"
         case .cannotResolve: "TFTP: cannot resolve the server's address"
         case .tooLarge: "TFTP: the file does not fit the buffer"
         case .noFileSize: "TFTP: the server did not report the file size"
         case .closed: "TFTP: no transfer open"
+        case .oversizedBlock(let size, let blockSize): "TFTP: the server sent a \(size)-byte block, blksize is \(blockSize)"
         }
     }
 }
@@ -335,6 +341,14 @@ public final class TFTPClient {
 
     private func deliver(block: UInt16, _ body: UnsafeRawBufferPointer, _ t: Transfer,
                          _ sink: (UnsafeRawBufferPointer) throws(PXEStatus) -> Void) throws(TFTPClientError) -> (block: UInt16, count: Int, last: Bool) {
+        // RFC 2348: no block exceeds blksize. Callers size their buffers by
+        // it (TFTP_READ's is PacketSize bytes), so a larger one is refused
+        // whole, never cut or copied.
+        guard body.count <= t.blockSize else {
+            sendError(.illegalOperation, "block larger than blksize", to: t.server, port: serverPort)
+            close(sendingError: false)
+            throw .oversizedBlock(size: body.count, blockSize: t.blockSize)
+        }
         do throws(PXEStatus) { try sink(body) } catch {
             sendError(.diskFull, "buffer full", to: t.server, port: serverPort)
             close()
@@ -388,7 +402,11 @@ public final class TFTPClient {
     /// Ends the transfer. An unfinished one is aborted with an ERROR so the
     /// server stops sending.
     public func close() {
-        if let t = transfer, !finished {
+        close(sendingError: true)
+    }
+
+    private func close(sendingError: Bool) {
+        if sendingError, let t = transfer, !finished {
             sendError(.notDefined, "transfer aborted", to: t.server, port: serverPort)
         }
         transfer = nil

@@ -25,8 +25,14 @@ public struct PXELinuxConfig: Sendable, Equatable {
     public var defaultCommand: String?
     /// PROMPT 1: wait for the user at `boot:`.
     public var prompt = false
-    /// TIMEOUT, in tenths of a second (0: wait forever when prompting).
+    /// TIMEOUT, in tenths of a second (0: wait forever when prompting),
+    /// 0...`maximumTimeout`.
     public var timeout = 0
+    /// syslinux's largest TIMEOUT: 35996 tenths of a second, just under an
+    /// hour. The file comes from a server nicsim does not control; a larger
+    /// value is read as this one, so the virtual clock never leaps by
+    /// centuries (or overflows) at the boot prompt.
+    public static let maximumTimeout = 35996
     public var onTimeout: String?
     /// APPEND before any LABEL, for labels without their own.
     public var globalAppend: String?
@@ -52,7 +58,7 @@ public struct PXELinuxConfig: Sendable, Equatable {
             case "prompt":
                 prompt = (Int(argument) ?? 0) != 0
             case "timeout":
-                timeout = max(0, Int(argument) ?? 0)
+                timeout = Self.tenths(argument)
             case "ontimeout":
                 onTimeout = argument
             case "label":
@@ -76,6 +82,15 @@ public struct PXELinuxConfig: Sendable, Equatable {
             }
         }
         if let current { labels.append(current) }
+    }
+
+    /// A TIMEOUT argument: a decimal count of tenths, capped at
+    /// `maximumTimeout` (digits too many for an Int included); anything
+    /// else, a negative number too, is 0.
+    static func tenths(_ argument: String) -> Int {
+        if let v = Int(argument) { return min(max(v, 0), maximumTimeout) }
+        let digits = argument.utf8
+        return !digits.isEmpty && digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) ? maximumTimeout : 0
     }
 
     public func label(named name: String) -> Label? {

@@ -16,9 +16,10 @@ public enum PXELinuxError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .api(let op, let status): "PXE call 0x\(String(op, radix: 16)) failed: \(status)"
-        case .noConfiguration(let tried): "no pxelinux configuration (tried \(tried.joined(separator: ", ")))"
+        // Paths and labels come from the server's DHCP answer and files: escaped.
+        case .noConfiguration(let tried): "no pxelinux configuration (tried \(TerminalSafe.escaping(tried.joined(separator: ", "))))"
         case .noBootEntry: "the configuration names no kernel"
-        case .localBoot(let label): "label \(label ?? "default") boots from the local disk"
+        case .localBoot(let label): "label \(TerminalSafe.escaping(label ?? "default")) boots from the local disk"
         }
     }
 }
@@ -54,6 +55,14 @@ public struct PXELinuxBoot: Sendable {
 /// order (UUID, 01-MAC, hex IP shrinking a digit at a time, `default`);
 /// TFTP_GET_FSIZE and TFTP_READ_FILE for the kernel and initrds.
 public final class PXELinuxLoader {
+    /// Virtual time the boot prompt waits for a key under `config`'s
+    /// TIMEOUT, capped as the parser caps it (the field is public, so a
+    /// configuration built in code may hold anything).
+    static func promptWait(for config: PXELinuxConfig) -> UInt64 {
+        let tenths = min(max(config.timeout, 0), PXELinuxConfig.maximumTimeout)
+        return UInt64(tenths) * 100 * VirtualClock.millisecond
+    }
+
     public let api: PXEAPI
     /// Parameter blocks and small buffers go in this segment (below the
     /// ROM's, above the 0x7C00 NBP area).
@@ -136,7 +145,7 @@ public final class PXELinuxLoader {
         // PROMPT/TIMEOUT: nobody is at the keyboard, so the timeout runs out.
         var waited: UInt64 = 0
         if commandLineLabel == nil, config.timeout > 0 {
-            waited = UInt64(config.timeout) * 100 * VirtualClock.millisecond
+            waited = Self.promptWait(for: config)
             api.undi.bus.delay(waited)
         }
         let chosen: PXELinuxBootEntry?
