@@ -69,7 +69,7 @@ let package = Package(
         // Linux's TAP, packet-socket and interface ioctls, typed for Swift.
         .target(name: "CLinuxNet"),
         // Backends behind FramePort: virtual switch, trace files, live host NICs, QEMU sockets.
-        .target(name: "Bridge", dependencies: ["NICCore", "Board", "CPcap", "CLinuxNet"], swiftSettings: swiftSettings),
+        .target(name: "Bridge", dependencies: ["NICCore", "CPcap", "CLinuxNet"], swiftSettings: swiftSettings),
         // One entry per card: names (nicsim's and QEMU's), PCI IDs, options, link speed, how to build it.
         .target(name: "NICCatalogue", dependencies: ["NICCore", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // The C ABI's types (nicsim_host, nicsim_device), from include/nicsim.h.

@@ -1,13 +1,5 @@
 import NICCore
 
-/// Something outside the board that has work for the event loop now and
-/// then: a live capture, a socket, a trace reader.
-public protocol EventSource: AnyObject {
-    /// Does whatever work is ready without blocking (hand arrived frames to
-    /// their ports, for example). Returns true if it did anything.
-    func poll() -> Bool
-}
-
 /// The smallest PC the cards plug into: RAM, a port-I/O bus, an MMIO bus,
 /// a PCI host bridge with configuration mechanism #1, INTx routing onto
 /// IRQ lines, the virtual clock and a single-threaded event loop.

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Board
 import NICCore
 
 /// Counters of a QEMU socket backend.

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Board
 import CLinuxNet
 import NICCore
 

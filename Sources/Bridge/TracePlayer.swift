@@ -1,4 +1,3 @@
-import Board
 import NICCore
 
 /// A trace file as a backend: plays the file's frames into a port (a NIC

@@ -1,3 +1,4 @@
+import NICCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
