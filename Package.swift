@@ -4,6 +4,8 @@ import PackageDescription
 // nicsim: register-level NIC models, a PXE option ROM in software, and bridges.
 // Layers (see ARCHITECTURE.md): NICCore <- device models <- Board <- UNDI <- PXE,
 // with Bridge and BootServer beside them and the `nicsim` CLI on top.
+// Linux only: the Bridge, the Machine and the CLI call Glibc, libpcap,
+// /dev/net/tun and packet sockets directly, so no other platform is claimed.
 
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -11,7 +13,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "nicsim",
-    platforms: [.macOS(.v13)],
     products: [
         .library(name: "NICCore", targets: ["NICCore"]),
         .library(name: "Board", targets: ["Board"]),
