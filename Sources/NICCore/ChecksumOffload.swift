@@ -94,6 +94,28 @@ public enum ChecksumOffload {
         return check.foldedSum == 0xFFFF
     }
 
+    /// Stores the pseudo-header sum in the frame's TCP or UDP checksum
+    /// field, as a Linux sender leaves it for an offloading device: the
+    /// frames `completePartial` finishes, for tests and fuzzing. False
+    /// when the frame has no such transport.
+    @discardableResult
+    public static func leavePartial(_ frame: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let t = transport(UnsafeRawBufferPointer(frame)) else { return false }
+        let field = t.start + t.fieldOffset
+        frame[field] = UInt8(t.pseudoHeaderSum >> 8)
+        frame[field + 1] = UInt8(truncatingIfNeeded: t.pseudoHeaderSum)
+        return true
+    }
+
+    /// Where the TCP or UDP payload of the frame lies (after the TCP
+    /// header's data offset or the 8-byte UDP header), or nil.
+    public static func transportPayload(_ frame: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard let t = transport(frame) else { return nil }
+        let header = t.fieldOffset == 16 ? Int(frame[t.start + 12] >> 4) * 4 : 8
+        guard t.start + header <= t.end else { return nil }
+        return (t.start + header)..<t.end
+    }
+
     /// The transport of an Ethernet frame (optionally 802.1Q tagged),
     /// IPv4 (not a fragment) or IPv6 (TCP or UDP as the first header, or
     /// after hop-by-hop, routing and destination options), or nil.

@@ -30,6 +30,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case optionROM = "option-rom"
     case qtestProtocol = "qtest-protocol"
     case machine = "machine"
+    case offload = "offload"
 
     /// The name used on the command line, in file paths and in reports.
     public var name: String { rawValue }
@@ -47,6 +48,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .optionROM: 128 << 10
         case .qtestProtocol: 8 << 10
         case .machine: 8 << 10
+        case .offload: 66 << 10
         }
     }
 
@@ -74,6 +76,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .optionROM: OptionROMFuzz.run(&input)
         case .qtestProtocol: QTestProtocolFuzz.run(&input)
         case .machine: MachineFuzz.run(&input)
+        case .offload: OffloadFuzz.run(&input)
         }
     }
 

@@ -52,10 +52,11 @@ final class FuzzCorpusTests: XCTestCase {
     func testOptionROMCorpus() throws { try replay(.optionROM) }
     func testQTestProtocolCorpus() throws { try replay(.qtestProtocol) }
     func testMachineCorpus() throws { try replay(.machine) }
+    func testOffloadCorpus() throws { try replay(.offload) }
 
     /// Every target has a test above, and every corpus directory names a target.
     func testEveryTargetHasACorpusAndEveryCorpusATarget() throws {
-        XCTAssertEqual(FuzzTarget.allCases.count, 20)
+        XCTAssertEqual(FuzzTarget.allCases.count, 21)
         let directories = try FileManager.default.contentsOfDirectory(atPath: Self.corpusRoot.path).sorted()
         XCTAssertEqual(directories, FuzzTarget.allCases.map(\.name).sorted())
     }

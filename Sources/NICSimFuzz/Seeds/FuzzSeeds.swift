@@ -28,6 +28,7 @@ public enum FuzzSeeds {
         case .optionROM: seeds = MoreSeeds.optionROMs()
         case .qtestProtocol: seeds = MoreSeeds.qtestScripts()
         case .machine: seeds = MoreSeeds.machineCode()
+        case .offload: seeds = OffloadSeeds.seeds()
         }
         return seeds.map { (name: $0.0, bytes: $0.1) }
     }
