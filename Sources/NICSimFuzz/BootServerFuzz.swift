@@ -5,13 +5,15 @@ import Wire
 /// The embedded boot server fed whole Ethernet frames: ARP, DHCP and
 /// proxyDHCP on 67 and 4011, TFTP on 69 and on each transfer's own port,
 /// IPv6 router solicitations, and garbage. The first byte picks the
-/// server's configuration (a full DHCP server or a proxy, PXE clients
-/// only or anyone, router advertisements on or off, per-architecture and
-/// iPXE boot files), serving the small `FuzzTFTPRoot`; a four-address pool
+/// server's configuration (a full DHCP server, a proxy or DHCP only, PXE
+/// clients only or anyone, router advertisements on or off,
+/// per-architecture and iPXE boot files), serving the small `FuzzTFTPRoot`; a four-address pool
 /// runs out quickly. The rest is an op-coded stream of frames and time.
 ///
-/// Every frame the server sends must be a well-formed Ethernet frame of
-/// at most 1514 bytes.
+/// Every frame the server sends must be well formed: at most 1514 bytes,
+/// an IPv4 frame a valid UDP datagram (lengths and checksums right), a
+/// DHCP answer offering only addresses of its pool, a TFTP DATA block no
+/// larger than the largest block size it grants.
 enum BootServerFuzz {
     static let serverMAC = MACAddress(0x52, 0x54, 0x00, 0x00, 0x00, 0x02)
     static let serverIP = IPv4Address(10, 0, 2, 2)
@@ -32,14 +34,31 @@ enum BootServerFuzz {
         case advance
     }
 
-    /// Where the server's frames go.
+    /// Where the server's frames go, checked on the way.
     final class Wire: FrameTransmitter {
         var last: [UInt8] = []
         var count = 0
+        let pool: ClosedRange<IPv4Address>
+        let maximumBlockSize: Int
+
+        init(pool: ClosedRange<IPv4Address>, maximumBlockSize: Int) {
+            self.pool = pool
+            self.maximumBlockSize = maximumBlockSize
+        }
+
         func transmit(frame: UnsafeRawBufferPointer, from port: FramePort) {
             precondition(frame.count >= EthernetHeader.size && frame.count <= 1514, "the server sent a \(frame.count)-byte frame")
             last = Array(frame)
             count += 1
+            guard let ethernet = try? EthernetHeader(parsing: frame), ethernet.etherType == .ipv4 else { return }
+            guard let datagram = try? UDPDatagram(parsing: frame) else { preconditionFailure("the server sent a malformed UDP frame") }
+            let payload = UnsafeRawBufferPointer(rebasing: frame[datagram.payloadRange])
+            if datagram.udp.sourcePort == DHCPMessage.serverPort || datagram.udp.sourcePort == DHCPMessage.pxeServerPort {
+                guard let reply = try? DHCPMessage(parsing: payload) else { preconditionFailure("the server sent a malformed DHCP message") }
+                precondition(reply.yourIP.isAny || pool.contains(reply.yourIP), "the server offered \(reply.yourIP), outside its pool")
+            } else if case .data(_, let range)? = try? TFTPPacket(parsing: payload) {
+                precondition(range.count <= maximumBlockSize, "the server sent a \(range.count)-byte TFTP block")
+            }
         }
     }
 
@@ -49,7 +68,11 @@ enum BootServerFuzz {
         c.proxyDHCP = flags & 1 != 0
         c.pxeClientsOnly = flags & 2 == 0
         c.routerAdvertisements = flags & 4 == 0
-        c.bootService = flags & 8 == 0
+        if flags & 8 != 0 {
+            // A plain DHCP server beside someone else's boot service (`serve --dhcp-only`): no boot information, no TFTP.
+            c.bootService = false
+            c.tftpRoot = nil
+        }
         if flags & 0x10 != 0 { c.efiBootFile = "sub/dir/file" }
         if flags & 0x20 != 0 { c.ipxeBootFile = "boot.ipxe" }
         c.leaseTime = flags & 0x80 != 0 ? 1 : 3600
@@ -61,7 +84,7 @@ enum BootServerFuzz {
         guard let server = try? BootServer(configuration: configuration(input.u8()), clock: clock) else {
             preconditionFailure("the boot server cannot serve \(FuzzTFTPRoot.path)")
         }
-        let wire = Wire()
+        let wire = Wire(pool: server.configuration.pool, maximumBlockSize: server.tftp?.maximumBlockSize ?? 1468)
         server.port.transmitter = wire
         var ops = 0
         while !input.isAtEnd, ops < maxOps {

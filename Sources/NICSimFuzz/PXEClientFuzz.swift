@@ -19,7 +19,9 @@ import Wire
 /// the client sends: records up to an end record, each a raw frame, a UDP
 /// answer to the client's frame (headers and checksums filled in) or an
 /// ARP reply. When the input runs out the server falls silent and the
-/// client gives up on its own timeouts, in virtual time.
+/// client gives up on its own timeouts, in virtual time. Whatever the
+/// server said, the ROM's PXENV+ and !PXE structures (in the ROM's
+/// segments, above everything a boot loads) are intact afterwards.
 enum PXEClientFuzz {
     static let serverMAC = MACAddress(0x52, 0x54, 0x00, 0x00, 0x00, 0x02)
     static let serverIP = IPv4Address(10, 0, 2, 2)
@@ -143,5 +145,10 @@ enum PXEClientFuzz {
         client.loader.loadLimit = UInt64(ramSize / 2)
         _ = try? client.boot()
         input = server.input
+        let layout = client.api.layout
+        let pxenv = try? board.memory.readBytes(at: layout.pxenvAddress.linear, count: PXEStructures.pxenvLength)
+        let bangPXE = try? board.memory.readBytes(at: layout.bangPXEAddress.linear, count: PXEStructures.bangPXELength)
+        precondition(pxenv == PXEStructures.pxenv(layout) && bangPXE == PXEStructures.bangPXE(layout),
+                     "the boot overwrote the ROM's PXENV+ or !PXE structure")
     }
 }

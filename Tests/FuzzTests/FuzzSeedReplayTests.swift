@@ -2,6 +2,7 @@ import Board
 import Foundation
 import NICCore
 import PXE
+import VirtioNet
 import XCTest
 
 @testable import NICSimFuzz
@@ -26,6 +27,31 @@ final class FuzzSeedReplayTests: XCTestCase {
                 XCTAssertEqual(rig.device.port.counters.deliveredFrames, delivered, "\(model) \(name)")
             }
         }
+    }
+
+    /// The hand-driven sessions reach what no UNDI driver does: a C+ large
+    /// send (2000 bytes at MSS 536: four segments) and a checksummed,
+    /// tagged UDP frame; a packed virtio ring with MSI-X.
+    func testHandDrivenSessionsReachTheOffloadsAndThePackedRing() {
+        let cPlus = DeviceFuzz.Rig(.rtl8139CPlus)
+        DeviceSeeds.cPlusOffloads().withUnsafeBytes { raw in
+            var input = FuzzInput(raw)
+            DeviceFuzz.run(cPlus, &input)
+        }
+        XCTAssertEqual(cPlus.framesSent, 5)
+        XCTAssertEqual(cPlus.device.port.counters.deliveredFrames, 1)
+
+        let virtio = DeviceFuzz.Rig(.virtioNetModern)
+        DeviceSeeds.virtioPackedRing().withUnsafeBytes { raw in
+            var input = FuzzInput(raw)
+            DeviceFuzz.run(virtio, &input)
+        }
+        guard let device = virtio.device as? VirtioNet else { return XCTFail("not a virtio-net") }
+        XCTAssertTrue(device.negotiatedFeatures.contains(.ringPacked))
+        XCTAssertNil(device.lastError)
+        XCTAssertEqual(virtio.framesSent, 1)
+        XCTAssertEqual(virtio.device.port.counters.deliveredFrames, 2)
+        XCTAssertGreaterThan(device.msix?.deliveries[1] ?? 0, 0)
     }
 
     func testRecordedBootAnswersTakeTheClientToTheKernel() throws {

@@ -1,6 +1,8 @@
 import Board
 import NICCore
+import RTL8139
 import UNDI
+import VirtioNet
 
 #if canImport(Glibc)
 import Glibc
@@ -106,6 +108,18 @@ enum DeviceSeeds {
             writer.u16(UInt16(frame.count))
             writer.append(frame)
             frame.withUnsafeBytes { rig.offer($0) }
+            absorb()
+        }
+
+        /// A configuration cycle made by the session itself (the driver's
+        /// own go through the recorder's register windows).
+        func config(offset: Int, width: AccessWidth, value: UInt32) {
+            catchUp()
+            op(.configWrite)
+            writer.u8(UInt8([1: 0, 2: 1, 4: 2][width.rawValue]!) << 3)
+            writer.u8(UInt8(offset))
+            writer.u32(value)
+            rig.config(write: true, offset: offset, width: width, value: value)
             absorb()
         }
 
@@ -249,6 +263,148 @@ enum DeviceSeeds {
             try frame(to: mac, length: 90).withUnsafeBytes { try d.transmit($0) }
             d.shutdown()
         }
-        return [("driver-open-close", open), ("driver-send-receive", traffic), ("driver-busy-ring", busy)]
+        var seeds = [("driver-open-close", open), ("driver-send-receive", traffic), ("driver-busy-ring", busy)]
+        switch model {
+        case .rtl8139CPlus: seeds.append(("offloads-large-send-checksums-vlan", cPlusOffloads()))
+        case .virtioNetModern: seeds.append(("packed-ring-msix-checksum", virtioPackedRing()))
+        default: break
+        }
+        return seeds
+    }
+
+    /// Buffers the hand-driven sessions use: the top of RAM, above what a
+    /// driver allocates (inside the region the recorder watches).
+    static let scratch = UInt64(DeviceFuzz.ramSize - 0x4000)
+
+    /// A TCP/IPv4 frame of `payload` bytes to `destination` (checksums left to the card).
+    static func tcpFrame(to destination: MACAddress, payload: Int) -> [UInt8] {
+        let ipLength = 20 + 20 + payload
+        var f = destination.bytes + [0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00]
+        f += [0x45, 0, UInt8(ipLength >> 8), UInt8(ipLength & 0xFF), 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 2, 100, 10, 0, 2, 2]
+        f += [0x04, 0x00, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xFF, 0xFF, 0, 0, 0, 0]
+        while f.count < 14 + ipLength { f.append(UInt8(truncatingIfNeeded: f.count)) }
+        return f
+    }
+
+    /// The RTL8139's C+ offloads, which no UNDI driver uses: after the
+    /// driver opens the card in C+ mode, a large send (MSS 536) of a TCP
+    /// frame, then a UDP frame with IP and UDP checksums and a VLAN tag
+    /// inserted; then receive checksumming and VLAN stripping on.
+    static func cPlusOffloads() -> [UInt8] {
+        record(.rtl8139CPlus) { rig, recorder, bus in
+            let d = driver(.rtl8139CPlus, bus, variant: 0)
+            try d.probe()
+            try d.open(filter: [.directed, .broadcast], multicast: [])
+            let memory = rig.board.memory
+            let ring = rig.access(write: false, window: 0, offset: UInt64(0x20), width: .dword)
+            let tcp = tcpFrame(to: .broadcast, payload: 2000)
+            var udp = tcpFrame(to: .broadcast, payload: 100)
+            udp[23] = 17
+            udp.replaceSubrange(34..<42, with: [0x04, 0x00, 0x00, 0x45, 0x00, UInt8(8 + 100 + 12), 0, 0])
+            try memory.write(at: scratch, bytes: tcp)
+            try memory.write(at: scratch + 0x1000, bytes: udp)
+            typealias D = DescriptorBits
+            let largeSend = D.own | D.fs | D.ls | D.largeSend | 536 << D.mssShift | UInt32(tcp.count)
+            let checksums = D.own | D.eor | D.fs | D.ls | D.ipcs | D.udpcs | UInt32(udp.count)
+            for (i, (command, vlan, buffer)) in [(largeSend, UInt32(0), scratch), (checksums, D.tagc | 0x0500, scratch + 0x1000)].enumerated() {
+                let at = ring + UInt64(16 * i)
+                try memory.writeU32(at, command)
+                try memory.writeU32(at + 4, vlan)
+                try memory.writeU64(at + 8, buffer)
+            }
+            rig.access(write: true, window: 0, offset: UInt64(RTL8139Register.tppoll), width: .byte, value: UInt64(TransmitPollBits.npq))
+            let cpcr = rig.access(write: false, window: 0, offset: UInt64(RTL8139Register.cpcr), width: .word)
+            rig.access(write: true, window: 0, offset: UInt64(RTL8139Register.cpcr), width: .word,
+                       value: cpcr | UInt64(CPlusCommandBits.rxChecksum | CPlusCommandBits.rxVLAN))
+            var tagged = tcpFrame(to: DeviceFuzz.mac, payload: 60)
+            tagged.insert(contentsOf: [0x81, 0x00, 0x00, 0x07], at: 12)
+            recorder.offer(tagged)
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            while buffer.withUnsafeMutableBytes({ d.receive(into: $0) }) != nil {}
+        }
+    }
+
+    /// virtio 1.x with the packed ring and MSI-X, which nicsim's UNDI
+    /// driver does not use: features VERSION_1 | RING_PACKED with MAC,
+    /// CSUM, MRG_RXBUF, INDIRECT_DESC and EVENT_IDX; MSI-X enabled with
+    /// the queues on vector 1; four receive buffers and two frames from the
+    /// wire; one frame sent with a checksum to complete (NEEDS_CSUM).
+    static func virtioPackedRing() -> [UInt8] {
+        record(.virtioNetModern) { rig, recorder, bus in
+            let memory = rig.board.memory
+            guard let common = rig.windows.firstIndex(where: { $0.bar == VirtioNet.BARIndex.modern }),
+                  let table = rig.windows.firstIndex(where: { $0.bar == VirtioNet.BARIndex.msix }) else { throw DriverError.unsupported("BARs") }
+            typealias C = VirtioCommonConfig
+            func w8(_ o: Int, _ v: UInt64) { rig.access(write: true, window: common, offset: UInt64(o), width: .byte, value: v) }
+            func w16(_ o: Int, _ v: UInt64) { rig.access(write: true, window: common, offset: UInt64(o), width: .word, value: v) }
+            func w32(_ o: Int, _ v: UInt64) { rig.access(write: true, window: common, offset: UInt64(o), width: .dword, value: v) }
+            func w64(_ o: Int, _ v: UInt64) { rig.access(write: true, window: common, offset: UInt64(o), width: .qword, value: v) }
+            w8(C.deviceStatus, 0)
+            w8(C.deviceStatus, 1)
+            w8(C.deviceStatus, 3)
+            w32(C.deviceFeatureSelect, 1)
+            _ = rig.access(write: false, window: common, offset: UInt64(C.deviceFeature), width: .dword)
+            w32(C.driverFeatureSelect, 0)
+            w32(C.driverFeature, 1 << 0 | 1 << 5 | 1 << 15 | 1 << 28 | 1 << 29)
+            w32(C.driverFeatureSelect, 1)
+            w32(C.driverFeature, 1 << 0 | 1 << 2)
+            w8(C.deviceStatus, 11)
+            // MSI-X: the capability's Message Control (found through the
+            // capability list), Enable on; two table entries unmasked.
+            var capability = Int(rig.config(write: false, offset: 0x34, width: .byte))
+            while capability != 0, rig.config(write: false, offset: capability, width: .byte) != UInt32(MSIXTable.capabilityID) {
+                capability = Int(rig.config(write: false, offset: capability + 1, width: .byte))
+            }
+            guard capability != 0 else { throw DriverError.unsupported("MSI-X capability") }
+            recorder.config(offset: capability + 2, width: .word, value: 0x8000)
+            for vector in 0..<2 {
+                for (i, v) in [UInt64(0xFEE0_0000), 0, UInt64(0x40 + vector), 0].enumerated() {
+                    rig.access(write: true, window: table, offset: UInt64(16 * vector + 4 * i), width: .dword, value: v)
+                }
+            }
+            w16(C.msixConfig, 0)
+            let rings: [(queue: UInt64, descriptors: UInt64, events: UInt64)] = [(0, scratch, scratch + 0x200), (1, scratch + 0x400, scratch + 0x600)]
+            for r in rings {
+                w16(C.queueSelect, r.queue)
+                w16(C.queueSize, 8)
+                w16(C.queueMSIXVector, 1)
+                w64(C.queueDesc, r.descriptors)
+                w64(C.queueDriver, r.events)
+                w64(C.queueDevice, r.events + 4)
+                w16(C.queueEnable, 1)
+            }
+            w8(C.deviceStatus, 15)
+            // Receive: four device-writable buffers, available in the first round.
+            let avail = UInt16(1 << 7), write = UInt16(2), next = UInt16(1)
+            for i in 0..<4 {
+                let at = rings[0].descriptors + UInt64(16 * i)
+                try memory.writeU64(at, scratch + 0x1000 + UInt64(0x600 * i))
+                try memory.writeU32(at + 8, 0x600)
+                try memory.writeU16(at + 12, UInt16(i))
+                try memory.writeU16(at + 14, avail | write)
+            }
+            w32(0x3000, 0)
+            recorder.offer(frame(to: DeviceFuzz.mac, length: 120, seed: 7))
+            recorder.offer(frame(to: .broadcast, length: 1400, seed: 8))
+            _ = rig.access(write: false, window: common, offset: 0x1000, width: .byte)
+            // Transmit: the header (NEEDS_CSUM over the UDP datagram) and the frame, chained.
+            var udp = tcpFrame(to: .broadcast, payload: 64)
+            udp[23] = 17
+            udp.replaceSubrange(34..<42, with: [0x04, 0x00, 0x00, 0x45, 0x00, UInt8(8 + 64 + 12), 0, 0])
+            let header: [UInt8] = [1, 0, 0, 0, 0, 0, 34, 0, 6, 0, 0, 0]
+            try memory.write(at: scratch + 0x3000, bytes: header)
+            try memory.write(at: scratch + 0x3100, bytes: udp)
+            let tx = rings[1].descriptors
+            try memory.writeU64(tx, scratch + 0x3000)
+            try memory.writeU32(tx + 8, UInt32(header.count))
+            try memory.writeU16(tx + 12, 0)
+            try memory.writeU16(tx + 14, avail | next)
+            try memory.writeU64(tx + 16, scratch + 0x3100)
+            try memory.writeU32(tx + 24, UInt32(udp.count))
+            try memory.writeU16(tx + 28, 0)
+            try memory.writeU16(tx + 30, avail)
+            w32(0x3004, 1)
+            _ = rig.access(write: false, window: common, offset: 0x1000, width: .byte)
+        }
     }
 }
