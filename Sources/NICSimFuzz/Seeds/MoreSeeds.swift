@@ -255,6 +255,78 @@ enum MoreSeeds {
         ]
         // The flags byte first: DL 80h; interrupts on for the timer program.
         return [("bios-console", [0x00] + print), ("pci-bios-and-card", [0x00] + pci), ("pit-irq0-handler", [0x00] + timer),
-                ("int15-memory-map-and-waits", [0x80] + e820)]
+                ("int15-memory-map-and-waits", [0x80] + e820), ("pmm-port61-protected-mode-mmio", [0x00] + protectedMode())]
+    }
+
+    /// PMM allocate and deallocate through the $PMM entry (F000:E210), the
+    /// speaker gate on port 61h and INT 15h E801; then 16-bit protected mode
+    /// with a flat data segment: a read of the RTL8139's MMIO BAR (at
+    /// E0000000h), a reset written there, IRQ 0 taken through an IDT gate
+    /// at HLT; and back to real mode with the IVT.
+    static func protectedMode() -> [UInt8] {
+        let base = 0x7C00
+        var code: [UInt8] = [
+            0x6A, 0x02,                                     // push word 2 (extended memory)
+            0x66, 0x6A, 0xFF,                               // push dword -1 (anonymous)
+            0x66, 0x68, 0x00, 0x01, 0x00, 0x00,             // push dword 100h paragraphs
+            0x6A, 0x00,                                     // push word 0 (allocate)
+            0x9A, 0x10, 0xE2, 0x00, 0xF0,                   // call F000:E210
+            0x83, 0xC4, 0x0C,                               // add sp,12
+            0x52, 0x50, 0x6A, 0x02,                         // push dx; push ax; push word 2 (deallocate)
+            0x9A, 0x10, 0xE2, 0x00, 0xF0,                   // call F000:E210
+            0x83, 0xC4, 0x06,                               // add sp,6
+            0xE4, 0x61, 0x0C, 0x03, 0xE6, 0x61,             // in al,61h; or al,3; out 61h,al
+            0xB8, 0x01, 0xE8, 0xCD, 0x15,                   // mov ax,E801h; int 15h
+            0xFA,                                           // cli
+            0x0F, 0x01, 0x16, 0x00, 0x00,                   // lgdt [gdtr]   (patched)
+            0x0F, 0x01, 0x1E, 0x00, 0x00,                   // lidt [idtr]   (patched)
+            0x0F, 0x20, 0xC0, 0x0C, 0x01, 0x0F, 0x22, 0xC0, // mov eax,cr0; or al,1; mov cr0,eax
+            0xEA, 0x00, 0x00, 0x08, 0x00,                   // jmp 08h:pm    (patched)
+        ]
+        let gdtrPatch = code.count - 20, idtrPatch = code.count - 15, pmPatch = code.count - 4
+        let pm = base + code.count
+        code += [
+            0xB8, 0x10, 0x00, 0x8E, 0xD8, 0x8E, 0xC0,       // mov ax,10h; mov ds,ax; mov es,ax
+            0x67, 0x66, 0xA1, 0x00, 0x00, 0x00, 0xE0,       // mov eax,[dword E0000000h]
+            0x67, 0xC6, 0x05, 0x37, 0x00, 0x00, 0xE0, 0x10, // mov byte [dword E0000037h],10h
+            0xE4, 0x21, 0x24, 0xFE, 0xE6, 0x21,             // unmask IRQ 0
+            0xFB, 0xF4, 0xFA,                               // sti; hlt; cli
+            0x0F, 0x01, 0x1E, 0x00, 0x00,                   // lidt [ivtr]   (patched)
+            0x0F, 0x20, 0xC0, 0x24, 0xFE, 0x0F, 0x22, 0xC0, // mov eax,cr0; and al,FEh; mov cr0,eax
+            0xEA, 0x00, 0x00, 0x00, 0x00,                   // jmp 0000:rm   (patched)
+        ]
+        let ivtrPatch = code.count - 15, rmPatch = code.count - 4
+        let rm = base + code.count
+        code += [0x31, 0xC0, 0x8E, 0xD8, 0x8E, 0xC0, 0xCB]    // xor ax,ax; mov ds,ax; mov es,ax; retf
+        let handler = base + code.count
+        code += [0xB0, 0x20, 0xE6, 0x20, 0xCF]               // IRQ 0: EOI; iret
+        let gdt = base + code.count
+        code += [0, 0, 0, 0, 0, 0, 0, 0,
+                 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x9A, 0x00, 0x00,   // 08h: 16-bit code, base 0
+                 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x92, 0x8F, 0x00]   // 10h: flat data, 4 GiB
+        let idt = base + code.count
+        for vector in 0..<9 {
+            // Vector 8 (IRQ 0 under the BIOS's PIC base): a 16-bit interrupt gate.
+            code += vector == 8 ? [UInt8(handler & 0xFF), UInt8(handler >> 8), 0x08, 0x00, 0x00, 0x86, 0x00, 0x00] : [UInt8](repeating: 0, count: 8)
+        }
+        func pointer(_ limit: Int, _ address: Int) -> [UInt8] {
+            [UInt8(limit & 0xFF), UInt8(limit >> 8), UInt8(address & 0xFF), UInt8(address >> 8 & 0xFF), UInt8(address >> 16 & 0xFF), 0]
+        }
+        let gdtr = base + code.count
+        code += pointer(23, gdt)
+        let idtr = base + code.count
+        code += pointer(9 * 8 - 1, idt)
+        let ivtr = base + code.count
+        code += pointer(0x3FF, 0)
+        func patch(_ at: Int, _ value: Int) {
+            code[at] = UInt8(value & 0xFF)
+            code[at + 1] = UInt8(value >> 8 & 0xFF)
+        }
+        patch(gdtrPatch, gdtr)
+        patch(idtrPatch, idtr)
+        patch(pmPatch, pm)
+        patch(ivtrPatch, ivtr)
+        patch(rmPatch, rm)
+        return code
     }
 }
