@@ -10,13 +10,15 @@ import Wire
 /// Everything runs on the caller's thread, driven by frames offered to the
 /// port and by the virtual clock (which a live host advances with real
 /// time). Replies are built in one reused frame buffer.
-public final class BootServer: FrameReceiver, UDPOutput {
+public final class BootServer: FrameReceiver, UDPOutput, TCPOutput {
     public let configuration: BootServerConfiguration
     public let port: FramePort
     public let clock: VirtualClock
     public private(set) var dhcp: DHCPResponder
     /// The TFTP server; nil when the configuration has no TFTP root.
     public let tftp: TFTPServer?
+    /// The HTTP file server over the same root; nil without `httpPort` or a root.
+    public let http: HTTPServer?
 
     /// Every lease and transfer event, as it happens.
     public var onEvent: ((BootServerEvent) -> Void)?
@@ -54,9 +56,12 @@ public final class BootServer: FrameReceiver, UDPOutput {
         port = FramePort(policy: .drop, maxFrameSize: 1518)
         dhcp = DHCPResponder(configuration: configuration)
         tftp = root.map { TFTPServer(root: $0, clock: clock, seed: seed) }
+        http = root.flatMap { root in configuration.httpPort.map { HTTPServer(port: $0, root: root, clock: clock, seed: seed) } }
         port.receiver = self
         tftp?.output = self
         tftp?.log = { [weak self] in self?.onEvent?($0) }
+        http?.output = self
+        http?.log = { [weak self] in self?.onEvent?($0) }
     }
 
     private var endpoint: UDPEndpoint { UDPEndpoint(mac: configuration.mac, ip: configuration.ip, port: 0) }
@@ -105,6 +110,11 @@ public final class BootServer: FrameReceiver, UDPOutput {
     }
 
     private func receiveIPv4(_ frame: UnsafeRawBufferPointer) {
+        // The protocol byte of the IPv4 header picks the parser.
+        if frame.count > EthernetHeader.size + 9, frame[EthernetHeader.size + 9] == IPProtocol.tcp.rawValue {
+            receiveTCP(frame)
+            return
+        }
         guard let datagram = try? UDPDatagram(parsing: frame) else {
             counters.malformed += 1
             return
@@ -142,6 +152,31 @@ public final class BootServer: FrameReceiver, UDPOutput {
             try bytes.withUnsafeBytes { try UDPFrame.build(transmitBuffer, from: source, to: reply.destination, payload: $0, identification: nextID()) }
         } catch { return }
         counters.dhcpReplies += 1
+        port.transmit(transmitBuffer.bytes)
+    }
+
+    private func receiveTCP(_ frame: UnsafeRawBufferPointer) {
+        guard let segment = try? TCPSegment(parsing: frame) else {
+            counters.malformed += 1
+            return
+        }
+        // TCP is unicast only; without an HTTP server the segment is not ours to answer.
+        guard let http, segment.ip.destination == configuration.ip, segment.ethernet.destination == configuration.mac else {
+            counters.framesIgnored += 1
+            return
+        }
+        http.handle(segment, payload: UnsafeRawBufferPointer(rebasing: frame[segment.payloadRange]))
+    }
+
+    // MARK: TCPOutput
+
+    var tcpPayloadArea: UnsafeMutableRawBufferPointer { TCPFrame.payloadArea(of: transmitBuffer) }
+
+    func sendTCP(_ header: TCPHeader, payloadCount: Int, to peer: UDPEndpoint) {
+        do {
+            try TCPFrame.finish(transmitBuffer, sourceMAC: configuration.mac, destinationMAC: peer.mac, source: configuration.ip,
+                                destination: peer.ip, header: header, payloadCount: payloadCount, identification: nextID())
+        } catch { return }
         port.transmit(transmitBuffer.bytes)
     }
 

@@ -34,6 +34,18 @@ public struct BootServerConfiguration: Sendable {
     /// user class "iPXE"), so a chain-load doesn't loop; nil keeps the
     /// architecture's file.
     public var ipxeBootFile: String?
+    /// Boot files by client architecture (option 93, RFC 4578 and the
+    /// IANA "Processor Architecture Types" registry: 7 x64 UEFI, 11 ARM64
+    /// UEFI, 16 x64 UEFI HTTP, 19 ARM64 UEFI HTTP ...). An entry wins over
+    /// `efiBootFile`/`biosBootFile` for its architecture; iPXE clients
+    /// still get `ipxeBootFile` when that is set. A file given as an
+    /// `http://` URL is sent as it is; otherwise HTTP clients get it as a
+    /// URL on this server's HTTP port.
+    public var bootFilesByArchitecture: [UInt16: String] = [:]
+    /// The TCP port of the built-in HTTP file server, which serves the
+    /// TFTP root read-only under the same path rules; nil runs none, and
+    /// then UEFI HTTP Boot clients (option 60 "HTTPClient") are not answered.
+    public var httpPort: UInt16?
     /// The directory TFTP serves, read-only; nil runs no TFTP server at all
     /// (nothing on port 69 or the transfer ports is answered), as a plain
     /// DHCP server beside a proxyDHCP needs none.

@@ -18,6 +18,11 @@ public enum BootServerEvent: Sendable, Equatable {
     case transferStarted(client: IPv4Address, file: String, size: Int, blockSize: Int, windowSize: Int)
     case transferCompleted(client: IPv4Address, file: String, size: Int, retransmissions: Int)
     case transferFailed(client: IPv4Address, file: String, reason: String)
+    /// The HTTP server's response to `method path` was acknowledged
+    /// whole by the client: `status`, and `size` body bytes.
+    case httpServed(client: IPv4Address, method: String, path: String, status: Int, size: Int)
+    /// An HTTP connection ended before its response was delivered.
+    case httpFailed(client: IPv4Address, path: String, reason: String)
     /// A Router Advertisement answered `mac`'s Router Solicitation; sent
     /// to `to` (the solicitor, or all-nodes when it had no address).
     case routerAdvertised(mac: MACAddress, to: IPv6Address)
@@ -41,6 +46,9 @@ extension BootServerEvent: CustomStringConvertible {
         case let .transferCompleted(client, file, size, retransmissions):
             "tftp: sent \(safe(file)) to \(client) (\(size) bytes, \(retransmissions) retransmissions)"
         case let .transferFailed(client, file, reason): "tftp: \(client) \(safe(file)): \(safe(reason))"
+        case let .httpServed(client, method, path, status, size):
+            "http: \(client) \(safe(method)) \(safe(path)) \(status) (\(size) bytes)"
+        case let .httpFailed(client, path, reason): "http: \(client) \(safe(path)): \(safe(reason))"
         case let .routerAdvertised(mac, to): "ndp: router advertisement to \(to) for \(mac) (no prefix, not a default router)"
         }
     }

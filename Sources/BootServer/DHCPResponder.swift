@@ -29,7 +29,12 @@ public struct DHCPResponder {
                                  log: (BootServerEvent) -> Void) -> Reply? {
         guard request.operation == .request, request.hasMagicCookie,
               let mac = request.clientMAC, let type = request.messageType else { return nil }
-        if configuration.pxeClientsOnly && !request.isPXEClient {
+        if request.isHTTPClient && configuration.bootService && configuration.httpPort == nil {
+            // Its boot file must be a URL; without an HTTP server there is none.
+            log(.ignored(mac: mac, reason: "HTTPClient, but no HTTP server (--http-port)"))
+            return nil
+        }
+        if configuration.pxeClientsOnly && !request.isPXEClient && !request.isHTTPClient {
             log(.ignored(mac: mac, reason: "not a PXEClient (option 60)"))
             return nil
         }
@@ -151,8 +156,8 @@ public struct DHCPResponder {
     /// for boot data comes to 4011.
     private mutating func proxyRespond(_ type: DHCPMessageType, _ request: DHCPMessage, _ mac: MACAddress,
                                        log: (BootServerEvent) -> Void) -> Reply? {
-        guard request.isPXEClient else {
-            log(.ignored(mac: mac, reason: "proxyDHCP answers PXEClients only"))
+        guard request.isPXEClient || request.isHTTPClient else {
+            log(.ignored(mac: mac, reason: "proxyDHCP answers PXEClients and HTTPClients only"))
             return nil
         }
         guard type == .discover else { return nil }
@@ -178,16 +183,47 @@ public struct DHCPResponder {
         }
     }
 
+    /// The boot file `request` gets: a name in the TFTP root, or for an
+    /// HTTPClient a URL on this server's HTTP port (or the `http://` URL
+    /// configured as it is).
     public func bootFile(for request: DHCPMessage) -> String {
         let c = configuration
         guard c.bootService else { return "" }
+        let file = bootFileName(for: request)
+        guard request.isHTTPClient, let port = c.httpPort, !file.lowercased().hasPrefix("http://") else { return file }
+        return Self.url(host: c.ip, port: port, path: file)
+    }
+
+    /// The name `request` gets by its kind and architecture, before any URL is made of it.
+    private func bootFileName(for request: DHCPMessage) -> String {
+        let c = configuration
+        let architecture = request.clientArchitecture
+        let byArchitecture = architecture.flatMap { c.bootFilesByArchitecture[$0] }
         switch Self.kind(of: request) {
         case .ipxe:
             if let f = c.ipxeBootFile { return f }
-            return (request.clientArchitecture ?? 0) == 0 ? c.biosBootFile : (c.efiBootFile ?? c.biosBootFile)
-        case .efi: return c.efiBootFile ?? c.biosBootFile
-        case .bios: return c.biosBootFile
+            if let f = byArchitecture { return f }
+            return (architecture ?? 0) == 0 ? c.biosBootFile : (c.efiBootFile ?? c.biosBootFile)
+        case .efi: return byArchitecture ?? c.efiBootFile ?? c.biosBootFile
+        case .bios: return byArchitecture ?? c.biosBootFile
         }
+    }
+
+    /// `http://host[:port]/path`, with the characters a URL path can't
+    /// carry as they are percent-encoded (RFC 3986 §2.1).
+    public static func url(host: IPv4Address, port: UInt16, path: String) -> String {
+        var encoded = ""
+        for byte in path.utf8.drop(while: { $0 == UInt8(ascii: "/") }) {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                encoded += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
+            }
+        }
+        return "http://\(host)" + (port == 80 ? "" : ":\(port)") + "/" + encoded
     }
 
     private func makeReply(_ type: DHCPMessageType, to request: DHCPMessage, yourIP: IPv4Address, file: String,
@@ -210,7 +246,11 @@ public struct DHCPResponder {
         var options = options(type, leaseTime: leaseTime)
         options.append(DHCPOption(.tftpServerName, string: c.ip.description))
         options.append(DHCPOption(.bootfileName, string: file))
-        if request.isPXEClient {
+        if request.isHTTPClient {
+            // UEFI 2.x §24.7.2: an HTTP Boot client takes only offers that
+            // carry option 60 "HTTPClient", with the URL in option 67.
+            options.append(DHCPOption(.vendorClassIdentifier, string: "HTTPClient"))
+        } else if request.isPXEClient {
             // PXE 2.1 2.2.3: a reply a PXEClient may use for booting carries
             // option 60 "PXEClient"; sub-option 6 bit 3 tells it to fetch
             // `file` from siaddr without boot-server discovery.
