@@ -83,12 +83,13 @@ public struct HTTPRequest: Equatable, Sendable {
 
     /// Parses a complete head (as `headLength` delimited it).
     public init(parsing head: UnsafeRawBufferPointer) throws(Refusal) {
+        // Lines are split on the bytes (a Character would join CR LF into
+        // one); header values are ASCII by RFC 9110 §5.5, any other byte
+        // is decoded as a replacement and then fails the checks below.
         var lines: [Substring] = []
-        // Header values are ASCII by RFC 9110 §5.5; any other byte is
-        // decoded as a replacement and then fails the checks below.
-        let text = String(decoding: head, as: UTF8.self)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lines.append(line.hasSuffix("\r") ? line.dropLast() : line)
+        for line in head.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let bytes = line.last == 0x0D ? line.dropLast() : line
+            lines.append(Substring(String(decoding: bytes, as: UTF8.self)))
         }
         // RFC 9112 §2.2: empty lines before the request line are ignored.
         while let first = lines.first, first.isEmpty { lines.removeFirst() }

@@ -285,7 +285,7 @@ public final class HTTPServer {
             }
         }
         let head = Self.head(status: status, length: body.count, keepAlive: request.keepAlive,
-                             extra: "Content-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\n" + extra)
+                             extra: "Content-Type: \(Self.mediaType(of: name))\r\nAccept-Ranges: bytes\r\n" + extra)
         let sendsBody = request.method == .get && !body.isEmpty
         if !sendsBody { closeDescriptor(opened.fd) }
         queue(c, HTTPResponse(start: c.streamEnd, head: head, fd: sendsBody ? opened.fd : -1, body: sendsBody ? body : 0..<0,
@@ -320,6 +320,16 @@ public final class HTTPServer {
     static func head(status: Int, length: Int, keepAlive: Bool, extra: String) -> [UInt8] {
         Array(("HTTP/1.1 \(status) \(reason(status))\r\nServer: nicsim\r\nContent-Length: \(length)\r\n" + extra
             + "Connection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n").utf8)
+    }
+
+    /// UEFI HTTP Boot (UEFI 2.x §24.7.3) tells an EFI image, an ISO and a
+    /// disk image apart by the media type; anything else is octets.
+    static func mediaType(of name: String) -> String {
+        let lower = name.lowercased()
+        if lower.hasSuffix(".efi") { return "application/efi" }
+        if lower.hasSuffix(".iso") { return "application/vnd.efi-iso" }
+        if lower.hasSuffix(".img") { return "application/vnd.efi-img" }
+        return "application/octet-stream"
     }
 
     static func reason(_ status: Int) -> String {

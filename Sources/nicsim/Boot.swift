@@ -73,7 +73,13 @@ struct Boot: ParsableCommand {
     @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe).")
     var bootFile: String?
 
+    @OptionGroup(title: "Embedded server")
+    var served: EmbeddedServerOptions
+
     func validate() throws {
+        if served.isRequested && (host.isRequested || qemuSocket != nil) {
+            throw ValidationError("--efi-boot-file, --ipxe-boot-file, --boot-file-for and --http-port are for the embedded server")
+        }
         if host.isRequested && qemuSocket != nil {
             throw ValidationError("--qemu-socket can't be used with --bridge or --tap")
         }
@@ -126,7 +132,7 @@ struct Boot: ParsableCommand {
                       hint: "run from the nicsim checkout, install with make install, or give --dir")
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
-                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture)
+                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture, configure: served.apply)
         defer { network.close() }
         try host.dropPrivileges()
         if let image {

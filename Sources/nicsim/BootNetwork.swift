@@ -44,7 +44,8 @@ final class BootNetwork {
     /// `peer` on a new switch on `board`'s clock; a host link follows
     /// `card`'s receive filter. Throws one line a user can act on.
     init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer, follow card: StationFilterSource? = nil,
-         faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil) throws(CLIError) {
+         faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil,
+         configure: (inout BootServerConfiguration) -> Void = { _ in }) throws(CLIError) {
         let network = VirtualSwitch(clock: board.clock, seed: seed)
         network.connect(device: device, faults: faults)
         var server: BootServer?
@@ -56,6 +57,7 @@ final class BootNetwork {
                                                  pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: directory)
             config.router = IPv4Address(10, 0, 2, 2)
             if let bootFile { config.biosBootFile = bootFile }
+            configure(&config)
             let s: BootServer
             do { s = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {
                 throw CLIError(description: "\(error.description); \(hint)")

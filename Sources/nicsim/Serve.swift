@@ -57,6 +57,13 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("ipxe-boot-file"), help: "Boot file for clients already running iPXE (option 175 / user class iPXE).")
     var ipxeBootFile: String?
 
+    @Option(name: .customLong("boot-file-for"), parsing: .singleValue,
+            help: "Boot file for one client architecture (option 93), ARCH=FILE, repeatable: e.g. 11=grubaa64.efi, 16=ipxe.efi (HTTP).")
+    var bootFileFor: [String] = []
+
+    @Option(name: .customLong("http-port"), help: "Also serve --dir over HTTP on this TCP port, for UEFI HTTP Boot and iPXE (off when not given).")
+    var httpPort: UInt16?
+
     @Flag(name: .customLong("any-client"), help: "Answer clients that don't send option 60 \"PXEClient\".")
     var anyClient = false
 
@@ -74,6 +81,9 @@ struct Serve: ParsableCommand {
             throw ValidationError("give one of --bridge IFACE, --tap NAME or --qemu-socket PATH")
         }
         _ = try parsedPool()
+        _ = try BootFileOptions.architectureMap(bootFileFor)
+        if httpPort == 0 { throw ValidationError("--http-port must be 1-65535") }
+        if httpPort != nil && dhcpOnly { throw ValidationError("--http-port serves --dir, which --dhcp-only doesn't serve") }
     }
 
     func parsedPool() throws -> ClosedRange<IPv4Address> {
@@ -108,6 +118,8 @@ struct Serve: ParsableCommand {
         c.biosBootFile = bootFile
         c.efiBootFile = efiBootFile
         c.ipxeBootFile = ipxeBootFile
+        c.bootFilesByArchitecture = try BootFileOptions.architectureMap(bootFileFor)
+        c.httpPort = httpPort
         c.routerAdvertisements = !noRouterAdvertisements
         return c
     }
@@ -129,7 +141,7 @@ struct Serve: ParsableCommand {
         var sources: [EventSource] = []
         var hostLink: HostLink?
         let mode = configuration.proxyDHCP ? "proxyDHCP" : (configuration.bootService ? "DHCP" : "plain DHCP")
-        let tftp = server.tftp.map { "TFTP root \($0.root.path)" } ?? "no TFTP"
+        let tftp = (server.tftp.map { "TFTP root \($0.root.path)" } ?? "no TFTP") + (server.http.map { ", HTTP port \($0.port)" } ?? "")
         if dhcpOnly, dir != nil { emit("serve: --dhcp-only serves no TFTP; --dir is not used") }
         if let qemuSocket {
             let socket: QEMUSocket
@@ -158,6 +170,10 @@ struct Serve: ParsableCommand {
         emit("serve: stopped; \(server.counters.dhcpReplies) DHCP replies, \(t.completed) transfers completed, \(t.failed) failed, "
               + "\(t.bytesSent) bytes sent, \(t.retransmissions) retransmissions, "
               + "\(server.counters.routerAdvertisements) router advertisements")
+        if let h = server.http?.counters {
+            emit("serve: HTTP \(h.connectionsAccepted) connections, \(h.requests) requests, \(h.responsesCompleted) responses completed, "
+                  + "\(h.bytesSent) bytes sent, \(h.retransmissions) retransmissions")
+        }
         if let hostLink { emit("serve: \(HostLinkReport(hostLink).summary)") }
         for line in Self.fetchedSummary(server.tftp?.records ?? TFTPTransferRecords()) { emit(line) }
         _ = sources
