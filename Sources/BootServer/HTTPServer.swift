@@ -188,16 +188,30 @@ public final class HTTPServer {
             c.retries = 0
             c.retransmissionTimeout = initialRetransmissionTimeout
             c.duplicateAcks = 0
-            c.congestionWindow = min(c.congestionWindow + c.mss, maximumCongestionWindow)
+            if let recover = c.recover {
+                if c.sndUna < recover {
+                    // RFC 6582 §3.2: a partial ACK names the next hole; fill it now.
+                    retransmitFirst(c)
+                } else {
+                    c.recover = nil
+                    c.congestionWindow = c.slowStartThreshold
+                }
+            } else if c.congestionWindow < c.slowStartThreshold {
+                c.congestionWindow = min(c.congestionWindow + min(advanced, c.mss), maximumCongestionWindow)
+            } else {
+                c.congestionWindow = min(c.congestionWindow + max(1, c.mss * c.mss / c.congestionWindow), maximumCongestionWindow)
+            }
             c.retransmitDeadline = c.outstanding > 0 ? clock.now &+ c.retransmissionTimeout : 0
             completeResponse(c)
         } else if payloadCount == 0, !h.flags.contains(.fin), c.outstanding > 0, Int(h.window) == c.peerWindow {
             // RFC 5681 §3.2: the third duplicate ACK means a segment was
-            // lost while later ones arrived; resend from SND.UNA now.
+            // lost while later ones arrived; resend it now and halve the window.
             c.duplicateAcks += 1
-            if c.duplicateAcks == 3 {
-                c.congestionWindow = max(c.congestionWindow / 2, 2 * c.mss)
-                goBack(c)
+            if c.duplicateAcks == 3, c.recover == nil {
+                c.slowStartThreshold = max((c.sndMax - c.sndUna) / 2, 2 * c.mss)
+                c.congestionWindow = c.slowStartThreshold
+                c.recover = c.sndMax
+                retransmitFirst(c)
             }
         }
         c.peerWindow = Int(h.window)
@@ -395,10 +409,30 @@ public final class HTTPServer {
         arm(c)
     }
 
-    /// Go-back-N from SND.UNA: after a timeout or a triple duplicate ACK.
+    /// Go-back-N from SND.UNA, after a timeout.
     private func goBack(_ c: TCPConnection) {
         c.sndNxt = c.sndUna
         c.finResend = c.finSent && !c.finAcknowledged
+    }
+
+    /// Resends the oldest unacknowledged segment (or the FIN when only it
+    /// is outstanding), leaving SND.NXT where it is.
+    private func retransmitFirst(_ c: TCPConnection) {
+        guard let output else { return }
+        c.retransmissions += 1
+        counters.retransmissions += 1
+        let n = min(c.mss, c.sndMax - c.sndUna)
+        guard n > 0 else {
+            if c.finSent, !c.finAcknowledged { send(c, sequence: c.sequence(at: c.streamEnd), flags: [.fin, .ack], payloadCount: 0) }
+            return
+        }
+        let area = output.tcpPayloadArea
+        guard n <= area.count, let got = c.read(at: c.sndUna, into: UnsafeMutableRawBufferPointer(rebasing: area[0..<n])), got == n else {
+            drop(c, failure: "read error", resetPeer: true)
+            return
+        }
+        send(c, sequence: c.sequence(at: c.sndUna), flags: .ack, payloadCount: n)
+        counters.bytesSent += n
     }
 
     private func send(_ c: TCPConnection, sequence: UInt32, flags: TCPHeader.Flags, payloadCount: Int, mss: UInt16? = nil) {
@@ -502,7 +536,9 @@ public final class HTTPServer {
             }
             if c.outstanding > 0 {
                 // RFC 5681 §3.1: after a timeout, one segment at a time again.
+                c.slowStartThreshold = max((c.sndMax - c.sndUna) / 2, 2 * c.mss)
                 c.congestionWindow = c.mss
+                c.recover = nil
                 goBack(c)
                 transmit(c, ackNeeded: false)
             } else if c.sndNxt < c.streamEnd, c.peerWindow == 0 {

@@ -45,11 +45,15 @@ final class TCPConnection {
     /// Our segment size: the peer's MSS option (536 without one, RFC 9293
     /// §3.7.1), at most what our frame buffer carries.
     var mss = 536
-    /// Congestion window in bytes (RFC 5681, simplified: slow start from
-    /// ten segments, halved on a triple duplicate ACK, one segment after a
-    /// timeout).
+    /// Congestion window and slow-start threshold in bytes (RFC 5681):
+    /// slow start from ten segments (RFC 6928), congestion avoidance past
+    /// the threshold, NewReno fast recovery (RFC 6582) on three duplicate
+    /// ACKs, one segment after a timeout.
     var congestionWindow = 0
+    var slowStartThreshold = 65535
     var duplicateAcks = 0
+    /// In fast recovery until SND.UNA reaches this offset (RFC 6582 "recover").
+    var recover: Int?
     /// Close after the queued data: our FIN sits at offset `streamEnd`.
     var finQueued = false
     var finSent = false
