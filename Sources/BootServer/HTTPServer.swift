@@ -171,7 +171,8 @@ public final class HTTPServer {
     private func acknowledge(_ c: TCPConnection, _ h: TCPHeader, payloadCount: Int) -> Bool {
         // Distance from SND.UNA, wrapping: within what is outstanding it is
         // new; in the upper half it is an old ACK whose field is ignored.
-        let distance = h.acknowledgmentNumber &- c.sequence(at: c.sndUna)
+        // Once our FIN is acknowledged SND.UNA sits one past the last byte.
+        let distance = h.acknowledgmentNumber &- (c.sequence(at: c.sndUna) &+ (c.finAcknowledged ? 1 : 0))
         if distance > UInt32(c.outstanding) {
             if distance < 1 << 31 {
                 sendAck(c)
@@ -495,9 +496,10 @@ public final class HTTPServer {
 
     // MARK: Timers
 
+    /// The retransmission deadline while something waits for the peer
+    /// (the retries bound that), else the idle deadline.
     private func deadline(of c: TCPConnection) -> UInt64 {
-        let idle = c.lastHeard &+ idleTimeout
-        return c.retransmitDeadline == 0 ? idle : min(idle, c.retransmitDeadline)
+        c.retransmitDeadline == 0 ? c.lastHeard &+ idleTimeout : c.retransmitDeadline
     }
 
     /// Makes sure the one timer fires no later than `c` needs it; it is
@@ -516,7 +518,7 @@ public final class HTTPServer {
         let now = clock.now
         let due = connections.values.filter { deadline(of: $0) <= now }.sorted { ($0.peer.ip, $0.peer.port) < ($1.peer.ip, $1.peer.port) }
         for c in due {
-            if now >= c.lastHeard &+ idleTimeout {
+            if c.retransmitDeadline == 0, now >= c.lastHeard &+ idleTimeout {
                 drop(c, failure: c.response == nil && c.state == .established ? nil : "idle for \(idleTimeout / VirtualClock.second) s",
                      resetPeer: true)
                 continue
