@@ -15,6 +15,8 @@ packages=(
     qemu-system-x86
     seabios
     ipxe-qemu
+    # UEFI guests (q35 + OVMF): PXE and HTTP Boot against nicsim serve.
+    ovmf
     # Trace cross-checks and live capture in network namespaces.
     tcpdump
     tshark
