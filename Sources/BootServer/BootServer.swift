@@ -160,12 +160,21 @@ public final class BootServer: FrameReceiver, UDPOutput, TCPOutput {
             counters.malformed += 1
             return
         }
-        // TCP is unicast only; without an HTTP server the segment is not ours to answer.
-        guard let http, segment.ip.destination == configuration.ip, segment.ethernet.destination == configuration.mac else {
+        // TCP is unicast only.
+        guard segment.ip.destination == configuration.ip, segment.ethernet.destination == configuration.mac else {
             counters.framesIgnored += 1
             return
         }
-        http.handle(segment, payload: UnsafeRawBufferPointer(rebasing: frame[segment.payloadRange]))
+        let payload = UnsafeRawBufferPointer(rebasing: frame[segment.payloadRange])
+        guard let http else {
+            // No port is open: an RST says so at once, as any host does,
+            // instead of leaving the client to time out its connect.
+            if let reset = segment.tcp.reset(payloadCount: payload.count) {
+                sendTCP(reset, payloadCount: 0, to: UDPEndpoint(mac: segment.ethernet.source, ip: segment.ip.source, port: segment.tcp.sourcePort))
+            }
+            return
+        }
+        http.handle(segment, payload: payload)
     }
 
     // MARK: TCPOutput

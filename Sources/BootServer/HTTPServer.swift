@@ -454,15 +454,9 @@ public final class HTTPServer {
 
     /// RFC 9293 §3.10.7.1: the RST answering a segment for no connection.
     private func reset(answering h: TCPHeader, payloadCount: Int, to peer: UDPEndpoint) {
-        if h.flags.contains(.ack) {
-            sendReset(sequence: h.acknowledgmentNumber, to: peer)
-        } else {
-            let length = payloadCount + (h.flags.contains(.syn) ? 1 : 0) + (h.flags.contains(.fin) ? 1 : 0)
-            let header = TCPHeader(sourcePort: h.destinationPort, destinationPort: h.sourcePort, sequenceNumber: 0,
-                                   acknowledgmentNumber: h.sequenceNumber &+ UInt32(truncatingIfNeeded: length), flags: [.rst, .ack], window: 0)
-            counters.resetsSent += 1
-            output?.sendTCP(header, payloadCount: 0, to: peer)
-        }
+        guard let header = h.reset(payloadCount: payloadCount) else { return }
+        counters.resetsSent += 1
+        output?.sendTCP(header, payloadCount: 0, to: peer)
     }
 
     private func sendReset(sequence: UInt32, to peer: UDPEndpoint, from localPort: UInt16? = nil) {

@@ -51,6 +51,11 @@ enum BootServerFuzz {
             last = Array(frame)
             count += 1
             guard let ethernet = try? EthernetHeader(parsing: frame), ethernet.etherType == .ipv4 else { return }
+            // Without an HTTP server, TCP gets only RSTs.
+            if let segment = try? TCPSegment(parsing: frame) {
+                precondition(segment.tcp.flags.contains(.rst) && segment.payloadRange.isEmpty, "the server sent TCP other than an RST")
+                return
+            }
             guard let datagram = try? UDPDatagram(parsing: frame) else { preconditionFailure("the server sent a malformed UDP frame") }
             let payload = UnsafeRawBufferPointer(rebasing: frame[datagram.payloadRange])
             if datagram.udp.sourcePort == DHCPMessage.serverPort || datagram.udp.sourcePort == DHCPMessage.pxeServerPort {

@@ -75,6 +75,21 @@ public struct TCPHeader: Hashable, Sendable {
         }
     }
 
+    /// RFC 9293 §3.10.7.1: the RST that answers this segment when it
+    /// belongs to no connection (an ACK-bearing segment gets SEQ = its ACK,
+    /// any other RST+ACK acknowledging all it occupied); nil for an RST,
+    /// which is never answered.
+    public func reset(payloadCount: Int) -> TCPHeader? {
+        guard !flags.contains(.rst) else { return nil }
+        if flags.contains(.ack) {
+            return TCPHeader(sourcePort: destinationPort, destinationPort: sourcePort, sequenceNumber: acknowledgmentNumber,
+                             acknowledgmentNumber: 0, flags: .rst, window: 0)
+        }
+        let length = payloadCount + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
+        return TCPHeader(sourcePort: destinationPort, destinationPort: sourcePort, sequenceNumber: 0,
+                         acknowledgmentNumber: sequenceNumber &+ UInt32(truncatingIfNeeded: length), flags: [.rst, .ack], window: 0)
+    }
+
     /// The payload's offsets within the segment that was parsed.
     public func payloadRange(in segmentLength: Int) -> Range<Int> { headerLength..<max(headerLength, segmentLength) }
 

@@ -261,8 +261,15 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(tcp.receiveResponses(clock: clock).first?.body, file)
     }
 
-    func testNoHTTPServerWithoutAPort() throws {
-        let plain = try BootServer(configuration: makeConfiguration(root: tree.path), clock: clock)
-        XCTAssertNil(plain.http)
+    func testWithoutAnHTTPPortEverySYNIsReset() throws {
+        // A closed port answers with an RST, so a client fails at once.
+        server = try BootServer(configuration: makeConfiguration(root: tree.path), clock: clock)
+        client = ScriptedClient(server: server, ip: IPv4Address(10, 0, 2, 100))
+        XCTAssertNil(server.http)
+        let tcp = connection()
+        tcp.send(sequence: 41, ack: 0, flags: .syn, mss: 1460)
+        let rst = try XCTUnwrap(tcp.segments().first?.0)
+        XCTAssertEqual(rst.flags, [.rst, .ack])
+        XCTAssertEqual(rst.acknowledgmentNumber, 42)
     }
 }
