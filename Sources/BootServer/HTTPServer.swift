@@ -173,7 +173,7 @@ public final class HTTPServer {
         // new; in the upper half it is an old ACK whose field is ignored.
         // Once our FIN is acknowledged SND.UNA sits one past the last byte.
         let distance = h.acknowledgmentNumber &- (c.sequence(at: c.sndUna) &+ (c.finAcknowledged ? 1 : 0))
-        if distance > UInt32(c.outstanding) {
+        if distance > UInt32(clamping: c.outstanding) {
             if distance < 1 << 31 {
                 sendAck(c)
                 return false
@@ -255,6 +255,9 @@ public final class HTTPServer {
             let buffered = UnsafeRawBufferPointer(rebasing: c.receiveBuffer[0..<c.received])
             guard let length = HTTPRequest.headLength(in: buffered) else {
                 if c.received >= c.receiveBuffer.count {
+                    // The head can't be read; what follows it is not read either.
+                    c.consume(c.received)
+                    counters.requests += 1
                     respond(c, status: 431, method: "-", path: "-")
                 } else if c.peerFinished {
                     c.finQueued = true

@@ -14,7 +14,7 @@ import Wire
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the embedded PXE boot server (DHCP, proxyDHCP, TFTP, IPv6 router advertisements).",
+        abstract: "Run the embedded PXE boot server (DHCP, proxyDHCP, TFTP, HTTP with --http-port, IPv6 router advertisements).",
         discussion: """
             QEMU guests join with: qemu-system-x86_64 -netdev stream,id=n0,server=off,addr.type=unix,addr.path=PATH \
             -device rtl8139,netdev=n0 -boot n
