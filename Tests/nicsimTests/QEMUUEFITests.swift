@@ -51,24 +51,38 @@ final class QEMUUEFITests: XCTestCase {
     /// Boots QEMU with `device` (and `extra` arguments) against `nicsim
     /// serve` with `serveArguments`; returns the server's log and the
     /// serial console once the guest fetched ipxe.efi over HTTP, or fails
-    /// after 60 s.
-    private func boot(device: String, extra: [String] = [], serveArguments: [String],
+    /// after 60 s. With `proxy`, the server is a proxyDHCP at 10.0.2.3
+    /// beside a second `nicsim serve --dhcp-only` at 10.0.2.2 that hands
+    /// out the address, both on a QEMU hub with the guest's NIC.
+    private func boot(device: String, extra: [String] = [], serveArguments: [String], proxy: Bool = false,
                       file: StaticString = #filePath, line: UInt = #line) throws -> (log: String, console: String, seconds: Double) {
         let socket = work.appendingPathComponent("s.sock").path
         let serial = work.appendingPathComponent("serial.log")
+        let proxyArguments = proxy ? ["--proxy", "--server-ip", "10.0.2.3", "--server-mac", "02:6e:69:63:73:03"] : []
         let server = Background(NicsimProcess.binary.path, ["serve", "--dir", work.appendingPathComponent("root").path,
-                                                            "--qemu-socket", socket, "--http-port", String(Self.httpPort)] + serveArguments)
+                                                            "--qemu-socket", socket, "--http-port", String(Self.httpPort)]
+                                                           + proxyArguments + serveArguments)
         try server.start()
         defer { server.stop() }
         XCTAssertTrue(server.wait(for: "HTTP port \(Self.httpPort)", timeout: 10), server.output, file: file, line: line)
+        let dhcpSocket = work.appendingPathComponent("d.sock").path
+        let dhcp = Background(NicsimProcess.binary.path, ["serve", "--dhcp-only", "--qemu-socket", dhcpSocket])
+        var network = ["-netdev", "stream,id=n0,server=off,addr.type=unix,addr.path=\(socket)", "-device", "\(device),netdev=n0,mac=52:54:00:12:34:56"]
+        if proxy {
+            try dhcp.start()
+            XCTAssertTrue(dhcp.wait(for: "plain DHCP", timeout: 10), dhcp.output, file: file, line: line)
+            // QEMU's hub joins the NIC and both servers' sockets like a switch.
+            network = ["-netdev", "stream,id=s0,server=off,addr.type=unix,addr.path=\(socket)", "-netdev", "hubport,id=h0,hubid=0,netdev=s0",
+                       "-netdev", "stream,id=s1,server=off,addr.type=unix,addr.path=\(dhcpSocket)", "-netdev", "hubport,id=h1,hubid=0,netdev=s1",
+                       "-netdev", "hubport,id=n0,hubid=0", "-device", "\(device),netdev=n0,mac=52:54:00:12:34:56"]
+        }
+        defer { dhcp.stop() }
         let qemu = Background(HostTools.qemu, [
             "-nodefaults", "-display", "none", "-machine", "q35,accel=tcg", "-m", "256", "-no-reboot",
             "-serial", "file:\(serial.path)",
             "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(Self.ovmfCode)",
             "-drive", "if=pflash,format=raw,unit=1,file=\(work.appendingPathComponent("vars.fd").path)",
-            "-netdev", "stream,id=n0,server=off,addr.type=unix,addr.path=\(socket)",
-            "-device", "\(device),netdev=n0,mac=52:54:00:12:34:56",
-        ] + extra)
+        ] + network + extra)
         let start = Date()
         try qemu.start()
         defer { qemu.stop() }
@@ -96,6 +110,7 @@ final class QEMUUEFITests: XCTestCase {
 
     private func assertIPXEChainedOverHTTP(_ log: String, _ console: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertTrue(console.contains("nicsim boot.ipxe on 10.0.2.100"), console, file: file, line: line)
+        XCTAssertTrue(log.contains("tftp: 10.0.2.100 reads boot.ipxe"), log, file: file, line: line)
         XCTAssertTrue(console.contains("nicsim second.ipxe over HTTP on efi"), console, file: file, line: line)
         XCTAssertTrue(log.contains("sent boot.ipxe to 10.0.2.100"), log, file: file, line: line)
         XCTAssertTrue(log.contains("http: 10.0.2.100 GET /second.ipxe 200"), log, file: file, line: line)
@@ -129,8 +144,7 @@ final class QEMUUEFITests: XCTestCase {
         // URL from option 67, then HEAD and GET of snponly.efi.
         let (log, console, seconds) = try boot(
             device: "virtio-net-pci,romfile=",
-            extra: ["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
-                    "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"],
+            extra: Self.pxeOff,
             serveArguments: ["--boot-file-for", "16=snponly.efi", "--ipxe-boot-file", "boot.ipxe"])
         XCTAssertTrue(log.contains("dhcp: ack 10.0.2.100 to 52:54:00:12:34:56 file http://10.0.2.2:\(Self.httpPort)/snponly.efi"), log)
         XCTAssertTrue(log.contains("http: 10.0.2.100 GET /snponly.efi 200 (\(fileSize(Self.snponly)) bytes)"), log)
@@ -138,5 +152,31 @@ final class QEMUUEFITests: XCTestCase {
         XCTAssertFalse(log.contains("tftp: sent snponly.efi"), "the NBP came over HTTP, not TFTP")
         assertIPXEChainedOverHTTP(log, console)
         print("OVMF HTTP Boot to ipxe.efi over HTTP: \(String(format: "%.1f", seconds)) s")
+    }
+
+    static let pxeOff = ["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n", "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"]
+
+    func testOVMFPXEBootsThroughProxyDHCPBesideAPlainDHCPServer() throws {
+        // PXE 2.1 §2.2.1: the address from the plain server, the boot file
+        // from the proxy's offer (option 60 PXEClient, no yiaddr), which
+        // EDK2 caches and boots from without asking 4011.
+        let (log, console, seconds) = try boot(device: "virtio-net-pci,romfile=", serveArguments: [
+            "--boot-file-for", "7=snponly.efi", "--ipxe-boot-file", "boot.ipxe"], proxy: true)
+        XCTAssertTrue(log.contains("dhcp: offer 0.0.0.0 to 52:54:00:12:34:56 file snponly.efi"), log)
+        XCTAssertTrue(log.contains("tftp: sent snponly.efi to 10.0.2.100 (\(fileSize(Self.snponly)) bytes"), log)
+        XCTAssertTrue(console.contains("Next server: 10.0.2.3"), console)
+        assertIPXEChainedOverHTTP(log, console)
+        print("OVMF PXE through proxyDHCP to ipxe.efi over HTTP: \(String(format: "%.1f", seconds)) s")
+    }
+
+    func testOVMFHTTPBootThroughProxyDHCP() throws {
+        // The proxy's offer carries HTTPClient and the URL, no address.
+        let (log, console, seconds) = try boot(device: "virtio-net-pci,romfile=", extra: Self.pxeOff, serveArguments: [
+            "--boot-file-for", "16=snponly.efi", "--ipxe-boot-file", "boot.ipxe"], proxy: true)
+        XCTAssertTrue(log.contains("dhcp: offer 0.0.0.0 to 52:54:00:12:34:56 file http://10.0.2.3:\(Self.httpPort)/snponly.efi"), log)
+        XCTAssertTrue(log.contains("http: 10.0.2.100 GET /snponly.efi 200 (\(fileSize(Self.snponly)) bytes)"), log)
+        XCTAssertTrue(console.contains("URI: http://10.0.2.3:\(Self.httpPort)/snponly.efi"), console)
+        assertIPXEChainedOverHTTP(log, console)
+        print("OVMF HTTP Boot through proxyDHCP to ipxe.efi over HTTP: \(String(format: "%.1f", seconds)) s")
     }
 }
