@@ -17,6 +17,9 @@ packages=(
     ipxe-qemu
     # UEFI guests (q35 + OVMF): PXE and HTTP Boot against nicsim serve.
     ovmf
+    # ARM64 UEFI guests (virt + AAVMF): architectures 11 and 19.
+    qemu-system-arm
+    qemu-efi-aarch64
     # Trace cross-checks and live capture in network namespaces.
     tcpdump
     tshark
