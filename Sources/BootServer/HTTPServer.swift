@@ -523,7 +523,9 @@ public final class HTTPServer {
             guard c.retransmitDeadline != 0, c.retransmitDeadline <= now else { continue }
             c.retries += 1
             if c.retries > maximumRetries {
-                drop(c, failure: "no acknowledgement after \(maximumRetries) retransmissions", resetPeer: true)
+                // Logged only when a response was cut short (not for a
+                // handshake nobody finished, or a FIN nobody acknowledged).
+                drop(c, failure: c.response.map { _ in "no acknowledgement after \(maximumRetries) retransmissions" }, resetPeer: true)
                 continue
             }
             c.retransmissionTimeout = min(c.retransmissionTimeout &* 2, maximumRetransmissionTimeout)

@@ -208,6 +208,22 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertLessThan(clock.now, 60 * VirtualClock.second)
     }
 
+    func testRepeatedSYNGetsTheSameSYNACKAndAnUnfinishedHandshakeEndsQuietly() throws {
+        // RFC 9293 §3.8.1: the SYN-ACK is retransmitted on the timer and
+        // answers a repeated SYN; a handshake never finished is dropped
+        // after the retries, without a transfer event.
+        let tcp = connection()
+        tcp.send(sequence: 500, ack: 0, flags: .syn, mss: 1460)
+        let first = try XCTUnwrap(tcp.segments().first?.0)
+        tcp.send(sequence: 500, ack: 0, flags: .syn, mss: 1460)
+        XCTAssertEqual(tcp.segments().first?.0, first)
+        clock.advance(by: VirtualClock.second)
+        XCTAssertEqual(tcp.segments().first?.0.sequenceNumber, first.sequenceNumber)
+        while let next = clock.nextDeadline, server.http?.activeConnections != 0 { clock.advance(to: next) }
+        XCTAssertEqual(server.http?.activeConnections, 0)
+        XCTAssertTrue(events.isEmpty, "\(events)")
+    }
+
     func testSegmentsForNoConnectionGetReset() throws {
         // RFC 9293 §3.10.7.1: ACK-bearing: RST with SEQ = SEG.ACK; else RST+ACK.
         let tcp = connection()
