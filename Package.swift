@@ -89,8 +89,9 @@ let package = Package(
         ),
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn", "UNDI", "PXE", "Wire"], swiftSettings: swiftSettings),
-        // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        // Everything, for emulators that link the lot, and what the CLI assembles
+        // from it: the simulated PC, the boot networks, the reports.
+        .target(name: "NICSim", dependencies: ["NICCore", "NICCatalogue", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         // One fuzz harness per surface, each driving the real code from a byte
         // string. Built in every `swift build` so `FuzzTests` replays the
         // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
@@ -98,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
+                "NICSim", "NICCatalogue", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

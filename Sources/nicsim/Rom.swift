@@ -5,6 +5,7 @@ import Bridge
 import Foundation
 import Machine
 import NICCore
+import NICSim
 import OptionROM
 import VirtioNet
 import Wire
@@ -99,12 +100,13 @@ struct Rom: ParsableCommand {
             let peer: BootNetwork.Peer? = if let serve {
                 .embedded(directory: serve, bootFile: bootFile, hint: "give an existing directory with --serve")
             } else if host.isRequested {
-                .host(host)
+                .host(host.link)
             } else {
                 nil
             }
             var network: BootNetwork?
-            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer, follow: pc.stationFilter) }
+            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer, follow: pc.stationFilter,
+                                                       advise: warn) }
             defer { network?.close() }
             try host.dropPrivileges()
             if !json {
