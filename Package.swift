@@ -78,7 +78,7 @@ let package = Package(
         // The C ABI: @_cdecl functions over the catalogue, no Board and no Foundation.
         .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings),
         // QEMU's qtest protocol and command line on a `pc`-like board.
-        .target(name: "QTest", dependencies: ["NICCore", "Board", "NICCatalogue", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        .target(name: "QTest", dependencies: ["NICCore", "Board", "Bridge", "NICCatalogue", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
         .target(name: "OptionROM", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Unicorn, the x86 CPU emulator under the Machine.
@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "Bridge", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
         .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet", "BootServer", "Bridge", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
@@ -122,6 +122,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire", "UNDI", "PXE", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "NICCatalogueTests", dependencies: ["NICCatalogue", "NICSimC", "CNICSim", "NICCore", "VirtioNet", "RTL8139", "NE2000"], swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTests", dependencies: ["NICSimFuzz"], swiftSettings: swiftSettings),
+        .testTarget(name: "NICSimTests", dependencies: ["NICSim", "NICCatalogue"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )
