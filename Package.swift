@@ -76,7 +76,10 @@ let package = Package(
         // The C ABI's types (nicsim_host, nicsim_device), from include/nicsim.h.
         .target(name: "CNICSim"),
         // The C ABI: @_cdecl functions over the catalogue, no Board and no Foundation.
-        .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings),
+        // The shared library's SONAME follows NICSIM_API_VERSION_MAJOR: a
+        // program linked against libnicsim.so.0 keeps loading any 0.x.
+        .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libnicsim.so.0"])]),
         // QEMU's qtest protocol and command line on a `pc`-like board.
         .target(name: "QTest", dependencies: ["NICCore", "Board", "Bridge", "NICCatalogue", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
@@ -95,7 +98,7 @@ let package = Package(
         // One fuzz harness per surface, each driving the real code from a byte
         // string. Built in every `swift build` so `FuzzTests` replays the
         // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
-        .target(name: "NICSimFuzz", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        .target(name: "NICSimFuzz", dependencies: ["NICSimC", "CNICSim", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
