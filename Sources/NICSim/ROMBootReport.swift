@@ -58,3 +58,42 @@ public struct ROMBootReport: JSONReport {
             + [String(format: "time: %.3f s virtual, %.3f s wall", virtualSeconds, wallSeconds)]
     }
 }
+
+/// What `nicsim rom run --json` reports: one option ROM run on the Machine
+/// in a board with one card, with the network when it had one.
+public struct ROMRunReport: JSONReport {
+    public var model: String
+    /// The option ROM image file.
+    public var rom: String
+    /// Why the run ended (see `ROMBootReport.stop`).
+    public var stop: String
+    public var virtualTimeNs: UInt64
+    public var wallSeconds: Double
+    public var instructions: UInt64
+    public var framesTransmitted: Int
+    public var framesReceived: Int
+    /// Everything the guest printed through the BIOS.
+    public var console: String
+    /// With --serve: the embedded server's counters.
+    public var dhcpReplies: Int?
+    public var tftpTransfersCompleted: Int?
+    /// With a network: its name and every file fetched or failed.
+    public var network: String?
+    public var files: [TransferReport.File]?
+    public var failed: [TransferReport.Failure]?
+    /// With --bridge or --tap: the host link's filter and counters.
+    public var host: HostLinkReport?
+
+    public init(model: String, rom: String, stop: String, virtualTimeNs: UInt64, wallSeconds: Double, instructions: UInt64,
+                framesTransmitted: Int, framesReceived: Int, console: String) {
+        self.model = model
+        self.rom = rom
+        self.stop = stop
+        self.virtualTimeNs = virtualTimeNs
+        self.wallSeconds = wallSeconds
+        self.instructions = instructions
+        self.framesTransmitted = framesTransmitted
+        self.framesReceived = framesReceived
+        self.console = console
+    }
+}
