@@ -32,6 +32,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case machine = "machine"
     case offload = "offload"
     case httpServer = "http-server"
+    case cABI = "cabi"
 
     /// The name used on the command line, in file paths and in reports.
     public var name: String { rawValue }
@@ -51,6 +52,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .machine: 8 << 10
         case .offload: 66 << 10
         case .httpServer: 64 << 10
+        case .cABI: 64 << 10
         }
     }
 
@@ -80,6 +82,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .machine: MachineFuzz.run(&input)
         case .offload: OffloadFuzz.run(&input)
         case .httpServer: HTTPServerFuzz.run(&input)
+        case .cABI: CABIFuzz.run(&input)
         }
     }
 

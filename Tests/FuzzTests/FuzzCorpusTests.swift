@@ -54,10 +54,11 @@ final class FuzzCorpusTests: XCTestCase {
     func testMachineCorpus() throws { try replay(.machine) }
     func testOffloadCorpus() throws { try replay(.offload) }
     func testHTTPServerCorpus() throws { try replay(.httpServer) }
+    func testCABICorpus() throws { try replay(.cABI) }
 
     /// Every target has a test above, and every corpus directory names a target.
     func testEveryTargetHasACorpusAndEveryCorpusATarget() throws {
-        XCTAssertEqual(FuzzTarget.allCases.count, 22)
+        XCTAssertEqual(FuzzTarget.allCases.count, 23)
         let directories = try FileManager.default.contentsOfDirectory(atPath: Self.corpusRoot.path).sorted()
         XCTAssertEqual(directories, FuzzTarget.allCases.map(\.name).sorted())
     }

@@ -30,6 +30,7 @@ public enum FuzzSeeds {
         case .machine: seeds = MoreSeeds.machineCode()
         case .offload: seeds = OffloadSeeds.seeds()
         case .httpServer: seeds = HTTPSeeds.seeds()
+        case .cABI: seeds = CABISeeds.seeds()
         }
         return seeds.map { (name: $0.0, bytes: $0.1) }
     }
