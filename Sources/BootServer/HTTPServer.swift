@@ -22,13 +22,15 @@ protocol TCPOutput: AnyObject {
 /// host: passive open on one port, segments in order only (an
 /// out-of-order segment is dropped and answered with the ACK the peer
 /// needs), retransmission from the oldest unacknowledged byte on the
-/// virtual clock with exponential backoff (RFC 6298) and on three
-/// duplicate ACKs, the peer's window and a simple congestion window
-/// respected, FIN and RST both ways, and an idle timeout. Connections,
+/// virtual clock with exponential backoff (RFC 6298), NewReno fast
+/// recovery on three duplicate ACKs (RFC 6582), the peer's window and a
+/// congestion window (RFC 5681) respected, FIN and RST both ways, and an idle timeout. Connections,
 /// receive buffers and retries are bounded; the send side holds no copy of
 /// a file. Segments for other ports, or for no connection, get an RST.
 public final class HTTPServer {
+    /// The TCP port listened on (`--http-port`).
     public let port: UInt16
+    /// The directory served: the TFTP server's.
     public let root: TFTPRoot
     /// Connections beyond this are refused with an RST to their SYN.
     public var maximumConnections = 64
@@ -47,6 +49,7 @@ public final class HTTPServer {
     /// unscaled, caps the flight at 64 KiB anyway).
     let maximumCongestionWindow = 65535
 
+    /// What the server did, for the stop summary and tests.
     public struct Counters: Sendable, Equatable {
         public var connectionsAccepted = 0
         public var connectionsRefused = 0
