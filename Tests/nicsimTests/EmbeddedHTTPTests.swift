@@ -18,14 +18,32 @@ final class EmbeddedHTTPTests: XCTestCase {
             .write(to: tree.appendingPathComponent("boot.ipxe"), atomically: true, encoding: .utf8)
         try "#!ipxe\nimgfetch http://${next-server}/big.bin && echo nicsim fetched big.bin\necho nicsim-end\n"
             .write(to: tree.appendingPathComponent("second.ipxe"), atomically: true, encoding: .utf8)
-        var rng = SystemRandomNumberGenerator()
-        try Data((0..<300_000).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: tree.appendingPathComponent("big.bin"))
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }).write(to: tree.appendingPathComponent("big.bin"))
         let r = try NicsimProcess.run(["boot", "--rom", Self.rom, "--dir", tree.path, "--http-port", "80", "--until", "nicsim-end"],
                                       timeout: 240)
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
         XCTAssertTrue(r.stdout.contains("http://10.0.2.2/second.ipxe... ok"), r.stdout)
         XCTAssertTrue(r.stdout.contains("nicsim fetched big.bin"), r.stdout)
         XCTAssertFalse(r.stdout.contains("nicsim chain failed"), r.stdout)
+    }
+
+    /// The same through a switch that loses 5% of frames, duplicates 2%
+    /// and reorders in windows of 3 (seeded): the server's retransmission
+    /// and recovery against iPXE's TCP.
+    func testBootROMFetchesOverHTTPThroughLossDuplicationAndReordering() throws {
+        try HostTools.require(Self.rom, package: "ipxe-qemu")
+        let tree = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-bootHTTP-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tree) }
+        try "#!ipxe\nchain http://${next-server}/second.ipxe || echo nicsim chain failed\n"
+            .write(to: tree.appendingPathComponent("boot.ipxe"), atomically: true, encoding: .utf8)
+        try "#!ipxe\nimgfetch http://${next-server}/big.bin && echo nicsim fetched big.bin\necho nicsim-end\n"
+            .write(to: tree.appendingPathComponent("second.ipxe"), atomically: true, encoding: .utf8)
+        try Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }).write(to: tree.appendingPathComponent("big.bin"))
+        let r = try NicsimProcess.run(["boot", "--rom", Self.rom, "--dir", tree.path, "--http-port", "80", "--until", "nicsim-end",
+                                       "--loss", "0.05", "--duplication", "0.02", "--reorder", "3", "--seed", "7"], timeout: 240)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("nicsim fetched big.bin"), r.stdout)
     }
 
     func testWithoutHTTPPortTheChainFails() throws {
