@@ -1,3 +1,5 @@
+import NICCore
+
 /// Builds a legacy x86 PCI expansion ROM image: the 55AA header with its
 /// INIT jump, the PCI Data Structure (PCI Firmware Specification 3.0
 /// §5.1.2), a PnP Expansion Header with a Bootstrap Entry Vector (PnP BIOS
@@ -161,10 +163,7 @@ public struct LegacyROMBuilder: Sendable {
         b.replaceSubrange(at..<(at + v.count), with: v)
     }
 
-    private func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) {
-        b[at] = UInt8(truncatingIfNeeded: v)
-        b[at + 1] = UInt8(truncatingIfNeeded: v >> 8)
-    }
+    private func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) { b.setLE16(v, at: at) }
 }
 
 /// Why `LegacyROMBuilder` cannot build an image.

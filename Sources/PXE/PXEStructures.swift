@@ -102,12 +102,7 @@ public enum PXEStructures {
         for (i, x) in v.enumerated() { b[at + i] = x }
     }
 
-    private static func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) {
-        b[at] = UInt8(truncatingIfNeeded: v)
-        b[at + 1] = UInt8(truncatingIfNeeded: v >> 8)
-    }
+    private static func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) { b.setLE16(v, at: at) }
 
-    private static func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
-        for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
-    }
+    private static func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { b.setLE32(v, at: at) }
 }

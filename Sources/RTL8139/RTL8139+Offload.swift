@@ -29,57 +29,42 @@ extension RTL8139 {
         var l4Length: Int { ipEnd - l4Start }
     }
 
-    static func be16(_ p: UnsafeRawPointer, _ o: Int) -> UInt16 {
-        UInt16(p.load(fromByteOffset: o, as: UInt8.self)) << 8 | UInt16(p.load(fromByteOffset: o + 1, as: UInt8.self))
-    }
-
-    static func putBE16(_ p: UnsafeMutableRawPointer, _ o: Int, _ v: UInt16) {
-        p.storeBytes(of: UInt8(truncatingIfNeeded: v >> 8), toByteOffset: o, as: UInt8.self)
-        p.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: o + 1, as: UInt8.self)
-    }
-
-    static func be32(_ p: UnsafeRawPointer, _ o: Int) -> UInt32 {
-        UInt32(be16(p, o)) << 16 | UInt32(be16(p, o + 2))
-    }
-
-    static func putBE32(_ p: UnsafeMutableRawPointer, _ o: Int, _ v: UInt32) {
-        putBE16(p, o, UInt16(truncatingIfNeeded: v >> 16))
-        putBE16(p, o + 2, UInt16(truncatingIfNeeded: v))
-    }
-
-    /// The IPv4 layout of `count` bytes at `p` (Ethernet header first), or
-    /// nil when it is not a well-formed IPv4 frame.
-    static func parseIPv4(_ p: UnsafeRawPointer, count: Int) -> IPv4Layout? {
-        guard count >= 34, be16(p, 12) == 0x0800 else { return nil }
-        let versionIHL = p.load(fromByteOffset: 14, as: UInt8.self)
+    /// The IPv4 layout of `frame` (Ethernet header first), or nil when it
+    /// is not a well-formed IPv4 frame. Fields are read through NICCore's
+    /// byte view, so a layout check missed here reads zeros, never past
+    /// the frame.
+    static func parseIPv4(_ frame: UnsafeRawBufferPointer) -> IPv4Layout? {
+        let count = frame.count
+        guard count >= 34, frame.be16(at: 12) == 0x0800 else { return nil }
+        let versionIHL = frame.byte(at: 14)
         guard versionIHL >> 4 == 4 else { return nil }
         let ihl = Int(versionIHL & 0xF) * 4
         guard ihl >= 20, 14 + ihl <= count else { return nil }
-        let totalLength = Int(be16(p, 16))
+        let totalLength = Int(frame.be16(at: 16))
         guard totalLength >= ihl else { return nil }
         let end = 14 + min(totalLength, count - 14)
-        return IPv4Layout(ipStart: 14, headerLength: ihl, ipEnd: end, proto: p.load(fromByteOffset: 23, as: UInt8.self))
+        return IPv4Layout(ipStart: 14, headerLength: ihl, ipEnd: end, proto: frame.byte(at: 23))
     }
 
     /// Length of a valid TCP header at the layout's layer 4, or nil.
-    static func tcpHeaderLength(_ p: UnsafeRawPointer, _ ip: IPv4Layout) -> Int? {
+    static func tcpHeaderLength(_ frame: UnsafeRawBufferPointer, _ ip: IPv4Layout) -> Int? {
         guard ip.proto == 6, ip.l4Length >= 20 else { return nil }
-        let thl = Int(p.load(fromByteOffset: ip.l4Start + 12, as: UInt8.self) >> 4) * 4
+        let thl = Int(frame.byte(at: ip.l4Start + 12) >> 4) * 4
         guard thl >= 20, thl <= ip.l4Length else { return nil }
         return thl
     }
 
-    static func headerChecksum(_ p: UnsafeRawPointer, _ ip: IPv4Layout) -> UInt16 {
-        InternetChecksum.compute(UnsafeRawBufferPointer(start: p + ip.ipStart, count: ip.headerLength))
+    static func headerChecksum(_ frame: UnsafeRawBufferPointer, _ ip: IPv4Layout) -> UInt16 {
+        InternetChecksum.compute(frame.clamped(ip.ipStart..<(ip.ipStart + ip.headerLength)))
     }
 
     /// TCP or UDP checksum over the pseudo header and `length` bytes of layer 4.
-    static func transportChecksum(_ p: UnsafeRawPointer, _ ip: IPv4Layout, length: Int) -> UInt16 {
+    static func transportChecksum(_ frame: UnsafeRawBufferPointer, _ ip: IPv4Layout, length: Int) -> UInt16 {
         var c = InternetChecksum()
-        c.add(UnsafeRawBufferPointer(start: p + ip.ipStart + 12, count: 8))
+        c.add(frame.clamped((ip.ipStart + 12)..<(ip.ipStart + 20)))
         c.add(word: UInt16(ip.proto))
         c.add(word: UInt16(truncatingIfNeeded: length))
-        c.add(UnsafeRawBufferPointer(start: p + ip.l4Start, count: length))
+        c.add(frame.clamped(ip.l4Start..<(ip.l4Start + length)))
         return c.value
     }
 
@@ -88,28 +73,28 @@ extension RTL8139 {
     /// Applies the offloads of the LS descriptor to the assembled frame and
     /// sends it (or its segments). False when the request can't be honoured.
     func transmitWithOffloads(command: UInt32, vlanTag: UInt16?) -> Bool {
-        let p = txAssembly.baseAddress
-        let n = txAssembly.count
+        let frame = UnsafeMutableRawBufferPointer(start: txAssembly.baseAddress, count: txAssembly.count)
+        let view = UnsafeRawBufferPointer(frame)
         if command & DescriptorBits.largeSend != 0 {
             return largeSend(command: command, vlanTag: vlanTag)
         }
         if command & (DescriptorBits.ipcs | DescriptorBits.tcpcs | DescriptorBits.udpcs) != 0,
-           let ip = RTL8139.parseIPv4(p, count: n)
+           let ip = RTL8139.parseIPv4(view)
         {
             if command & DescriptorBits.ipcs != 0 {
-                RTL8139.putBE16(p, ip.ipStart + 10, 0)
-                RTL8139.putBE16(p, ip.ipStart + 10, RTL8139.headerChecksum(p, ip))
+                frame.setBE16(0, at: ip.ipStart + 10)
+                frame.setBE16(RTL8139.headerChecksum(view, ip), at: ip.ipStart + 10)
             }
-            if command & DescriptorBits.tcpcs != 0, RTL8139.tcpHeaderLength(p, ip) != nil {
-                RTL8139.putBE16(p, ip.l4Start + 16, 0)
-                RTL8139.putBE16(p, ip.l4Start + 16, RTL8139.transportChecksum(p, ip, length: ip.l4Length))
+            if command & DescriptorBits.tcpcs != 0, RTL8139.tcpHeaderLength(view, ip) != nil {
+                frame.setBE16(0, at: ip.l4Start + 16)
+                frame.setBE16(RTL8139.transportChecksum(view, ip, length: ip.l4Length), at: ip.l4Start + 16)
             } else if command & DescriptorBits.udpcs != 0, ip.proto == 17, ip.l4Length >= 8 {
-                RTL8139.putBE16(p, ip.l4Start + 6, 0)
-                let sum = RTL8139.transportChecksum(p, ip, length: ip.l4Length)
-                RTL8139.putBE16(p, ip.l4Start + 6, sum == 0 ? 0xFFFF : sum)
+                frame.setBE16(0, at: ip.l4Start + 6)
+                let sum = RTL8139.transportChecksum(view, ip, length: ip.l4Length)
+                frame.setBE16(sum == 0 ? 0xFFFF : sum, at: ip.l4Start + 6)
             }
         }
-        send(UnsafeRawBufferPointer(start: p, count: n), vlanTag: vlanTag)
+        send(view, vlanTag: vlanTag)
         return true
     }
 
@@ -130,19 +115,18 @@ extension RTL8139 {
     /// with its own IP total length, IP ID, TCP sequence number and both
     /// checksums; FIN and PSH stay on the last segment only.
     private func largeSend(command: UInt32, vlanTag: UInt16?) -> Bool {
-        let p = txAssembly.baseAddress
-        let n = txAssembly.count
+        let frame = txAssembly.bytes
         let mss = Int((command >> DescriptorBits.mssShift) & DescriptorBits.mssMask)
-        guard let ip = RTL8139.parseIPv4(p, count: n), let thl = RTL8139.tcpHeaderLength(p, ip) else {
-            send(UnsafeRawBufferPointer(start: p, count: n), vlanTag: vlanTag)
+        guard let ip = RTL8139.parseIPv4(frame), let thl = RTL8139.tcpHeaderLength(frame, ip) else {
+            send(frame, vlanTag: vlanTag)
             return true
         }
         guard mss >= Self.minimumLargeSendMSS else { return false }
         let headerEnd = ip.l4Start + thl
         let payload = ip.ipEnd - headerEnd
-        let firstID = RTL8139.be16(p, ip.ipStart + 4)
-        let firstSequence = RTL8139.be32(p, ip.l4Start + 4)
-        let flags = p.load(fromByteOffset: ip.l4Start + 13, as: UInt8.self)
+        let firstID = frame.be16(at: ip.ipStart + 4)
+        let firstSequence = frame.be32(at: ip.l4Start + 4)
+        let flags = frame.byte(at: ip.l4Start + 13)
         let shift = vlanTag == nil ? 0 : 4
         var segment = 0
         var offset = 0
@@ -150,26 +134,26 @@ extension RTL8139 {
             let chunk = min(mss, payload - offset)
             let last = offset + chunk >= payload
             // Headers, then this segment's payload, into txOut.
-            txOut.assign(UnsafeRawBufferPointer(start: p, count: 12))
+            txOut.assign(frame.clamped(0..<12))
             if let tag = vlanTag {
                 var header: (UInt8, UInt8, UInt8, UInt8) = (0x81, 0x00, UInt8(truncatingIfNeeded: tag >> 8), UInt8(truncatingIfNeeded: tag))
                 withUnsafeBytes(of: &header) { _ = txOut.append($0) }
             }
-            txOut.append(UnsafeRawBufferPointer(start: p + 12, count: headerEnd - 12))
-            txOut.append(UnsafeRawBufferPointer(start: p + headerEnd + offset, count: chunk))
-            let q = txOut.baseAddress
+            txOut.append(frame.clamped(12..<headerEnd))
+            txOut.append(frame.clamped((headerEnd + offset)..<(headerEnd + offset + chunk)))
+            let q = UnsafeMutableRawBufferPointer(start: txOut.baseAddress, count: txOut.count)
             var seg = ip
             seg.ipStart += shift
             seg.ipEnd = seg.l4Start + thl + chunk
-            RTL8139.putBE16(q, seg.ipStart + 2, UInt16(truncatingIfNeeded: ip.headerLength + thl + chunk))
-            RTL8139.putBE16(q, seg.ipStart + 4, firstID &+ UInt16(truncatingIfNeeded: segment))
-            RTL8139.putBE16(q, seg.ipStart + 10, 0)
-            RTL8139.putBE16(q, seg.ipStart + 10, RTL8139.headerChecksum(q, seg))
-            RTL8139.putBE32(q, seg.l4Start + 4, firstSequence &+ UInt32(truncatingIfNeeded: offset))
+            q.setBE16(UInt16(truncatingIfNeeded: ip.headerLength + thl + chunk), at: seg.ipStart + 2)
+            q.setBE16(firstID &+ UInt16(truncatingIfNeeded: segment), at: seg.ipStart + 4)
+            q.setBE16(0, at: seg.ipStart + 10)
+            q.setBE16(RTL8139.headerChecksum(UnsafeRawBufferPointer(q), seg), at: seg.ipStart + 10)
+            q.setBE32(firstSequence &+ UInt32(truncatingIfNeeded: offset), at: seg.l4Start + 4)
             let segmentFlags = last ? flags : flags & ~0x09   // FIN and PSH on the last segment only
-            q.storeBytes(of: segmentFlags, toByteOffset: seg.l4Start + 13, as: UInt8.self)
-            RTL8139.putBE16(q, seg.l4Start + 16, 0)
-            RTL8139.putBE16(q, seg.l4Start + 16, RTL8139.transportChecksum(q, seg, length: thl + chunk))
+            q.setByte(segmentFlags, at: seg.l4Start + 13)
+            q.setBE16(0, at: seg.l4Start + 16)
+            q.setBE16(RTL8139.transportChecksum(UnsafeRawBufferPointer(q), seg, length: thl + chunk), at: seg.l4Start + 16)
             emit(txOut.bytes)
             segment += 1
             offset += chunk
@@ -182,8 +166,8 @@ extension RTL8139 {
     /// With CPCR.RxChkSum: the protocol ID (bits 17-16) and the IP, TCP
     /// and UDP checksum-failure bits for a received frame (FCS last).
     func receiveChecksumStatus(_ frameWithFCS: UnsafeRawBufferPointer) -> UInt32 {
-        guard let p = frameWithFCS.baseAddress,
-              let ip = RTL8139.parseIPv4(p, count: frameWithFCS.count - 4) else { return 0 }
+        let p = frameWithFCS.clamped(0..<max(0, frameWithFCS.count - 4))
+        guard let ip = RTL8139.parseIPv4(p) else { return 0 }
         var word: UInt32 = 0
         if RTL8139.headerChecksum(p, ip) != 0 { word |= DescriptorBits.rxIPChecksumFail }
         switch ip.proto {
@@ -196,7 +180,7 @@ extension RTL8139 {
             word |= 2 << DescriptorBits.rxProtocolShift
             if ip.l4Length < 8 {
                 word |= DescriptorBits.rxUDPChecksumFail
-            } else if RTL8139.be16(p, ip.l4Start + 6) != 0,
+            } else if p.be16(at: ip.l4Start + 6) != 0,
                       RTL8139.transportChecksum(p, ip, length: ip.l4Length) != 0 {
                 word |= DescriptorBits.rxUDPChecksumFail
             }

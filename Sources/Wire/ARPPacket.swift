@@ -28,8 +28,8 @@ public struct ARPPacket: Hashable, Sendable {
     /// Ethernet/IPv4 request or reply is refused.
     public init(parsing p: UnsafeRawBufferPointer) throws(WireError) {
         guard p.count >= Self.size, let base = p.baseAddress else { throw .truncated }
-        guard p.u16(0) == 1, p.u16(2) == EtherType.ipv4.rawValue, p.u8(4) == 6, p.u8(5) == 4,
-              let op = Operation(rawValue: p.u16(6)) else { throw .malformed }
+        guard p.be16(at: 0) == 1, p.be16(at: 2) == EtherType.ipv4.rawValue, p.byte(at: 4) == 6, p.byte(at: 5) == 4,
+              let op = Operation(rawValue: p.be16(at: 6)) else { throw .malformed }
         operation = op
         senderMAC = MACAddress(loadingFrom: base + 8)
         senderIP = p.ipv4(14)
@@ -40,11 +40,11 @@ public struct ARPPacket: Hashable, Sendable {
     /// Writes the 28-byte body.
     public func write(to out: UnsafeMutableRawBufferPointer) throws(WireError) {
         guard out.count >= Self.size, let base = out.baseAddress else { throw .noRoom }
-        out.put16(1, at: 0)
-        out.put16(EtherType.ipv4.rawValue, at: 2)
-        out.put8(6, at: 4)
-        out.put8(4, at: 5)
-        out.put16(operation.rawValue, at: 6)
+        out.setBE16(1, at: 0)
+        out.setBE16(EtherType.ipv4.rawValue, at: 2)
+        out.setByte(6, at: 4)
+        out.setByte(4, at: 5)
+        out.setBE16(operation.rawValue, at: 6)
         senderMAC.store(to: base + 8)
         out.put(senderIP, at: 14)
         targetMAC.store(to: base + 18)

@@ -56,35 +56,35 @@ public struct DHCPMessage: Hashable, Sendable {
     /// can't make the parser walk anywhere else.
     public init(parsing p: UnsafeRawBufferPointer) throws(WireError) {
         guard p.count >= Self.fixedSize else { throw .truncated }
-        guard let op = Operation(rawValue: p.u8(0)) else { throw .malformed }
+        guard let op = Operation(rawValue: p.byte(at: 0)) else { throw .malformed }
         operation = op
-        hardwareType = p.u8(1)
-        hardwareLength = p.u8(2)
-        hops = p.u8(3)
-        transactionID = p.u32(4)
-        seconds = p.u16(8)
-        flags = p.u16(10)
+        hardwareType = p.byte(at: 1)
+        hardwareLength = p.byte(at: 2)
+        hops = p.byte(at: 3)
+        transactionID = p.be32(at: 4)
+        seconds = p.be16(at: 8)
+        flags = p.be16(at: 10)
         clientIP = p.ipv4(12)
         yourIP = p.ipv4(16)
         serverIP = p.ipv4(20)
         relayIP = p.ipv4(24)
-        clientHardwareAddress = Array(p.slice(28..<44))
-        serverName = Array(p.slice(44..<108))
-        bootFile = Array(p.slice(108..<236))
-        guard p.count >= Self.fixedSize + 4, p.u32(Self.fixedSize) == Self.magicCookie else {
+        clientHardwareAddress = Array(p.clamped(28..<44))
+        serverName = Array(p.clamped(44..<108))
+        bootFile = Array(p.clamped(108..<236))
+        guard p.count >= Self.fixedSize + 4, p.be32(at: Self.fixedSize) == Self.magicCookie else {
             hasMagicCookie = false
             return
         }
         var i = Self.fixedSize + 4
         // Each step consumes at least one byte, so this ends within p.count steps.
         while i < p.count {
-            let code = p.u8(i)
+            let code = p.byte(at: i)
             if code == DHCPOptionCode.pad.rawValue { i += 1; continue }
             if code == DHCPOptionCode.end.rawValue { break }
             guard i + 1 < p.count else { throw .truncated }
-            let length = Int(p.u8(i + 1))
+            let length = Int(p.byte(at: i + 1))
             guard i + 2 + length <= p.count else { throw .truncated }
-            options.append(DHCPOption(DHCPOptionCode(code), Array(p.slice((i + 2)..<(i + 2 + length)))))
+            options.append(DHCPOption(DHCPOptionCode(code), Array(p.clamped((i + 2)..<(i + 2 + length)))))
             i += 2 + length
         }
     }

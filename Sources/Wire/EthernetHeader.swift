@@ -30,7 +30,7 @@ public struct EthernetHeader: Hashable, Sendable {
         guard frame.count >= Self.size, let base = frame.baseAddress else { throw .truncated }
         destination = MACAddress(loadingFrom: base)
         source = MACAddress(loadingFrom: base + 6)
-        etherType = EtherType(rawValue: frame.u16(12))
+        etherType = EtherType(rawValue: frame.be16(at: 12))
     }
 
     /// Writes the header at the start of `out`.
@@ -38,6 +38,6 @@ public struct EthernetHeader: Hashable, Sendable {
         guard out.count >= Self.size, let base = out.baseAddress else { throw .noRoom }
         destination.store(to: base)
         source.store(to: base + 6)
-        out.put16(etherType.rawValue, at: 12)
+        out.setBE16(etherType.rawValue, at: 12)
     }
 }

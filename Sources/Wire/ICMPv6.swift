@@ -30,9 +30,9 @@ public struct ICMPv6Header: Hashable, Sendable {
     /// pseudo-header of `source`/`destination`.
     public init(parsing message: UnsafeRawBufferPointer, source: IPv6Address, destination: IPv6Address) throws(WireError) {
         guard message.count >= Self.size else { throw .truncated }
-        type = ICMPv6Type(rawValue: message.u8(0))
-        code = message.u8(1)
-        checksum = message.u16(2)
+        type = ICMPv6Type(rawValue: message.byte(at: 0))
+        code = message.byte(at: 1)
+        checksum = message.be16(at: 2)
         guard Self.checksum(message, source: source, destination: destination) == 0 else { throw .badChecksum }
     }
 
@@ -56,7 +56,7 @@ public struct ICMPv6Header: Hashable, Sendable {
     /// (its checksum field is cleared first).
     public static func fillChecksum(_ message: UnsafeMutableRawBufferPointer, source: IPv6Address, destination: IPv6Address) {
         guard message.count >= size else { return }
-        message.put16(0, at: 2)
-        message.put16(checksum(UnsafeRawBufferPointer(message), source: source, destination: destination), at: 2)
+        message.setBE16(0, at: 2)
+        message.setBE16(checksum(UnsafeRawBufferPointer(message), source: source, destination: destination), at: 2)
     }
 }

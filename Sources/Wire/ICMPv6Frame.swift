@@ -45,11 +45,11 @@ public struct ICMPv6Packet: Sendable {
     public init(parsing frame: UnsafeRawBufferPointer) throws(WireError) {
         ethernet = try EthernetHeader(parsing: frame)
         guard ethernet.etherType == .ipv6 else { throw .malformed }
-        let ipBytes = frame.slice(EthernetHeader.size..<frame.count)
+        let ipBytes = frame.clamped(EthernetHeader.size..<frame.count)
         ip = try IPv6Header(parsing: ipBytes)
         guard ip.nextHeader == .icmpv6 else { throw .malformed }
         guard ip.payloadLength >= ICMPv6Header.size else { throw .truncated }
         messageRange = (EthernetHeader.size + IPv6Header.size)..<(EthernetHeader.size + IPv6Header.size + ip.payloadLength)
-        type = ICMPv6Type(rawValue: frame.u8(messageRange.lowerBound))
+        type = ICMPv6Type(rawValue: frame.byte(at: messageRange.lowerBound))
     }
 }

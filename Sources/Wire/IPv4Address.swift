@@ -1,3 +1,5 @@
+import NICCore
+
 /// An IPv4 address, held as the 32-bit number whose big-endian bytes are
 /// the address in wire order (so 192.168.0.1 is 0xC0A8_0001).
 public struct IPv4Address: Hashable, Sendable, Comparable {
@@ -72,9 +74,9 @@ extension IPv4Address: Codable {
 }
 
 extension UnsafeRawBufferPointer {
-    func ipv4(_ i: Int) -> IPv4Address { IPv4Address(rawValue: u32(i)) }
+    func ipv4(_ i: Int) -> IPv4Address { IPv4Address(rawValue: be32(at: i)) }
 }
 
 extension UnsafeMutableRawBufferPointer {
-    func put(_ a: IPv4Address, at i: Int) { put32(a.rawValue, at: i) }
+    func put(_ a: IPv4Address, at i: Int) { setBE32(a.rawValue, at: i) }
 }

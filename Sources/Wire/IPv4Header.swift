@@ -50,25 +50,25 @@ public struct IPv4Header: Hashable, Sendable {
     /// after the Ethernet header; trailing Ethernet padding is allowed).
     public init(parsing packet: UnsafeRawBufferPointer) throws(WireError) {
         guard packet.count >= Self.minimumSize else { throw .truncated }
-        let versionIHL = packet.u8(0)
+        let versionIHL = packet.byte(at: 0)
         guard versionIHL >> 4 == 4 else { throw .malformed }
         let ihl = Int(versionIHL & 0x0F) * 4
         guard ihl >= Self.minimumSize else { throw .malformed }
         guard ihl <= packet.count else { throw .truncated }
-        let total = Int(packet.u16(2))
+        let total = Int(packet.be16(at: 2))
         guard total >= ihl else { throw .malformed }
         guard total <= packet.count else { throw .truncated }
-        guard InternetChecksum.compute(packet.slice(0..<ihl)) == 0 else { throw .badChecksum }
+        guard InternetChecksum.compute(packet.clamped(0..<ihl)) == 0 else { throw .badChecksum }
         headerLength = ihl
-        typeOfService = packet.u8(1)
+        typeOfService = packet.byte(at: 1)
         totalLength = total
-        identification = packet.u16(4)
-        let flagsFragment = packet.u16(6)
+        identification = packet.be16(at: 4)
+        let flagsFragment = packet.be16(at: 6)
         dontFragment = flagsFragment & 0x4000 != 0
         moreFragments = flagsFragment & 0x2000 != 0
         fragmentOffset = flagsFragment & 0x1FFF
-        timeToLive = packet.u8(8)
-        proto = IPProtocol(rawValue: packet.u8(9))
+        timeToLive = packet.byte(at: 8)
+        proto = IPProtocol(rawValue: packet.byte(at: 9))
         source = packet.ipv4(12)
         destination = packet.ipv4(16)
     }
@@ -83,20 +83,20 @@ public struct IPv4Header: Hashable, Sendable {
     public func write(to out: UnsafeMutableRawBufferPointer) throws(WireError) {
         guard out.count >= Self.minimumSize else { throw .noRoom }
         guard totalLength >= Self.minimumSize, totalLength <= 0xFFFF else { throw .malformed }
-        out.put8(0x45, at: 0)
-        out.put8(typeOfService, at: 1)
-        out.put16(UInt16(totalLength), at: 2)
-        out.put16(identification, at: 4)
+        out.setByte(0x45, at: 0)
+        out.setByte(typeOfService, at: 1)
+        out.setBE16(UInt16(totalLength), at: 2)
+        out.setBE16(identification, at: 4)
         var ff = fragmentOffset & 0x1FFF
         if dontFragment { ff |= 0x4000 }
         if moreFragments { ff |= 0x2000 }
-        out.put16(ff, at: 6)
-        out.put8(timeToLive, at: 8)
-        out.put8(proto.rawValue, at: 9)
-        out.put16(0, at: 10)
+        out.setBE16(ff, at: 6)
+        out.setByte(timeToLive, at: 8)
+        out.setByte(proto.rawValue, at: 9)
+        out.setBE16(0, at: 10)
         out.put(source, at: 12)
         out.put(destination, at: 16)
         let sum = InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: out[0..<Self.minimumSize]))
-        out.put16(sum, at: 10)
+        out.setBE16(sum, at: 10)
     }
 }

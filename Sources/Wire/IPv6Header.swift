@@ -32,17 +32,17 @@ public struct IPv6Header: Hashable, Sendable {
     /// after the Ethernet header).
     public init(parsing packet: UnsafeRawBufferPointer) throws(WireError) {
         guard packet.count >= Self.size else { throw .truncated }
-        let word = packet.u32(0)
+        let word = packet.be32(at: 0)
         guard word >> 28 == 6 else { throw .malformed }
-        let length = Int(packet.u16(4))
+        let length = Int(packet.be16(at: 4))
         // A zero payload length with a hop-by-hop header is a jumbogram
         // (RFC 2675); no Ethernet frame carries one, so it is only ever 0 bytes.
         guard Self.size + length <= packet.count else { throw .truncated }
         trafficClass = UInt8(truncatingIfNeeded: word >> 20)
         flowLabel = word & 0xF_FFFF
         payloadLength = length
-        nextHeader = IPProtocol(rawValue: packet.u8(6))
-        hopLimit = packet.u8(7)
+        nextHeader = IPProtocol(rawValue: packet.byte(at: 6))
+        hopLimit = packet.byte(at: 7)
         source = packet.ipv6(8)
         destination = packet.ipv6(24)
     }
@@ -54,10 +54,10 @@ public struct IPv6Header: Hashable, Sendable {
     public func write(to out: UnsafeMutableRawBufferPointer) throws(WireError) {
         guard out.count >= Self.size else { throw .noRoom }
         guard payloadLength >= 0, payloadLength <= 0xFFFF else { throw .malformed }
-        out.put32(6 << 28 | UInt32(trafficClass) << 20 | flowLabel & 0xF_FFFF, at: 0)
-        out.put16(UInt16(payloadLength), at: 4)
-        out.put8(nextHeader.rawValue, at: 6)
-        out.put8(hopLimit, at: 7)
+        out.setBE32(6 << 28 | UInt32(trafficClass) << 20 | flowLabel & 0xF_FFFF, at: 0)
+        out.setBE16(UInt16(payloadLength), at: 4)
+        out.setByte(nextHeader.rawValue, at: 6)
+        out.setByte(hopLimit, at: 7)
         out.put(source, at: 8)
         out.put(destination, at: 24)
     }

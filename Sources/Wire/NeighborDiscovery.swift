@@ -27,10 +27,10 @@ public enum NDOptions {
         var at = 0
         while at < options.count {
             guard at + 2 <= options.count else { throw .truncated }
-            let length = Int(options.u8(at + 1)) * 8
+            let length = Int(options.byte(at: at + 1)) * 8
             guard length > 0 else { throw .malformed }
             guard at + length <= options.count else { throw .truncated }
-            body(NDOptionType(rawValue: options.u8(at)), options.slice(at..<(at + length)))
+            body(NDOptionType(rawValue: options.byte(at: at)), options.clamped(at..<(at + length)))
             at += length
         }
     }
@@ -54,8 +54,8 @@ public enum NDOptions {
     /// Writes a link-layer address option of `type` for `mac` at the start of `out`.
     static func writeLinkLayerAddress(_ type: NDOptionType, _ mac: MACAddress, to out: UnsafeMutableRawBufferPointer) throws(WireError) {
         guard out.count >= linkLayerAddressSize, let base = out.baseAddress else { throw .noRoom }
-        out.put8(type.rawValue, at: 0)
-        out.put8(1, at: 1)
+        out.setByte(type.rawValue, at: 0)
+        out.setByte(1, at: 1)
         mac.store(to: base + 2)
     }
 }
@@ -83,7 +83,7 @@ public struct RouterSolicitation: Hashable, Sendable {
         let header = try ICMPv6Header(parsing: message, source: ip.source, destination: ip.destination)
         guard header.type == .routerSolicitation, header.code == 0 else { throw .malformed }
         guard message.count >= Self.fixedSize else { throw .truncated }
-        let slla = try NDOptions.sourceLinkLayerAddress(in: message.slice(Self.fixedSize..<message.count))
+        let slla = try NDOptions.sourceLinkLayerAddress(in: message.clamped(Self.fixedSize..<message.count))
         if ip.source.isUnspecified, slla != nil { throw .malformed }
         sourceLinkLayerAddress = slla
     }
@@ -96,10 +96,10 @@ public struct RouterSolicitation: Hashable, Sendable {
     public func write(to out: UnsafeMutableRawBufferPointer, source: IPv6Address, destination: IPv6Address) throws(WireError) -> Int {
         let n = size
         guard out.count >= n else { throw .noRoom }
-        out.put8(ICMPv6Type.routerSolicitation.rawValue, at: 0)
-        out.put8(0, at: 1)
-        out.put16(0, at: 2)
-        out.put32(0, at: 4)
+        out.setByte(ICMPv6Type.routerSolicitation.rawValue, at: 0)
+        out.setByte(0, at: 1)
+        out.setBE16(0, at: 2)
+        out.setBE32(0, at: 4)
         if let mac = sourceLinkLayerAddress {
             try NDOptions.writeLinkLayerAddress(.sourceLinkLayerAddress, mac, to: UnsafeMutableRawBufferPointer(rebasing: out[Self.fixedSize...]))
         }
@@ -151,14 +151,14 @@ public struct RouterAdvertisement: Hashable, Sendable {
         let header = try ICMPv6Header(parsing: message, source: ip.source, destination: ip.destination)
         guard header.type == .routerAdvertisement, header.code == 0 else { throw .malformed }
         guard message.count >= Self.fixedSize else { throw .truncated }
-        currentHopLimit = message.u8(4)
-        let flags = message.u8(5)
+        currentHopLimit = message.byte(at: 4)
+        let flags = message.byte(at: 5)
         managed = flags & 0x80 != 0
         otherConfiguration = flags & 0x40 != 0
-        routerLifetime = message.u16(6)
-        reachableTime = message.u32(8)
-        retransTimer = message.u32(12)
-        let slla = try NDOptions.sourceLinkLayerAddress(in: message.slice(Self.fixedSize..<message.count))
+        routerLifetime = message.be16(at: 6)
+        reachableTime = message.be32(at: 8)
+        retransTimer = message.be32(at: 12)
+        let slla = try NDOptions.sourceLinkLayerAddress(in: message.clamped(Self.fixedSize..<message.count))
         sourceLinkLayerAddress = slla
     }
 
@@ -170,14 +170,14 @@ public struct RouterAdvertisement: Hashable, Sendable {
     public func write(to out: UnsafeMutableRawBufferPointer, source: IPv6Address, destination: IPv6Address) throws(WireError) -> Int {
         let n = size
         guard out.count >= n else { throw .noRoom }
-        out.put8(ICMPv6Type.routerAdvertisement.rawValue, at: 0)
-        out.put8(0, at: 1)
-        out.put16(0, at: 2)
-        out.put8(currentHopLimit, at: 4)
-        out.put8((managed ? 0x80 : 0) | (otherConfiguration ? 0x40 : 0), at: 5)
-        out.put16(routerLifetime, at: 6)
-        out.put32(reachableTime, at: 8)
-        out.put32(retransTimer, at: 12)
+        out.setByte(ICMPv6Type.routerAdvertisement.rawValue, at: 0)
+        out.setByte(0, at: 1)
+        out.setBE16(0, at: 2)
+        out.setByte(currentHopLimit, at: 4)
+        out.setByte((managed ? 0x80 : 0) | (otherConfiguration ? 0x40 : 0), at: 5)
+        out.setBE16(routerLifetime, at: 6)
+        out.setBE32(reachableTime, at: 8)
+        out.setBE32(retransTimer, at: 12)
         if let mac = sourceLinkLayerAddress {
             try NDOptions.writeLinkLayerAddress(.sourceLinkLayerAddress, mac, to: UnsafeMutableRawBufferPointer(rebasing: out[Self.fixedSize...]))
         }

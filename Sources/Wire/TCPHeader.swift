@@ -48,29 +48,29 @@ public struct TCPHeader: Hashable, Sendable {
     /// and verifies the checksum under `source`/`destination`.
     public init(parsing segment: UnsafeRawBufferPointer, source: IPv4Address, destination: IPv4Address) throws(WireError) {
         guard segment.count >= Self.minimumSize else { throw .truncated }
-        let offset = Int(segment.u8(12) >> 4) * 4
+        let offset = Int(segment.byte(at: 12) >> 4) * 4
         guard offset >= Self.minimumSize else { throw .malformed }
         guard offset <= segment.count, segment.count <= 0xFFFF else { throw .truncated }
         guard Self.checksum(segment, source: source, destination: destination) == 0 else { throw .badChecksum }
-        sourcePort = segment.u16(0)
-        destinationPort = segment.u16(2)
-        sequenceNumber = segment.u32(4)
-        acknowledgmentNumber = segment.u32(8)
+        sourcePort = segment.be16(at: 0)
+        destinationPort = segment.be16(at: 2)
+        sequenceNumber = segment.be32(at: 4)
+        acknowledgmentNumber = segment.be32(at: 8)
         headerLength = offset
-        flags = Flags(rawValue: segment.u8(13) & 0x1F)
-        window = segment.u16(14)
+        flags = Flags(rawValue: segment.byte(at: 13) & 0x1F)
+        window = segment.be16(at: 14)
         maximumSegmentSize = nil
         // Options: kind 0 ends the list, kind 1 is one byte of padding,
         // every other kind carries a length of at least 2 that must fit.
         var i = Self.minimumSize
         while i < offset {
-            let kind = segment.u8(i)
+            let kind = segment.byte(at: i)
             if kind == 0 { break }
             if kind == 1 { i += 1; continue }
             guard i + 1 < offset else { break }
-            let length = Int(segment.u8(i + 1))
+            let length = Int(segment.byte(at: i + 1))
             guard length >= 2, i + length <= offset else { break }
-            if kind == 2, length == 4 { maximumSegmentSize = segment.u16(i + 2) }
+            if kind == 2, length == 4 { maximumSegmentSize = segment.be16(at: i + 2) }
             i += length
         }
     }
@@ -113,21 +113,21 @@ public struct TCPHeader: Hashable, Sendable {
     public func write(to segment: UnsafeMutableRawBufferPointer, source: IPv4Address, destination: IPv4Address) throws(WireError) {
         let length = maximumSegmentSize == nil ? Self.minimumSize : Self.minimumSize + 4
         guard segment.count >= length, segment.count <= 0xFFFF else { throw .noRoom }
-        segment.put16(sourcePort, at: 0)
-        segment.put16(destinationPort, at: 2)
-        segment.put32(sequenceNumber, at: 4)
-        segment.put32(acknowledgmentNumber, at: 8)
-        segment.put8(UInt8(length / 4) << 4, at: 12)
-        segment.put8(flags.rawValue, at: 13)
-        segment.put16(window, at: 14)
-        segment.put16(0, at: 16)
-        segment.put16(0, at: 18)
+        segment.setBE16(sourcePort, at: 0)
+        segment.setBE16(destinationPort, at: 2)
+        segment.setBE32(sequenceNumber, at: 4)
+        segment.setBE32(acknowledgmentNumber, at: 8)
+        segment.setByte(UInt8(length / 4) << 4, at: 12)
+        segment.setByte(flags.rawValue, at: 13)
+        segment.setBE16(window, at: 14)
+        segment.setBE16(0, at: 16)
+        segment.setBE16(0, at: 18)
         if let mss = maximumSegmentSize {
-            segment.put8(2, at: 20)
-            segment.put8(4, at: 21)
-            segment.put16(mss, at: 22)
+            segment.setByte(2, at: 20)
+            segment.setByte(4, at: 21)
+            segment.setBE16(mss, at: 22)
         }
-        segment.put16(Self.checksum(UnsafeRawBufferPointer(segment), source: source, destination: destination), at: 16)
+        segment.setBE16(Self.checksum(UnsafeRawBufferPointer(segment), source: source, destination: destination), at: 16)
     }
 }
 
@@ -180,10 +180,10 @@ public struct TCPSegment: Sendable {
     public init(parsing frame: UnsafeRawBufferPointer) throws(WireError) {
         ethernet = try EthernetHeader(parsing: frame)
         guard ethernet.etherType == .ipv4 else { throw .malformed }
-        let ipBytes = frame.slice(EthernetHeader.size..<frame.count)
+        let ipBytes = frame.clamped(EthernetHeader.size..<frame.count)
         ip = try IPv4Header(parsing: ipBytes)
         guard ip.proto == .tcp, !ip.isFragment else { throw .malformed }
-        let segment = ipBytes.slice(ip.payloadRange)
+        let segment = ipBytes.clamped(ip.payloadRange)
         tcp = try TCPHeader(parsing: segment, source: ip.source, destination: ip.destination)
         let base = EthernetHeader.size + ip.headerLength
         payloadRange = (base + tcp.headerLength)..<(base + segment.count)

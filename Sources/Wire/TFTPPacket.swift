@@ -1,3 +1,4 @@
+import NICCore
 /// TFTP opcodes (RFC 1350; OACK from RFC 2347).
 public enum TFTPOpcode: UInt16, Sendable {
     case readRequest = 1
@@ -69,19 +70,19 @@ public enum TFTPPacket: Hashable, Sendable {
 
     public init(parsing p: UnsafeRawBufferPointer) throws(WireError) {
         guard p.count >= 2 else { throw .truncated }
-        guard let opcode = TFTPOpcode(rawValue: p.u16(0)) else { throw .malformed }
+        guard let opcode = TFTPOpcode(rawValue: p.be16(at: 0)) else { throw .malformed }
         switch opcode {
         case .data:
             guard p.count >= 4 else { throw .truncated }
-            self = .data(block: p.u16(2), payload: 4..<p.count)
+            self = .data(block: p.be16(at: 2), payload: 4..<p.count)
         case .acknowledgement:
             guard p.count >= 4 else { throw .truncated }
-            self = .acknowledgement(block: p.u16(2))
+            self = .acknowledgement(block: p.be16(at: 2))
         case .error:
             guard p.count >= 4 else { throw .truncated }
             var i = 4
-            let message = Self.string(p, &i) ?? String(decoding: p.slice(4..<p.count), as: UTF8.self)
-            self = .error(code: p.u16(2), message: message)
+            let message = Self.string(p, &i) ?? String(decoding: p.clamped(4..<p.count), as: UTF8.self)
+            self = .error(code: p.be16(at: 2), message: message)
         case .readRequest, .writeRequest:
             var i = 2
             guard let filename = Self.string(p, &i), let rawMode = Self.string(p, &i) else { throw .truncated }
@@ -100,7 +101,7 @@ public enum TFTPPacket: Hashable, Sendable {
         var j = i
         while j < p.count, p[j] != 0 { j += 1 }
         guard j < p.count else { return nil }
-        let s = String(decoding: p.slice(i..<j), as: UTF8.self)
+        let s = String(decoding: p.clamped(i..<j), as: UTF8.self)
         i = j + 1
         return s
     }
@@ -124,8 +125,8 @@ public enum TFTPPacket: Hashable, Sendable {
     @discardableResult
     public static func writeDataHeader(block: UInt16, to out: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         guard out.count >= 4 else { throw .noRoom }
-        out.put16(TFTPOpcode.data.rawValue, at: 0)
-        out.put16(block, at: 2)
+        out.setBE16(TFTPOpcode.data.rawValue, at: 0)
+        out.setBE16(block, at: 2)
         return 4
     }
 
@@ -133,8 +134,8 @@ public enum TFTPPacket: Hashable, Sendable {
     @discardableResult
     public static func writeAcknowledgement(block: UInt16, to out: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         guard out.count >= 4 else { throw .noRoom }
-        out.put16(TFTPOpcode.acknowledgement.rawValue, at: 0)
-        out.put16(block, at: 2)
+        out.setBE16(TFTPOpcode.acknowledgement.rawValue, at: 0)
+        out.setBE16(block, at: 2)
         return 4
     }
 
@@ -142,8 +143,8 @@ public enum TFTPPacket: Hashable, Sendable {
     @discardableResult
     public static func writeError(_ code: TFTPErrorCode, message: String, to out: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         guard out.count >= 5 else { throw .noRoom }
-        out.put16(TFTPOpcode.error.rawValue, at: 0)
-        out.put16(code.rawValue, at: 2)
+        out.setBE16(TFTPOpcode.error.rawValue, at: 0)
+        out.setBE16(code.rawValue, at: 2)
         var i = 4
         for b in message.utf8 where i < out.count - 1 {
             out[i] = b
@@ -158,7 +159,7 @@ public enum TFTPPacket: Hashable, Sendable {
     public static func writeOptionAcknowledgement(_ options: [TFTPOption], to out: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         var i = 2
         guard out.count >= 2 else { throw .noRoom }
-        out.put16(TFTPOpcode.optionAcknowledgement.rawValue, at: 0)
+        out.setBE16(TFTPOpcode.optionAcknowledgement.rawValue, at: 0)
         for o in options {
             try put(o.name, at: &i, in: out)
             try put(o.value, at: &i, in: out)
@@ -171,7 +172,7 @@ public enum TFTPPacket: Hashable, Sendable {
     public static func writeRequest(_ opcode: TFTPOpcode, _ request: TFTPRequest, to out: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         guard opcode == .readRequest || opcode == .writeRequest else { throw .malformed }
         guard out.count >= 2 else { throw .noRoom }
-        out.put16(opcode.rawValue, at: 0)
+        out.setBE16(opcode.rawValue, at: 0)
         var i = 2
         try put(request.filename, at: &i, in: out)
         try put(request.mode, at: &i, in: out)

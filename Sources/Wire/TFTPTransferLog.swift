@@ -101,29 +101,29 @@ public final class TFTPTransferLog {
     public func observe(_ frame: UnsafeRawBufferPointer) {
         guard frame.count >= EthernetHeader.size, let base = frame.baseAddress else { return }
         var offset = 12
-        var type = frame.u16(offset)
+        var type = frame.be16(at: offset)
         // IEEE 802.1Q (0x8100) and 802.1ad (0x88A8) tags: four bytes each, at most two.
         var tags = 0
         while type == 0x8100 || type == 0x88A8, tags < 2 {
             offset += 4
-            type = frame.u16(offset)
+            type = frame.be16(at: offset)
             tags += 1
         }
         guard type == EtherType.ipv4.rawValue else { return }
         let ip = offset + 2
         guard frame.count >= ip + IPv4Header.minimumSize, frame[ip] >> 4 == 4 else { return }
         let headerLength = Int(frame[ip] & 0x0F) * 4
-        let total = Int(frame.u16(ip + 2))
+        let total = Int(frame.be16(at: ip + 2))
         // RFC 791: no fragments (MF clear, offset 0), protocol 17, a UDP header inside.
         guard headerLength >= IPv4Header.minimumSize, total >= headerLength + UDPHeader.size, ip + total <= frame.count,
-              frame.u16(ip + 6) & 0x3FFF == 0, frame[ip + 9] == IPProtocol.udp.rawValue else { return }
+              frame.be16(at: ip + 6) & 0x3FFF == 0, frame[ip + 9] == IPProtocol.udp.rawValue else { return }
         let udp = ip + headerLength
-        let udpLength = Int(frame.u16(udp + 4))
+        let udpLength = Int(frame.be16(at: udp + 4))
         guard udpLength >= UDPHeader.size + 2, udpLength <= total - headerLength else { return }
         let payload = UnsafeRawBufferPointer(rebasing: frame[(udp + UDPHeader.size)..<(udp + udpLength)])
         let source = frame.ipv4(ip + 12), destination = frame.ipv4(ip + 16)
-        let sourcePort = frame.u16(udp), destinationPort = frame.u16(udp + 2)
-        let opcode = payload.u16(0)
+        let sourcePort = frame.be16(at: udp), destinationPort = frame.be16(at: udp + 2)
+        let opcode = payload.be16(at: 0)
 
         if destinationPort == Self.requestPort, opcode == TFTPOpcode.readRequest.rawValue {
             let sender = MACAddress(loadingFrom: base + 6)
@@ -205,7 +205,7 @@ public final class TFTPTransferLog {
         case .data:
             guard payload.count >= 4 else { return }
             bind(slot: i, port: port)
-            let block = payload.u16(2)
+            let block = payload.be16(at: 2)
             let expected = slots[i].lastBlock == 0xFFFF ? slots[i].wrapsTo : slots[i].lastBlock &+ 1
             // A duplicate, a retransmit or a block after a gap: the client drops it too.
             guard block == expected else { return }
@@ -256,7 +256,7 @@ public final class TFTPTransferLog {
             guard payload.count >= 4 else { return }
             if slots[i].lastBlock == 0, slots[i].size == 0 {
                 // RFC 2347: ACK 0 accepts the OACK; the data starts at block 1.
-                if payload.u16(2) == 0 { slots[i].acceptedOptions = true }
+                if payload.be16(at: 2) == 0 { slots[i].acceptedOptions = true }
             } else {
                 slots[i].acknowledgedData = true
             }
@@ -306,7 +306,7 @@ public final class TFTPTransferLog {
 
     /// An ERROR packet's code and sanitized message.
     private static func error(_ payload: UnsafeRawBufferPointer) -> (UInt16, String) {
-        guard case let .error(code, message)? = try? TFTPPacket(parsing: payload) else { return (payload.u16(2), "") }
+        guard case let .error(code, message)? = try? TFTPPacket(parsing: payload) else { return (payload.be16(at: 2), "") }
         return (code, TFTPTransferRecord.sanitized(message))
     }
 }

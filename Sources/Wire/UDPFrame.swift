@@ -74,10 +74,10 @@ public struct UDPDatagram: Sendable {
     public init(parsing frame: UnsafeRawBufferPointer) throws(WireError) {
         ethernet = try EthernetHeader(parsing: frame)
         guard ethernet.etherType == .ipv4 else { throw .malformed }
-        let ipBytes = frame.slice(EthernetHeader.size..<frame.count)
+        let ipBytes = frame.clamped(EthernetHeader.size..<frame.count)
         ip = try IPv4Header(parsing: ipBytes)
         guard ip.proto == .udp, !ip.isFragment else { throw .malformed }
-        let udpBytes = ipBytes.slice(ip.payloadRange)
+        let udpBytes = ipBytes.clamped(ip.payloadRange)
         udp = try UDPHeader(parsing: udpBytes, source: ip.source, destination: ip.destination)
         let start = EthernetHeader.size + ip.headerLength + UDPHeader.size
         payloadRange = start..<(EthernetHeader.size + ip.headerLength + udp.length)

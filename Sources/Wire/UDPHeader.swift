@@ -23,14 +23,14 @@ public struct UDPHeader: Hashable, Sendable {
     /// verified over the pseudo-header of `source`/`destination`.
     public init(parsing datagram: UnsafeRawBufferPointer, source: IPv4Address, destination: IPv4Address) throws(WireError) {
         guard datagram.count >= Self.size else { throw .truncated }
-        sourcePort = datagram.u16(0)
-        destinationPort = datagram.u16(2)
-        length = Int(datagram.u16(4))
-        checksum = datagram.u16(6)
+        sourcePort = datagram.be16(at: 0)
+        destinationPort = datagram.be16(at: 2)
+        length = Int(datagram.be16(at: 4))
+        checksum = datagram.be16(at: 6)
         guard length >= Self.size else { throw .malformed }
         guard length <= datagram.count else { throw .truncated }
         if checksum != 0 {
-            let sum = Self.checksum(datagram.slice(0..<length), source: source, destination: destination, includesChecksumField: true)
+            let sum = Self.checksum(datagram.clamped(0..<length), source: source, destination: destination, includesChecksumField: true)
             guard sum == 0 else { throw .badChecksum }
         }
     }
@@ -59,12 +59,12 @@ public struct UDPHeader: Hashable, Sendable {
     public func write(to datagram: UnsafeMutableRawBufferPointer, source: IPv4Address, destination: IPv4Address,
                       computeChecksum: Bool = true) throws(WireError) {
         guard datagram.count >= Self.size, length >= Self.size, length <= datagram.count, length <= 0xFFFF else { throw .noRoom }
-        datagram.put16(sourcePort, at: 0)
-        datagram.put16(destinationPort, at: 2)
-        datagram.put16(UInt16(length), at: 4)
-        datagram.put16(0, at: 6)
+        datagram.setBE16(sourcePort, at: 0)
+        datagram.setBE16(destinationPort, at: 2)
+        datagram.setBE16(UInt16(length), at: 4)
+        datagram.setBE16(0, at: 6)
         guard computeChecksum else { return }
         let sum = Self.checksum(UnsafeRawBufferPointer(rebasing: datagram[0..<length]), source: source, destination: destination)
-        datagram.put16(sum == 0 ? 0xFFFF : sum, at: 6)
+        datagram.setBE16(sum == 0 ? 0xFFFF : sum, at: 6)
     }
 }
