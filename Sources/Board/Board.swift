@@ -44,8 +44,13 @@ public final class Board {
     public private(set) var decodeConflicts = 0
 
     /// A board with `memorySize` bytes of RAM at physical address 0 and the
-    /// host bridge at 00:00.0, on `clock` (its own unless one is shared).
-    public init(memorySize: Int = 64 << 20, clock: VirtualClock = VirtualClock()) {
+    /// host bridge at 00:00.0, on its own clock.
+    public convenience init(memorySize: Int = 64 << 20) {
+        self.init(memorySize: memorySize, clock: VirtualClock())
+    }
+
+    /// A board on `clock`, which other boards may share (`scheduler`).
+    public init(memorySize: Int, clock: VirtualClock) {
         self.clock = clock
         memory = FlatMemory(size: memorySize)
         pirq = PIRQRouter(controller: interrupts)

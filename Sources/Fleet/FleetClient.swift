@@ -47,6 +47,7 @@ final class FleetClient {
         record.ramBytes = machine.ramBytes
         let board = machine.board
         scheduler.bind(board, to: slot)
+        slot.port = machine.port
         defer {
             machine.port.setLink(up: false)
             scheduler.unbind(board)
@@ -87,6 +88,8 @@ final class FleetClient {
         record.server = dhcp.tftpServer.description
         record.lease = seconds(leaseAt ?? board.clock.now)
         if dhcpOnly {
+            // A whole client's next broadcast: the ARP for the TFTP server.
+            _ = try? client.baseCode.ip.resolve(dhcp.tftpServer)
             record.outcome = "ok"
             return record
         }

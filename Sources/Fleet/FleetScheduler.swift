@@ -24,6 +24,8 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         let body: (Slot) -> Void
         var state = State.waitingToStart
         var board: Board?
+        /// The card's wire side: frames it holds for a full ring.
+        var port: FramePort?
         var wakeOnFrames = false
         var queued = false
         var generation: UInt64 = 0
@@ -250,10 +252,17 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         guard let slot = slot(of: board) else { return false }
         let (t, overflow) = clock.now.addingReportingOverflow(timeout)
         let end = overflow ? UInt64.max : t
+        var retries = 0
         while true {
             board.runUntilIdle()
             if condition() { return true }
             if slot.cancelled || clock.now >= end { return false }
+            // Frames held while the ring was full reach the card only when
+            // pumped; having drained the ring, look at them before waiting.
+            if let port = slot.port, port.pendingFrames > 0, retries < 256 {
+                retries += 1
+                continue
+            }
             park(slot, until: end, frames: true)
         }
     }
