@@ -54,7 +54,7 @@ final class FleetClient {
         }
         if let card = machine.port.receiver {
             let index = slot.index
-            let tap = FleetWakeTap(card: card, fleet: fleet) { [unowned scheduler] in scheduler.wake(index) }
+            let tap = FleetWakeTap(card: card, mac: identity.mac) { [unowned scheduler] in scheduler.wake(index) }
             taps.append(tap)
             machine.port.receiver = tap
         }
@@ -136,7 +136,9 @@ final class FleetClient {
         case .dhcpOffer: offers += 1
         case .dhcpRequest: requests += 1
         case .dhcpNak: naks += 1
-        case .dhcpAck: leaseAt = now
+        case .dhcpAck(let address):
+            leaseAt = now
+            for tap in taps { tap.ip = address.rawValue }
         case .tftpCompleted(let file, _): completed[file] = now
         default: break
         }

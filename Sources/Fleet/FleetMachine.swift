@@ -50,20 +50,22 @@ final class FleetMachine {
 }
 
 /// Sits between the switch and a client's card: hands every frame on, and
-/// wakes the client when one may be what it waits for. Other clients'
-/// DHCP broadcasts to port 67 and their ARP requests don't wake it (they
-/// wait in its ring, and it drops them when it next looks, as it would
-/// have then); anything else does, and so does a frame the card had no
-/// room for, so a full ring is drained at once.
+/// wakes the client when one may be what it waits for. Broadcasts meant
+/// for other stations don't wake it: DHCP requests (UDP to port 67),
+/// DHCP replies whose client hardware address is another's, ARP requests
+/// for another address (or any, before it has one). They wait in its ring
+/// and it drops them when it next looks, as it would have then. A frame
+/// the card had no room for wakes it too, so a full ring is drained at once.
 final class FleetWakeTap: FrameReceiver {
     let card: FrameReceiver
-    /// The fleet's MACs: ARP requests from these are other clients'.
-    let fleet: ClosedRange<UInt64>
+    let mac: MACAddress
+    /// The client's IPv4 address once leased (0 before).
+    var ip: UInt32 = 0
     let wake: () -> Void
 
-    init(card: FrameReceiver, fleet: ClosedRange<UInt64>, wake: @escaping () -> Void) {
+    init(card: FrameReceiver, mac: MACAddress, wake: @escaping () -> Void) {
         self.card = card
-        self.fleet = fleet
+        self.mac = mac
         self.wake = wake
     }
 
@@ -72,29 +74,40 @@ final class FleetWakeTap: FrameReceiver {
         switch outcome {
         case .filtered: break
         case .noRoom: wake()
-        case .accepted: if Self.concerns(frame, fleet: fleet) { wake() }
+        case .accepted: if Self.concerns(frame, mac: mac, ip: ip) { wake() }
         }
         return outcome
     }
 
     func linkStateDidChange(up: Bool) { card.linkStateDidChange(up: up) }
 
-    /// False only for a broadcast DHCP request (UDP to port 67: clients
-    /// send those) or another fleet client's ARP request.
-    static func concerns(_ f: UnsafeRawBufferPointer, fleet: ClosedRange<UInt64>) -> Bool {
+    /// Whether a received frame may be for the station `mac`/`ip`: every
+    /// unicast, and broadcasts except the kinds above.
+    static func concerns(_ f: UnsafeRawBufferPointer, mac: MACAddress, ip: UInt32) -> Bool {
         guard f.count >= 14 else { return false }
-        let broadcast = f[0] & 1 == 1
-        guard broadcast else { return true }
+        guard f[0] & 1 == 1 else { return true }
         let type = UInt16(f[12]) << 8 | UInt16(f[13])
         if type == 0x0806 {
-            var source: UInt64 = 0
-            for i in 6..<12 { source = source << 8 | UInt64(f[i]) }
-            return !fleet.contains(source)
+            // ARP (RFC 826): requests for our address only; replies always.
+            guard f.count >= 42 else { return false }
+            guard f[21] == 1 else { return true }
+            let target = UInt32(f[38]) << 24 | UInt32(f[39]) << 16 | UInt32(f[40]) << 8 | UInt32(f[41])
+            return ip != 0 && target == ip
         }
         guard type == 0x0800, f.count >= 14 + 20 + 8, f[14 + 9] == 17 else { return true }
         let ihl = Int(f[14] & 0x0F) * 4
-        guard ihl >= 20, f.count >= 14 + ihl + 4 else { return true }
-        let dport = UInt16(f[14 + ihl + 2]) << 8 | UInt16(f[14 + ihl + 3])
-        return dport != 67
+        let udp = 14 + ihl
+        guard ihl >= 20, f.count >= udp + 8 else { return true }
+        let dport = UInt16(f[udp + 2]) << 8 | UInt16(f[udp + 3])
+        if dport == 67 { return false }
+        if dport == 68 {
+            // BOOTP (RFC 951): chaddr at 28 in the message.
+            let chaddr = udp + 8 + 28
+            guard f.count >= chaddr + 6 else { return true }
+            var m: UInt64 = 0
+            for i in chaddr..<(chaddr + 6) { m = m << 8 | UInt64(f[i]) }
+            return m == mac.rawValue
+        }
+        return true
     }
 }
