@@ -218,18 +218,26 @@ final class FleetTests: XCTestCase {
         let ns = try NetworkNamespaces("fleet", prefix: "fleet")
         defer { ns.down() }
         _ = try ns.run(in: ns.server, [HostTools.ip, "addr", "replace", "192.168.77.1/24", "dev", "srv0"])
-        // A pool for 200 and enough concurrent TFTP transfers; every lease and transfer logged.
+        // A pool for 200 and enough concurrent TFTP transfers; every lease
+        // and transfer logged. --no-ping: dnsmasq's default ICMP check of
+        // each new address answers a burst of DISCOVERs with one address
+        // for all of them and NAKs all but the first REQUEST (what
+        // `nicsim fleet` shows of a stampede; docs/FLEET.md).
         let d = try ns.start(in: ns.server, [HostTools.dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--port=0",
                                              "--interface=srv0", "--bind-interfaces", "--enable-tftp", "--tftp-root=\(tree.path)",
                                              "--tftp-max=1000", "--dhcp-lease-max=1000", "--log-dhcp", "--log-facility=-",
-                                             "--dhcp-leasefile=/dev/null", "--pid-file=",
+                                             "--dhcp-leasefile=/dev/null", "--pid-file=", "--no-ping",
                                              "--dhcp-range=192.168.77.10,192.168.77.250,255.255.255.0,1h", "--dhcp-boot=pxelinux.0"])
         defer { d.stop() }
         XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
 
         let started = Date()
         let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "fleet", "--clients", "200", "--model", "rtl8139:2,virtio-net:1,ne2000:1",
-                                           "--bridge", "cli0", "--dir", tree.path, "--start-spread", "5", "--max-lag", "30", "--json", "--no-progress"],
+                                           "--bridge", "cli0", "--dir", tree.path, "--start-spread", "10",
+                                           // What is checked here is what the clients leased and loaded, not
+                                           // their timings: a debug build on a busy machine falls seconds
+                                           // behind real time, so timings would be withheld (exit 1).
+                                           "--max-lag", "60", "--json", "--no-progress"],
                            timeout: 300)
         let wall = Date().timeIntervalSince(started)
         XCTAssertEqual(r.status, 0, String(r.output.suffix(2000)))
