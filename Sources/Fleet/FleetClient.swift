@@ -12,7 +12,6 @@ final class FleetClient {
     let identity: FleetClientIdentity
     unowned let run: FleetRun
     let dhcpOnly: Bool
-    let fleet: ClosedRange<UInt64>
 
     private var discovers = 0
     private var requests = 0
@@ -21,11 +20,10 @@ final class FleetClient {
     private var leaseAt: UInt64?
     private var completed: [String: UInt64] = [:]
 
-    init(identity: FleetClientIdentity, run: FleetRun, dhcpOnly: Bool, fleet: ClosedRange<UInt64>) {
+    init(identity: FleetClientIdentity, run: FleetRun, dhcpOnly: Bool) {
         self.identity = identity
         self.run = run
         self.dhcpOnly = dhcpOnly
-        self.fleet = fleet
     }
 
     func boot(slot: FleetScheduler.Slot, scheduler: FleetScheduler) -> FleetClientRecord {
@@ -33,7 +31,6 @@ final class FleetClient {
         var record = FleetClientRecord(index: identity.index, mac: identity.mac.description, uuid: identity.uuidString, model: identity.model,
                                        start: Double(start) / 1e9, outcome: "failed", dhcpRetransmissions: 0, tftpRetransmissions: 0,
                                        files: [], ramBytes: 0)
-        func seconds(_ t: UInt64?) -> Double? { t.map { Double($0 &- start) / 1e9 } }
         guard !slot.cancelled else {
             record.failure = "timeout"
             record.detail = "not powered on before the fleet's time limit"
@@ -71,18 +68,23 @@ final class FleetClient {
         client.loader.loadAddress = machine.loadStart
         client.loader.loadLimit = machine.loadEnd
         client.onEvent = { [unowned self] event in self.note(event, at: board.clock.now) }
-        let tftp = client.baseCode.tftp
-        defer {
-            record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
-            record.tftpRetransmissions = tftp.retransmissions
-        }
+        steps(client, board: board, machine: machine, into: &record)
+        // Counted after the steps, whichever way they ended.
+        record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
+        record.tftpRetransmissions = client.baseCode.tftp.retransmissions
+        return record
+    }
 
+    /// The ROM's and pxelinux's steps, each timed into `record`; returns at the first failure.
+    private func steps(_ client: PXEClient, board: Board, machine: FleetMachine, into record: inout FleetClientRecord) {
+        let start = identity.start
+        func seconds(_ t: UInt64?) -> Double? { t.map { Double($0 &- start) / 1e9 } }
         // The ROM: UNDI bring-up and DHCP.
         let dhcp: DHCPResult
         do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
             record.failure = offers == 0 ? "no offer" : naks > 0 ? "NAK" : Self.reason(error)
             record.detail = "DHCP: \(error)"
-            return record
+            return
         }
         record.ip = dhcp.ack.yourIP.description
         record.server = dhcp.tftpServer.description
@@ -91,13 +93,13 @@ final class FleetClient {
             // A whole client's next broadcast: the ARP for the TFTP server.
             _ = try? client.baseCode.ip.resolve(dhcp.tftpServer)
             record.outcome = "ok"
-            return record
+            return
         }
         run.leased()
         do throws(DMAError) { try client.api.storeCachedPackets() } catch {
             record.failure = "other"
             record.detail = "guest memory: \(error)"
-            return record
+            return
         }
         // The NBP to 0000:7C00, below the ROM's segments.
         let nbpSize: Int
@@ -106,7 +108,7 @@ final class FleetClient {
         } catch {
             record.failure = Self.reason(error)
             record.detail = "TFTP \(dhcp.bootFile): \(error)"
-            return record
+            return
         }
         record.nbp = seconds(board.clock.now)
         record.files.append(Self.file(dhcp.bootFile, at: PXEBaseCode.nbpAddress, size: nbpSize, in: board.memory))
@@ -116,7 +118,7 @@ final class FleetClient {
         do throws(PXELinuxError) { boot = try client.loader.run() } catch {
             record.failure = Self.reason(error)
             record.detail = "pxelinux: \(error)"
-            return record
+            return
         }
         record.kernel = seconds(completed[boot.kernel.name] ?? board.clock.now)
         record.files.append(Self.file(boot.kernel.name, at: boot.kernel.address, size: boot.kernel.size, in: board.memory))
@@ -125,7 +127,7 @@ final class FleetClient {
         }
         record.initrd = boot.initrds.isEmpty ? nil : seconds(boot.initrds.compactMap { completed[$0.name] }.max() ?? board.clock.now)
         record.outcome = "ok"
-        return record
+        return
     }
 
     private var taps: [FleetWakeTap] = []

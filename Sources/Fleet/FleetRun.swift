@@ -92,13 +92,11 @@ public final class FleetRun {
         // so each shard's server sees the same DHCP traffic; only the shard's own boot on.
         let everyone = server != nil ? 0..<plan.clients : range
         var results: [Int: FleetClientRecord] = [:]
-        let base = plan.macBase.rawValue
-        let fleetMACs = base...(base &+ UInt64(max(plan.clients, 1) - 1))
         for index in everyone {
             let identity = plan.identity(index)
             let full = range.contains(index)
             scheduler.add(start: identity.start) { [unowned self] slot in
-                let client = FleetClient(identity: identity, run: self, dhcpOnly: !full, fleet: fleetMACs)
+                let client = FleetClient(identity: identity, run: self, dhcpOnly: !full)
                 let record = client.boot(slot: slot, scheduler: self.scheduler)
                 if full {
                     results[index] = record

@@ -213,7 +213,7 @@ final class FleetTests: XCTestCase {
         let tree = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-fleet-tree-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: tree) }
         let made = try HostTools.run("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("make-tftpboot.sh").path, tree.path,
-                                                   "262144", "131073"])
+                                                   "131072", "65537"])
         XCTAssertEqual(made.status, 0, made.output)
         let ns = try NetworkNamespaces("fleet", prefix: "fleet")
         defer { ns.down() }
@@ -233,7 +233,7 @@ final class FleetTests: XCTestCase {
 
         let started = Date()
         let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "fleet", "--clients", "200", "--model", "rtl8139:2,virtio-net:1,ne2000:1",
-                                           "--bridge", "cli0", "--dir", tree.path, "--start-spread", "10",
+                                           "--bridge", "cli0", "--dir", tree.path, "--start-spread", "20",
                                            // What is checked here is what the clients leased and loaded, not
                                            // their timings: a debug build on a busy machine falls seconds
                                            // behind real time, so timings would be withheld (exit 1).
@@ -271,7 +271,11 @@ final class FleetTests: XCTestCase {
         for rec in records { XCTAssertEqual(acked[rec.mac], rec.ip, rec.mac) }
         XCTAssertEqual(log.components(separatedBy: "sent \(tree.path)/vmlinuz to").count - 1, 200)
         XCTAssertEqual(log.components(separatedBy: "sent \(tree.path)/initrd.img to").count - 1, 200)
-        XCTAssertEqual(log.components(separatedBy: "sent \(tree.path)/pxelinux.0 to").count - 1, 200)
+        // A client that sent its read request again (a TFTP retransmission)
+        // may have been sent the file twice.
+        let nbpSent = log.components(separatedBy: "sent \(tree.path)/pxelinux.0 to").count - 1
+        XCTAssertGreaterThanOrEqual(nbpSent, 200)
+        XCTAssertLessThanOrEqual(nbpSent, 200 + summary.tftpRetransmissions)
         print("fleet of 200 against dnsmasq: \(String(format: "%.1f", wall)) s wall; \(summary.lines(title: "dnsmasq").joined(separator: "; "))")
     }
 }
