@@ -83,6 +83,7 @@ final class FleetClient {
         let dhcp: DHCPResult
         do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
             record.failure = offers == 0 ? "no offer" : naks > 0 ? "NAK" : Self.reason(error)
+            if error == .dhcpTimeout, offers > 0 { record.failure = "timeout" }
             record.detail = "DHCP: \(error)"
             return
         }
@@ -152,12 +153,14 @@ final class FleetClient {
         return FleetFile(name: name, size: size, sha256: hash.finalize())
     }
 
+    /// The failure's kind, from the PXE status the ROM or the NBP's call ended with.
     static func reason(_ status: PXEStatus) -> String {
-        let s = "\(status)".lowercased()
-        if s.contains("timeout") || s.contains("no_response") || s.contains("noresponse") { return "timeout" }
-        if s.contains("tftp") { return "TFTP error" }
-        if s.contains("dhcp") { return "no offer" }
-        return "other"
+        switch status {
+        case .dhcpTimeout: "no offer"
+        case .arpTimeout, .tftpCannotARPAddress, .tftpOpenTimeout, .tftpReadTimeout, .bootstrapNoResponse: "timeout"
+        case .dhcpNoIPAddress: "NAK"
+        default: (0x30...0x3F).contains(status.rawValue) ? "TFTP error" : "other"
+        }
     }
 
     static func reason(_ error: PXELinuxError) -> String {
