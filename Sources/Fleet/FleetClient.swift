@@ -68,7 +68,7 @@ final class FleetClient {
         client.loader.loadAddress = machine.loadStart
         client.loader.loadLimit = machine.loadEnd
         client.onEvent = { [unowned self] event in self.note(event, at: board.clock.now) }
-        steps(client, board: board, machine: machine, into: &record)
+        steps(client, board: board, machine: machine, slot: slot, into: &record)
         // Counted after the steps, whichever way they ended.
         record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
         record.tftpRetransmissions = client.baseCode.tftp.retransmissions
@@ -76,7 +76,8 @@ final class FleetClient {
     }
 
     /// The ROM's and pxelinux's steps, each timed into `record`; returns at the first failure.
-    private func steps(_ client: PXEClient, board: Board, machine: FleetMachine, into record: inout FleetClientRecord) {
+    private func steps(_ client: PXEClient, board: Board, machine: FleetMachine, slot: FleetScheduler.Slot,
+                       into record: inout FleetClientRecord) {
         let start = identity.start
         func seconds(_ t: UInt64?) -> Double? { t.map { Double($0 &- start) / 1e9 } }
         // The ROM: UNDI bring-up and DHCP.
@@ -115,6 +116,12 @@ final class FleetClient {
         record.files.append(Self.file(dhcp.bootFile, at: PXEBaseCode.nbpAddress, size: nbpSize, in: board.memory))
 
         // The built-in pxelinux: configuration, kernel, initrds.
+        // While it waits (its PROMPT timeout) pxelinux's idle loop polls the
+        // network, answering ARP for its address and dropping the rest, as
+        // syslinux's does; the ring doesn't fill with the fleet's broadcasts.
+        let ip = client.baseCode.ip
+        slot.idle = { _ = ip.poll { _, _ in false } }
+        defer { slot.idle = nil }
         let boot: PXELinuxBoot
         do throws(PXELinuxError) { boot = try client.loader.run() } catch {
             record.failure = Self.reason(error)

@@ -36,6 +36,11 @@ public final class FleetRun {
     public private(set) var server: BootServer?
     /// Bytes of pxelinux load area each client's RAM has.
     public let loadArea: UInt64
+    /// One-way latency of every switch port (ns): a frame between a client
+    /// and the server takes this long each way. Set before `connect`.
+    public var latency: UInt64 = 0
+    /// Probability a frame to a client is lost on its wire (seeded per port).
+    public var loss: Double = 0
     /// Virtual seconds a client may take before it is cut off.
     public var timeLimit: UInt64 = 600 * VirtualClock.second
     /// Called on the scheduler's thread as clients lease, load, fail.
@@ -73,7 +78,7 @@ public final class FleetRun {
             do { s = try BootServer(configuration: config, clock: clock, seed: plan.seed) } catch {
                 throw .invalid(error.description)
             }
-            fabric.connect(device: s.port)
+            fabric.connect(device: s.port, faults: FaultProfile(delay: latency))
             server = s
         case .live(let link):
             live = link
@@ -132,7 +137,7 @@ public final class FleetRun {
 
     /// A new port on the switch for client `index`'s card.
     func plug(_ port: FramePort) {
-        fabric.connect(device: port)
+        fabric.connect(device: port, faults: FaultProfile(lossRate: loss, delay: latency))
     }
 }
 

@@ -26,6 +26,10 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         var board: Board?
         /// The card's wire side: frames it holds for a full ring.
         var port: FramePort?
+        /// What the client's NBP does with frames while it idles (pxelinux
+        /// answers ARP and drops the rest); nil: it doesn't look.
+        var idle: (() -> Void)?
+        var idling = false
         var wakeOnFrames = false
         var queued = false
         var generation: UInt64 = 0
@@ -267,12 +271,29 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         }
     }
 
+    /// Idle waits at least this long run the client's idle handler as frames come.
+    static let idleThreshold = 10 * VirtualClock.millisecond
+
     func advance(_ board: Board, by nanoseconds: UInt64) {
         guard let slot = slot(of: board) else { return }
         board.runUntilIdle()
         guard !slot.cancelled else { return }
         let (t, overflow) = clock.now.addingReportingOverflow(nanoseconds)
-        park(slot, until: overflow ? .max : t, frames: false)
+        let end = overflow ? UInt64.max : t
+        if nanoseconds >= Self.idleThreshold, let idle = slot.idle, !slot.idling {
+            // A long wait of the NBP's own (pxelinux's PROMPT timeout): it
+            // keeps serving the network as frames arrive. Short waits are a
+            // driver's, inside an UNDI call, where nothing may re-enter it.
+            while clock.now < end, !slot.cancelled {
+                park(slot, until: end, frames: true)
+                board.runUntilIdle()
+                slot.idling = true
+                idle()
+                slot.idling = false
+            }
+        } else {
+            park(slot, until: end, frames: false)
+        }
         board.runUntilIdle()
     }
 }

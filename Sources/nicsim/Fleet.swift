@@ -76,6 +76,12 @@ struct FleetBoot: ParsableCommand {
     @Option(name: .customLong("max-lag"), help: "With --bridge/--tap: seconds virtual time may fall behind the wall clock before timings are withheld.")
     var maxLag: Double = 0.25
 
+    @Option(help: "One-way latency of each switch port in milliseconds (client to server and back: twice this).")
+    var latency: Double = 0
+
+    @Option(help: "Probability (0...1) that a frame to a client is lost on its wire.")
+    var loss: Double = 0
+
     @Option(help: "Write every frame crossing the switch to this pcapng file.")
     var capture: String?
 
@@ -96,6 +102,8 @@ struct FleetBoot: ParsableCommand {
         if attach != nil && tap == nil { throw ValidationError("--attach needs --tap") }
         if let shard, FleetShard(shard) == nil { throw ValidationError("--shard must be I/N with 0 <= I < N <= 65536, e.g. 0/4") }
         if let shards, !(1...65536).contains(shards) { throw ValidationError("--shards must be 1...65536") }
+        guard latency >= 0, latency <= 10_000 else { throw ValidationError("--latency must be 0...10000 ms") }
+        guard (0...1).contains(loss) else { throw ValidationError("--loss is a probability 0...1") }
         if let loadKiB, !(4...(1 << 22)).contains(loadKiB) { throw ValidationError("--load-kib must be 4...4194304") }
         if nbp == .exec {
             throw ValidationError("--nbp exec is not available in fleets yet (each client would need its own x86 machine); use builtin")
@@ -158,6 +166,8 @@ struct FleetBoot: ParsableCommand {
         }
         let fleet = FleetRun(plan: plan, shard: shard, loadArea: area)
         fleet.timeLimit = UInt64(timeLimit * 1e9)
+        fleet.latency = UInt64(latency * 1e6)
+        fleet.loss = loss
         if let bridge {
             do {
                 let link = try LiveCapture(interface: bridge, macAddress: plan.macBase, port: fleet.fabric.addBackendPort().port,

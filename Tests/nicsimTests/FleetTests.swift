@@ -104,9 +104,12 @@ final class FleetTests: XCTestCase {
 
     // MARK: Fleets on the embedded server
 
-    private func run(_ plan: FleetPlan, shard: FleetShard = .whole) throws -> FleetRun {
+    private func run(_ plan: FleetPlan, shard: FleetShard = .whole, latency: UInt64 = 0, loss: Double = 0,
+                     directory: String? = nil) throws -> FleetRun {
         let fleet = FleetRun(plan: plan, shard: shard, loadArea: 1 << 20)
-        try fleet.connect(.embedded(directory: fixtureTree))
+        fleet.latency = latency
+        fleet.loss = loss
+        try fleet.connect(.embedded(directory: directory ?? fixtureTree))
         fleet.run()
         return fleet
     }
@@ -144,12 +147,16 @@ final class FleetTests: XCTestCase {
     }
 
     func testFourShardsMergeToTheUnshardedFleet() throws {
+        // With latency and loss on the wires, so retransmissions and their
+        // timers are part of what must come out the same.
         let plan = FleetPlan(clients: 40, seed: 11, mix: try mix("rtl8139:1,virtio-net:1"), spread: 1 * VirtualClock.second)
-        let whole = try run(plan).records
+        let latency = 250 * VirtualClock.microsecond
+        let whole = try run(plan, latency: latency, loss: 0.02).records
+        XCTAssertGreaterThan(whole.reduce(0) { $0 + $1.tftpRetransmissions }, 0, "loss makes clients retransmit")
         var parts: [[FleetClientRecord]] = []
         for i in 0..<4 {
             let shard = FleetShard(index: i, count: 4)!
-            let part = try run(plan, shard: shard).records
+            let part = try run(plan, shard: shard, latency: latency, loss: 0.02).records
             XCTAssertEqual(part.map(\.index), Array(shard.range(of: 40)))
             parts.append(part)
         }
@@ -157,6 +164,32 @@ final class FleetTests: XCTestCase {
         XCTAssertEqual(merged, whole)
         XCTAssertEqual(FleetSummary(records: merged), FleetSummary(records: whole))
         XCTAssertEqual(whole.filter(\.succeeded).count, 40)
+    }
+
+    func testFailuresAreCountedWithTheirReason() throws {
+        // Every frame to the clients lost: four DISCOVERs each, no offer.
+        let plan = FleetPlan(clients: 3, seed: 2, mix: try mix("ne2000"), spread: 0)
+        let lost = try run(plan, loss: 1).records
+        XCTAssertEqual(lost.map(\.failure), ["no offer", "no offer", "no offer"])
+        XCTAssertEqual(lost.map(\.dhcpRetransmissions), [3, 3, 3])
+        XCTAssertTrue(lost.allSatisfy { $0.lease == nil && $0.ip == nil })
+
+        // A tree without the kernel: the lease and the NBP, then a TFTP error.
+        let tree = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-fleet-nokernel-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("pxelinux.cfg"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tree) }
+        for f in ["pxelinux.0", "pxelinux.cfg/default"] {
+            try FileManager.default.copyItem(atPath: fixtureTree + "/" + f, toPath: tree.appendingPathComponent(f).path)
+        }
+        let missing = try run(plan, directory: tree.path).records
+        for r in missing {
+            XCTAssertEqual(r.failure, "TFTP error", r.detail ?? "")
+            XCTAssertNotNil(r.nbp)
+            XCTAssertNil(r.kernel)
+        }
+        let summary = FleetSummary(records: lost + missing)
+        XCTAssertEqual(summary.failures, ["no offer": 3, "TFTP error": 3])
+        XCTAssertEqual(summary.failed, 6)
     }
 
     // MARK: The command line
