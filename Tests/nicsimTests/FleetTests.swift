@@ -253,9 +253,9 @@ final class FleetTests: XCTestCase {
         _ = try ns.run(in: ns.server, [HostTools.ip, "addr", "replace", "192.168.77.1/24", "dev", "srv0"])
         // A pool for 200 and enough concurrent TFTP transfers; every lease
         // and transfer logged. --no-ping: dnsmasq's default ICMP check of
-        // each new address answers a burst of DISCOVERs with one address
-        // for all of them and NAKs all but the first REQUEST (what
-        // `nicsim fleet` shows of a stampede; docs/FLEET.md).
+        // each new address paces its offers to about 4 clients a second,
+        // so a 200-client stampede takes minutes and clients run out of
+        // DHCP retries (what `nicsim fleet` measures; docs/FLEET.md).
         let d = try ns.start(in: ns.server, [HostTools.dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--port=0",
                                              "--interface=srv0", "--bind-interfaces", "--enable-tftp", "--tftp-root=\(tree.path)",
                                              "--tftp-max=1000", "--dhcp-lease-max=1000", "--log-dhcp", "--log-facility=-",
