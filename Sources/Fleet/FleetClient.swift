@@ -18,6 +18,9 @@ final class FleetClient {
     private var offers = 0
     private var naks = 0
     private var leaseAt: UInt64?
+    /// Set once the fleet's time limit has cut the client off: what it
+    /// does then (every wait failing at once) is not counted.
+    private var cutOff: () -> Bool = { false }
     private var completed: [String: UInt64] = [:]
 
     init(identity: FleetClientIdentity, run: FleetRun, dhcpOnly: Bool) {
@@ -68,10 +71,18 @@ final class FleetClient {
         client.loader.loadAddress = machine.loadStart
         client.loader.loadLimit = machine.loadEnd
         client.onEvent = { [unowned self] event in self.note(event, at: board.clock.now) }
+        cutOff = { [unowned slot] in slot.cancelled }
+        let tftp = client.baseCode.tftp
+        slot.onCancel = { [unowned self, unowned tftp] in self.tftpRetransmissionsAtCutOff = tftp.retransmissions }
+        defer { slot.onCancel = nil }
         steps(client, board: board, machine: machine, slot: slot, into: &record)
+        if slot.cancelled, !record.succeeded {
+            record.failure = "timeout"
+            record.detail = "cut off at the fleet's time limit" + (record.detail.map { " (\($0))" } ?? "")
+        }
         // Counted after the steps, whichever way they ended.
         record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
-        record.tftpRetransmissions = client.baseCode.tftp.retransmissions
+        record.tftpRetransmissions = tftpRetransmissionsAtCutOff ?? client.baseCode.tftp.retransmissions
         return record
     }
 
@@ -139,8 +150,10 @@ final class FleetClient {
     }
 
     private var taps: [FleetWakeTap] = []
+    private var tftpRetransmissionsAtCutOff: Int?
 
     private func note(_ event: PXEEvent, at now: UInt64) {
+        guard !cutOff() else { return }
         switch event {
         case .dhcpDiscover: discovers += 1
         case .dhcpOffer: offers += 1

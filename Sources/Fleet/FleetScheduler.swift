@@ -34,7 +34,11 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         var queued = false
         var generation: UInt64 = 0
         /// After the fleet's time limit, every wait returns at once.
-        var cancelled = false
+        var cancelled = false {
+            didSet { if cancelled, !oldValue { onCancel?() } }
+        }
+        /// Called when the client is cut off (before it runs again).
+        var onCancel: (() -> Void)?
         let go = DispatchSemaphore(value: 0)
         init(index: Int, body: @escaping (Slot) -> Void) {
             self.index = index
@@ -80,12 +84,6 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         slots.append(slot)
         push(slot, deadline: start)
         return slot.index
-    }
-
-    /// Binds `board` to the running client (its waits come here).
-    func adopt(_ board: Board, for slot: Slot) {
-        slot.board = board
-        board.scheduler = self
     }
 
     /// The client's card took (or had to hold) a frame: if it is parked
@@ -222,25 +220,22 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
 
     // MARK: Client side (on the client's thread)
 
-    private func slot(of board: Board) -> Slot? {
-        // Boards are few per call site; the running client is the one whose board it is.
-        running(board)
-    }
+    /// Each client's board, to its slot.
+    private var boards: [ObjectIdentifier: Slot] = [:]
 
-    private var current: [ObjectIdentifier: Slot] = [:]
+    private func slot(of board: Board) -> Slot? { boards[ObjectIdentifier(board)] }
 
-    /// Registers `board` as slot's, for `run`/`advance` to find.
+    /// Makes `board` the client's: its waits come here from now on.
     func bind(_ board: Board, to slot: Slot) {
-        current[ObjectIdentifier(board)] = slot
-        adopt(board, for: slot)
+        boards[ObjectIdentifier(board)] = slot
+        slot.board = board
+        board.scheduler = self
     }
 
     func unbind(_ board: Board) {
-        current[ObjectIdentifier(board)] = nil
+        boards[ObjectIdentifier(board)] = nil
         board.scheduler = nil
     }
-
-    private func running(_ board: Board) -> Slot? { current[ObjectIdentifier(board)] }
 
     /// Hands the baton to the scheduler until `deadline` (or a frame, if
     /// `frames`), then takes it back.

@@ -70,7 +70,7 @@ struct FleetBoot: ParsableCommand {
     @Option(name: .customLong("load-kib"), help: "KiB of RAM per client for the kernel and initrds (default: the two largest files of --dir, else 65536).")
     var loadKiB: Int?
 
-    @Option(name: .customLong("time-limit"), help: "Virtual seconds a client may take after its power-on before it is cut off.")
+    @Option(name: .customLong("time-limit"), help: "The run ends at --start-spread plus this many virtual seconds; clients still booting then fail with timeout.")
     var timeLimit: Double = 600
 
     @Option(name: .customLong("max-lag"), help: "With --bridge/--tap: seconds virtual time may fall behind the wall clock before timings are withheld.")

@@ -187,6 +187,16 @@ final class FleetTests: XCTestCase {
             XCTAssertNotNil(r.nbp)
             XCTAssertNil(r.kernel)
         }
+        // Cut off by the time limit in the middle of DHCP: a timeout, and
+        // only the DISCOVERs sent before it counted.
+        let fleet = FleetRun(plan: plan, loadArea: 1 << 20)
+        fleet.loss = 1
+        fleet.timeLimit = 10 * VirtualClock.second
+        try fleet.connect(.embedded(directory: fixtureTree))
+        fleet.run()
+        XCTAssertEqual(fleet.records.map(\.failure), ["timeout", "timeout", "timeout"])
+        XCTAssertEqual(fleet.records.map(\.dhcpRetransmissions), [1, 1, 1], "DISCOVERs at 0 and 4 s, cut off at 10 s")
+
         let summary = FleetSummary(records: lost + missing)
         XCTAssertEqual(summary.failures, ["no offer": 3, "TFTP error": 3])
         XCTAssertEqual(summary.failed, 6)
