@@ -234,6 +234,21 @@ final class FleetTests: XCTestCase {
         XCTAssertTrue(overlap.stderr.contains("appears in two inputs"), overlap.stderr)
     }
 
+    func testFleetCaptureHoldsEveryClientsBoot() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-fleet-\(UUID().uuidString.prefix(8)).pcapng")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let r = try NicsimProcess.run(["fleet", "--clients", "4", "--start-spread", "1", "--dir", fixtureTree, "--capture", file.path,
+                                       "--no-progress"], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("4 clients, 4 booted, 0 failed, 4 distinct addresses"), r.stdout)
+        // tshark reads it: a DISCOVER from each client and its kernel, block by block.
+        let discovers = try HostTools.run("/usr/bin/tshark", ["-r", file.path, "-Y", "dhcp.option.dhcp == 1", "-T", "fields", "-e", "eth.src"])
+        XCTAssertEqual(discovers.status, 0, discovers.output)
+        XCTAssertEqual(Set(discovers.output.split(separator: "\n").filter { $0.contains(":") }).count, 4, discovers.output)
+        let rrq = try HostTools.run("/usr/bin/tshark", ["-r", file.path, "-Y", "tftp.source_file == \"vmlinuz\"", "-T", "fields", "-e", "eth.src"])
+        XCTAssertEqual(Set(rrq.output.split(separator: "\n").filter { $0.contains(":") }).count, 4, rrq.output)
+    }
+
     func testFleetCommandRejectsBadInputInOneLine() throws {
         for args in [["--clients", "0"], ["--shard", "4/4"], ["--model", "rtl8139:0"], ["--mac-base", "zz"], ["--nbp", "exec"],
                      ["--start-spread", "-1"], ["--bridge", "a", "--tap", "b"]] {
