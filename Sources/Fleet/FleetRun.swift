@@ -62,7 +62,10 @@ public final class FleetRun {
         self.plan = plan
         self.shard = shard
         self.loadArea = loadArea
-        fabric = VirtualSwitch(clock: clock, seed: plan.seed)
+        // A port per client, kept for the whole run: ordinary frames and a
+        // short delay line (the default's jumbo slots cost 2 MiB a port).
+        fabric = VirtualSwitch(clock: clock, seed: plan.seed,
+                               configuration: .init(maxFrameSize: 2048, delayLineCapacity: 64))
         scheduler = FleetScheduler(clock: clock)
         progress = FleetProgress(total: shard.range(of: plan.clients).count)
     }
