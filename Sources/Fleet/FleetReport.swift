@@ -93,8 +93,8 @@ public struct FleetSummary: Codable, Equatable, Sendable {
     /// With a live network: how far virtual time ever fell behind the wall clock.
     public var lagSeconds: Double?
 
-    /// The aggregate of `records`, whose clients ended at virtual times `ends`
-    /// (seconds from the fleet's start; nil: computed from the records).
+    /// The aggregate of `records`. `lagSeconds`: how far a live run fell
+    /// behind real time; `withheld`: leave the timings out (it fell too far).
     public init(records: [FleetClientRecord], lagSeconds: Double? = nil, withheld: Bool = false) {
         clients = records.count
         succeeded = records.filter(\.succeeded).count

@@ -145,6 +145,9 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
     /// `limit`; then the clients left are cancelled (their waits return at
     /// once, so their own time-outs end them) and run out.
     func run(limit: UInt64) {
+        // Polls in a row that delivered frames but woke nobody: bounded, so
+        // a flood on a live link can't hold virtual time still for ever.
+        var idlePolls = 0
         while finished < slots.count {
             if readyHead < ready.count {
                 let i = ready[readyHead]
@@ -156,14 +159,19 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
                 let s = slots[i]
                 s.queued = false
                 if s.state == .parked { resume(s) }
+                idlePolls = 0
                 continue
             }
             if let due = nextDue, due.deadline <= clock.now {
                 popHeap()
                 resume(slots[due.slot])
+                idlePolls = 0
                 continue
             }
-            if let poll, poll() { continue }
+            if idlePolls < 64, let poll, poll() {
+                idlePolls += 1
+                continue
+            }
             let timer = clock.nextDeadline
             let wakeAt = nextDue?.deadline
             guard var target = [timer, wakeAt].compactMap({ $0 }).min() else { break }
@@ -173,13 +181,17 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
             }
             if let pace {
                 target = pace(target)
-                if let poll, poll() { continue }
+                if idlePolls < 64, let poll, poll() {
+                    idlePolls += 1
+                    continue
+                }
             }
             if let timer, timer <= target {
                 clock.runNextTimer()
             } else {
                 clock.advance(to: target)
             }
+            idlePolls = 0
         }
         if finished < slots.count { cancelAll() }
     }
