@@ -11,7 +11,7 @@ import Glibc
 /// switch, against the embedded server or a real one, and the boot times
 /// are measured (Fleet target; docs/FLEET.md). `nicsim fleet merge`
 /// combines the JSON of shards run apart.
-struct Fleet: ParsableCommand {
+struct FleetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet",
         abstract: "Boot many simulated clients at once and measure the server (see docs/FLEET.md).",

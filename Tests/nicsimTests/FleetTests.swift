@@ -219,6 +219,17 @@ final class FleetTests: XCTestCase {
             try r.stdout.write(toFile: f, atomically: true, encoding: .utf8)
             files.append(f)
         }
+        // A Kubernetes Indexed Job's pod: the shard from JOB_COMPLETION_INDEX.
+        setenv("JOB_COMPLETION_INDEX", "1", 1)
+        defer { unsetenv("JOB_COMPLETION_INDEX") }
+        let pod = try NicsimProcess.run(common + ["--shards", "3"], timeout: 120)
+        XCTAssertEqual(pod.status, 0, pod.stderr)
+        XCTAssertEqual(pod.stdout, try String(contentsOfFile: files[1], encoding: .utf8))
+        let noCount = try NicsimProcess.run(common, timeout: 60)
+        XCTAssertEqual(noCount.status, 1)
+        XCTAssertTrue(noCount.stderr.contains("no shard count"), noCount.stderr)
+        unsetenv("JOB_COMPLETION_INDEX")
+
         let merged = try NicsimProcess.run(["fleet", "merge", "--json"] + files, timeout: 60)
         XCTAssertEqual(merged.status, 0, merged.stderr)
         XCTAssertEqual(merged.stdout, whole.stdout)
