@@ -3,6 +3,7 @@ import Bridge
 import Fleet
 import Foundation
 import NICCore
+import NICSim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -111,15 +112,15 @@ struct FleetBoot: ParsableCommand {
     }
 
     /// --shard, else JOB_COMPLETION_INDEX with --shards or NICSIM_FLEET_SHARDS, else the whole fleet.
-    func resolveShard() throws(CLIError) -> FleetShard {
+    func resolveShard() throws(NICSimError) -> FleetShard {
         if let shard, let s = FleetShard(shard) { return s }
         let env = ProcessInfo.processInfo.environment
         guard let indexText = env["JOB_COMPLETION_INDEX"] else { return .whole }
         guard let count = shards ?? env["NICSIM_FLEET_SHARDS"].flatMap({ Int($0) }) else {
-            throw CLIError(description: "JOB_COMPLETION_INDEX is set but no shard count: give --shards N or NICSIM_FLEET_SHARDS")
+            throw NICSimError(description: "JOB_COMPLETION_INDEX is set but no shard count: give --shards N or NICSIM_FLEET_SHARDS")
         }
         guard let index = Int(indexText), let s = FleetShard(index: index, count: count) else {
-            throw CLIError(description: "JOB_COMPLETION_INDEX=\(indexText) is not a shard of \(count)")
+            throw NICSimError(description: "JOB_COMPLETION_INDEX=\(indexText) is not a shard of \(count)")
         }
         return s
     }
@@ -152,7 +153,7 @@ struct FleetBoot: ParsableCommand {
         let shard = try resolveShard()
         var plan = FleetPlan(clients: clients, seed: seed, mix: mix, macBase: macBase.flatMap(MACAddress.init),
                              spread: UInt64(startSpread * 1e9))
-        guard plan.macRangeFits else { throw CLIError(description: "--mac-base \(plan.macBase) + \(clients) clients leaves its OUI; choose a lower base") }
+        guard plan.macRangeFits else { throw NICSimError(description: "--mac-base \(plan.macBase) + \(clients) clients leaves its OUI; choose a lower base") }
         plan.spread = UInt64(startSpread * 1e9)
         let live = bridge != nil || tap != nil
         let directory = dir ?? (live ? nil : DefaultTFTPTree.resolve())
@@ -173,19 +174,19 @@ struct FleetBoot: ParsableCommand {
                 let link = try LiveCapture(interface: bridge, macAddress: plan.macBase, port: fleet.fabric.addBackendPort().port,
                                            promiscuous: true, completeChecksums: true)
                 try fleet.connect(.live(link))
-            } catch let e as FleetError { throw CLIError(description: e.description) } catch { throw CLIError(description: "\(error)") }
+            } catch let e as FleetError { throw NICSimError(description: e.description) } catch { throw NICSimError(description: "\(error)") }
         } else if let tap {
             do {
                 let link = try TapDevice(name: tap, port: fleet.fabric.addBackendPort().port, attach: attach, completeChecksums: true)
                 try fleet.connect(.live(link))
-            } catch let e as FleetError { throw CLIError(description: e.description) } catch { throw CLIError(description: "\(error)") }
+            } catch let e as FleetError { throw NICSimError(description: e.description) } catch { throw NICSimError(description: "\(error)") }
         } else if let directory {
             do throws(FleetError) { try fleet.connect(.embedded(directory: directory)) } catch {
-                throw CLIError(description: "\(error.description); run from the nicsim checkout, install with make install, or give --dir")
+                throw NICSimError(description: "\(error.description); run from the nicsim checkout, install with make install, or give --dir")
             }
         }
         if let capture {
-            do throws(FleetError) { try fleet.capture(to: capture) } catch { throw CLIError(description: error.description) }
+            do throws(FleetError) { try fleet.capture(to: capture) } catch { throw NICSimError(description: error.description) }
         }
         let showProgress = !noProgress && isatty(2) != 0
         var lastShown: UInt64 = 0
@@ -217,10 +218,10 @@ struct FleetBoot: ParsableCommand {
             fleetPrint(String(format: "wall time %.2f s", seconds))
         }
         if withheld {
-            throw CLIError(description: String(format: "the simulation fell %.3f s behind real time (limit %.3f s): timings withheld", lagSeconds ?? 0, maxLag))
+            throw NICSimError(description: String(format: "the simulation fell %.3f s behind real time (limit %.3f s): timings withheld", lagSeconds ?? 0, maxLag))
         }
         if summary.failed > 0 {
-            throw CLIError(description: "\(summary.failed) of \(summary.clients) clients failed to boot")
+            throw NICSimError(description: "\(summary.failed) of \(summary.clients) clients failed to boot")
         }
     }
 }
@@ -246,10 +247,10 @@ struct FleetMerge: ParsableCommand {
         var lag: Double?
         var withheld = false
         for path in files {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError(description: "can't read \(path)") }
+            guard let data = FileManager.default.contents(atPath: path) else { throw NICSimError(description: "can't read \(path)") }
             let text = String(decoding: data, as: UTF8.self)
             do throws(FleetError) { sets.append(try FleetReportFile.records(in: text)) } catch {
-                throw CLIError(description: "\(path): \(error.description)")
+                throw NICSimError(description: "\(path): \(error.description)")
             }
             for line in text.split(separator: "\n") where line.contains("\"summary\":true") {
                 if let s = try? JSONDecoder().decode(FleetSummary.self, from: Data(line.utf8)) {
@@ -259,7 +260,7 @@ struct FleetMerge: ParsableCommand {
             }
         }
         let merged: [FleetClientRecord]
-        do throws(FleetError) { merged = try FleetReportFile.merge(sets) } catch { throw CLIError(description: error.description) }
+        do throws(FleetError) { merged = try FleetReportFile.merge(sets) } catch { throw NICSimError(description: error.description) }
         let summary = FleetSummary(records: merged, lagSeconds: lag, withheld: withheld)
         if json {
             for r in merged { fleetPrint(FleetReportFile.line(r)) }
