@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: run test test-cabi build setup bench bench-cabi fuzz fuzz-smoke clean install docs
+.PHONY: run test test-cabi build setup bench bench-cabi fuzz fuzz-smoke clean install docs fleet
 
 setup:
 	@bash scripts/setup.sh
@@ -57,6 +57,15 @@ fuzz: setup
 
 fuzz-smoke: setup
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" SWIFT=$(SWIFT) bash scripts/fuzz.sh
+
+# A thousand clients PXE-boot at once on the embedded server (release
+# build), with wall time and peak memory (docs/FLEET.md).
+FLEET_CLIENTS ?= 1000
+FLEET_ARGS ?= --model rtl8139:50,virtio-net:30,ne2000:20
+fleet: setup
+	$(SWIFT) build -c release --product nicsim
+	/usr/bin/time -v .build/release/nicsim fleet --clients $(FLEET_CLIENTS) $(FLEET_ARGS) --no-progress 2>&1 \
+		| grep -v -e '^\s*\(Average\|Major\|Minor\|Voluntary\|Involuntary\|Swaps\|File system\|Socket\|Signals\|Page size\|Exit status\|Percent\|System time\|User time\)'
 
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

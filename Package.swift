@@ -34,6 +34,7 @@ let package = Package(
         // The same ABI as a static archive (libnicsim.a once installed).
         .library(name: "NICSimABIStatic", type: .static, targets: ["NICSimC"]),
         .library(name: "NICSimFuzz", targets: ["NICSimFuzz"]),
+        .library(name: "Fleet", targets: ["Fleet"]),
         .executable(name: "nicsim", targets: ["nicsim"]),
     ],
     dependencies: [
@@ -99,10 +100,13 @@ let package = Package(
         // string. Built in every `swift build` so `FuzzTests` replays the
         // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
         .target(name: "NICSimFuzz", dependencies: ["NICSimC", "CNICSim", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        // Many simulated PCs on one clock and switch: `nicsim fleet`.
+        .target(name: "Fleet", dependencies: ["NICCore", "Board", "NICCatalogue", "UNDI", "Wire", "BootServer", "PXE", "Bridge"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
                 "NICSim", "NICCatalogue", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
+                "Fleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -126,6 +130,6 @@ let package = Package(
         .testTarget(name: "NICCatalogueTests", dependencies: ["NICCatalogue", "NICSimC", "CNICSim", "NICCore", "VirtioNet", "RTL8139", "NE2000"], swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTests", dependencies: ["NICSimFuzz"], swiftSettings: swiftSettings),
         .testTarget(name: "NICSimTests", dependencies: ["NICSim", "NICCatalogue"], swiftSettings: swiftSettings),
-        .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
+        .testTarget(name: "nicsimTests", dependencies: ["nicsim", "Fleet"], swiftSettings: swiftSettings),
     ]
 )

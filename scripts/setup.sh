@@ -31,6 +31,8 @@ packages=(
     pxelinux
     syslinux-common
     curl
+    # `make fleet`: wall time and peak memory of a 1000-client fleet.
+    time
     # The x86 machine: the iPXE ROMs and NBPs it runs, and its CPU.
     ipxe
     libunicorn-dev

@@ -10,7 +10,11 @@ public final class Board {
     public let pci = PCIHostBridge()
     public let interrupts = InterruptController()
     public let pirq: PIRQRouter
-    public let clock = VirtualClock()
+    public let clock: VirtualClock
+    /// When set, the driver-side waits (`run(until:timeout:quantum:)` and
+    /// `advance(by:)`) are the scheduler's: a host running many boards on
+    /// one shared clock takes turns between them there.
+    public weak var scheduler: BoardScheduler?
     /// MSI/MSI-X messages that reached the local APIC range (see `Board+MSI`).
     public let messages = MessageLog()
 
@@ -40,8 +44,14 @@ public final class Board {
     public private(set) var decodeConflicts = 0
 
     /// A board with `memorySize` bytes of RAM at physical address 0 and the
-    /// host bridge at 00:00.0.
-    public init(memorySize: Int = 64 << 20) {
+    /// host bridge at 00:00.0, on its own clock.
+    public convenience init(memorySize: Int = 64 << 20) {
+        self.init(memorySize: memorySize, clock: VirtualClock())
+    }
+
+    /// A board on `clock`, which other boards may share (`scheduler`).
+    public init(memorySize: Int, clock: VirtualClock) {
+        self.clock = clock
         memory = FlatMemory(size: memorySize)
         pirq = PIRQRouter(controller: interrupts)
         // The I/O bus is new and empty, so this mapping cannot collide.
@@ -231,6 +241,10 @@ public final class Board {
     /// Moves virtual time forward by `nanoseconds`, firing timers in order
     /// and letting the loop settle after each.
     public func advance(by nanoseconds: UInt64) {
+        if let scheduler {
+            scheduler.advance(self, by: nanoseconds)
+            return
+        }
         runUntilIdle()
         let (target, overflow) = clock.now.addingReportingOverflow(nanoseconds)
         let end = overflow ? UInt64.max : target
@@ -248,6 +262,7 @@ public final class Board {
     /// they are polled. Returns whether the condition was met.
     @discardableResult
     public func run(until condition: () -> Bool, timeout: UInt64, quantum: UInt64 = VirtualClock.millisecond) -> Bool {
+        if let scheduler { return scheduler.run(self, until: condition, timeout: timeout) }
         let (target, overflow) = clock.now.addingReportingOverflow(timeout)
         let end = overflow ? UInt64.max : target
         while true {
@@ -259,4 +274,14 @@ public final class Board {
             clock.advance(to: min(max(next, clock.now), end))
         }
     }
+}
+
+/// Runs the waits of boards that share one clock (`Board.scheduler`): while
+/// one board waits, the others and the clock's timers move on, so many
+/// simulated machines make one simulation.
+public protocol BoardScheduler: AnyObject {
+    /// Lets time pass until `condition` holds or `timeout` ns pass; true if it held.
+    func run(_ board: Board, until condition: () -> Bool, timeout: UInt64) -> Bool
+    /// Lets `nanoseconds` of time pass for `board`.
+    func advance(_ board: Board, by nanoseconds: UInt64)
 }

@@ -15,7 +15,7 @@ struct Nicsim: ParsableCommand {
             With no subcommand, nicsim runs `boot`.
             """,
         version: version,
-        subcommands: [Boot.self, Replay.self, Serve.self, QTest.self, BoardInfo.self, Bench.self, Rom.self],
+        subcommands: [Boot.self, Replay.self, Serve.self, QTest.self, BoardInfo.self, Bench.self, Rom.self, FleetCommand.self],
         defaultSubcommand: Boot.self
     )
 }

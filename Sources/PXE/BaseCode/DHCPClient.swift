@@ -79,6 +79,10 @@ public final class DHCPClient {
     /// Progress, as it happens.
     public var onEvent: ((PXEEvent) -> Void)?
     private var random: SeededRandom
+    /// Without a seed the transaction IDs come from the station address,
+    /// read at the first run: before UNDI bring-up the driver may not know
+    /// it yet, and clients sharing a link must not share IDs.
+    private var seedFromStation: Bool
     private var transactionID: UInt32 = 0
     private var startTime: UInt64 = 0
 
@@ -86,6 +90,7 @@ public final class DHCPClient {
         self.ip = ip
         self.identity = identity
         random = SeededRandom(seed: seed ?? ip.mac.rawValue)
+        seedFromStation = seed == nil
     }
 
     /// Option 55: the parameters a PXE 2.1 client asks for.
@@ -96,6 +101,10 @@ public final class DHCPClient {
     /// when no server answers, DHCP_NO_BOOTFILE_NAME when none names a file,
     /// BSTRAP_NO_RESPONSE when no boot server answers discovery.
     public func run() throws(PXEStatus) -> DHCPResult {
+        if seedFromStation {
+            seedFromStation = false
+            random = SeededRandom(seed: ip.mac.rawValue)
+        }
         startTime = ip.clock.now
         ip.address = .any
         ip.subnetMask = .any
