@@ -41,14 +41,15 @@ final class X86CPU {
 
     /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),
     /// trapping instructions in `trapRange` (linear addresses).
-    init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>) throws(MachineError) {
+    init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>,
+         mode: uc_mode = UC_MODE_32) throws(MachineError) {
         var uc: OpaquePointer?
         // Opened in 32-bit mode so that uc_emu_start takes a full 32-bit
         // EIP (in 16-bit mode it sets IP = start - CS*16, 16 bits only,
         // which cannot resume 32-bit protected-mode code). The machine then
         // runs a reset stub that takes the CPU to real mode the way
         // software must: through a 16-bit segment, then CR0.PE clear.
-        let err = uc_open(UC_ARCH_X86, UC_MODE_32, &uc)
+        let err = uc_open(UC_ARCH_X86, mode, &uc)
         guard err == UC_ERR_OK, let uc else { throw .engine("uc_open: \(String(cString: uc_strerror(err)))") }
         engine = uc
         slice = .allocate(capacity: 1)
@@ -161,6 +162,27 @@ final class X86CPU {
             var v = UInt64(newValue)
             _ = uc_reg_write(engine, r.unicorn, &v)
         }
+    }
+
+    /// A register by Unicorn's number, all 64 bits (the UEFI machine's long mode).
+    func read64(_ r: uc_x86_reg) -> UInt64 {
+        var v: UInt64 = 0
+        _ = uc_reg_read(engine, Int32(bitPattern: r.rawValue), &v)
+        return v
+    }
+
+    /// Writes a register by Unicorn's number; false if the engine refused
+    /// (a segment selector whose descriptor would fault).
+    @discardableResult
+    func write64(_ r: uc_x86_reg, _ value: UInt64) -> Bool {
+        var v = value
+        return uc_reg_write(engine, Int32(bitPattern: r.rawValue), &v) == UC_ERR_OK
+    }
+
+    /// Loads GDTR (the UEFI machine's long-mode set-up).
+    func setGDT(base: UInt64, limit: UInt32) {
+        var mmr = uc_x86_mmr(selector: 0, base: base, limit: limit, flags: 0)
+        _ = uc_reg_write(engine, Int32(bitPattern: UC_X86_REG_GDTR.rawValue), &mmr)
     }
 
     /// CR0.PE: protected mode.
