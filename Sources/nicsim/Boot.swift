@@ -70,8 +70,11 @@ struct Boot: ParsableCommand {
     @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom) on the x86 machine instead of nicsim's PXE ROM.")
     var rom: String?
 
-    @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe).")
+    @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe); with --firmware uefi: its boot file for UEFI clients (default snponly.efi, then boot.ipxe for iPXE).")
     var bootFile: String?
+
+    @Option(help: "The PC's firmware: bios (nicsim's PXE option ROM) or uefi (UEFI firmware; the boot file is an EFI application on the Simple Network Protocol).")
+    var firmware: FirmwareKind = .bios
 
     func validate() throws {
         if host.isRequested && qemuSocket != nil {
@@ -84,8 +87,11 @@ struct Boot: ParsableCommand {
         guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
         if until != nil, nbp == .builtin { throw ValidationError("--until needs --nbp exec or auto (the built-in pxelinux prints nothing)") }
-        if rom == nil {
-            if bootFile != nil { throw ValidationError("--boot-file needs --rom") }
+        if firmware == .uefi {
+            if rom != nil { throw ValidationError("--rom runs a legacy option ROM; it can't be used with --firmware uefi") }
+            if nbp != .auto { throw ValidationError("--nbp is for nicsim's PXE ROM; under --firmware uefi the boot file always runs on the CPU") }
+        } else if rom == nil {
+            if bootFile != nil { throw ValidationError("--boot-file needs --rom or --firmware uefi") }
         } else {
             if nbp != .auto { throw ValidationError("--nbp is for nicsim's PXE ROM; a --rom boots on its own") }
             if uuid != nil { throw ValidationError("--uuid is for nicsim's PXE ROM; a --rom sends its own DHCP options") }
@@ -126,9 +132,14 @@ struct Boot: ParsableCommand {
                       hint: "run from the nicsim checkout, install with make install, or give --dir")
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
-                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture)
+                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture,
+                                      uefiBootFiles: firmware == .uefi ? (bootFile ?? "snponly.efi", "boot.ipxe") : nil)
         defer { network.close() }
         try host.dropPrivileges()
+        if firmware == .uefi {
+            try runUEFI(pc: pc, network: network, wall: wall)
+            return
+        }
         if let image {
             try bootROM(image, pc: pc, network: network, wall: wall)
             return

@@ -43,8 +43,11 @@ final class BootNetwork {
     /// Connects `device` (the card's port, whose MAC is `macAddress`) to
     /// `peer` on a new switch on `board`'s clock; a host link follows
     /// `card`'s receive filter. Throws one line a user can act on.
+    /// `uefiBootFiles` makes the embedded server hand `nbp` to UEFI clients
+    /// and `script` to iPXE once it runs.
     init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer, follow card: StationFilterSource? = nil,
-         faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil) throws(CLIError) {
+         faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil,
+         uefiBootFiles: (nbp: String, script: String)? = nil) throws(CLIError) {
         let network = VirtualSwitch(clock: board.clock, seed: seed)
         network.connect(device: device, faults: faults)
         var server: BootServer?
@@ -56,6 +59,10 @@ final class BootNetwork {
                                                  pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: directory)
             config.router = IPv4Address(10, 0, 2, 2)
             if let bootFile { config.biosBootFile = bootFile }
+            if let uefiBootFiles {
+                config.efiBootFile = uefiBootFiles.nbp
+                config.ipxeBootFile = uefiBootFiles.script
+            }
             let s: BootServer
             do { s = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {
                 throw CLIError(description: "\(error.description); \(hint)")

@@ -63,5 +63,6 @@ final class UEFINetworkBootTests: XCTestCase {
         let r = try bootSNPOnly(until: "\(Self.scriptOutput) 10.0.2.100")
         XCTAssertEqual(r.stop, .condition, "console:\n\(r.machine.console)\nlog: \(r.machine.log)")
         XCTAssertTrue(r.machine.console.contains("net0: 10.0.2.100/255.255.255.0"), r.machine.console)
+        print("CONSOLE>>>\(r.machine.console)<<<\nLOG \(r.machine.log)\nvirtual \(Double(r.machine.board.clock.now) / 1e9) s, \(r.machine.instructionsExecuted) instructions")
     }
 }
