@@ -58,6 +58,8 @@ public final class UEFIMachine {
     /// Boot and runtime services the guest called that the firmware does
     /// not provide, or provided with an error worth knowing, in order (at most 256).
     public internal(set) var log: [String] = []
+    /// Called with every service call and its result (for debugging a guest).
+    public var trace: ((String) -> Void)?
 
     public private(set) var portCycles = 0
     public private(set) var mmioCycles = 0
@@ -129,6 +131,9 @@ public final class UEFIMachine {
     var waitForKeyEvent: UInt64 = 0
     /// The firmware's SNP instances, by their protocol interface address.
     var networks: [UInt64: UEFISimpleNetwork] = [:]
+    /// The firmware's PCI I/O instances, by their protocol interface address.
+    var pciDevices: [UInt64: UEFIPCIIO] = [:]
+    var rootBridge: UInt64 = 0
 
     /// A PC with UEFI firmware around `board` (at least 16 MiB of RAM, a
     /// multiple of 4 KiB): long mode set up, the system table and its
@@ -387,7 +392,12 @@ public final class UEFIMachine {
             return
         }
         entryRSP = rsp
-        complete(services[index](self), rsp: rsp, atOwnStub: true)
+        let result = services[index](self)
+        if let trace {
+            let detail = if case .done(let status) = result { "0x" + String(status, radix: 16) } else { "\(result)" }
+            trace("\(serviceNames[index])(\((0..<4).map { "0x" + String(arg($0), radix: 16) }.joined(separator: ", "))) -> \(detail)")
+        }
+        complete(result, rsp: rsp, atOwnStub: true)
     }
 
     func finish(_ stop: MachineStop) {

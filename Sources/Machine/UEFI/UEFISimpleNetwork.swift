@@ -57,10 +57,14 @@ final class UEFISimpleNetwork {
 }
 
 extension UEFIMachine {
-    /// Puts a network card on the firmware: a handle whose device path is
-    /// PciRoot(0)/Pci(slot)/MAC(address) and which carries the Simple
-    /// Network Protocol over `driver`. Returns the handle (a network
-    /// boot's `device`).
+    /// Puts a network card on the firmware as a PC's firmware does after
+    /// connecting the card's network driver: a PCI handle
+    /// (PciRoot(0)/Pci(slot)) with PCI I/O, opened by the firmware's own
+    /// network driver, and a child handle (…/MAC(address)) with the Simple
+    /// Network Protocol over `driver`. Returns the child (a network boot's
+    /// `device`). DisconnectController on the PCI handle stops the
+    /// firmware's driver and removes the child, so an image with its own
+    /// driver for the card (iPXE's ipxe.efi) can take the card over PCI I/O.
     public func addNetworkDevice(driver: NICDriver, slot: PCIAddress) throws(MachineError) -> UInt64 {
         do throws(DriverError) { try driver.probe() } catch { throw .board("the card's driver could not probe it: \(error)") }
         let p = firmwareAllocate(128)
@@ -96,11 +100,52 @@ extension UEFIMachine {
         w64(p + 112, wait)
         w64(p + 120, mode)
 
-        let handle = newHandle()
-        addProtocol(handle, .devicePath, storeDevicePath(DevicePath.pciRoot + DevicePath.pci(device: slot.device, function: slot.function)
-                                                          + DevicePath.mac(mac)))
-        addProtocol(handle, .simpleNetwork, p)
-        return handle
+        let pciHandle = addPCIHandle(slot: slot)
+        let childPath = storeDevicePath(DevicePath.pciRoot + DevicePath.pci(device: slot.device, function: slot.function) + DevicePath.mac(mac))
+        let driverHandle = newHandle()
+        let binding = firmwareAllocate(48)
+        addProtocol(driverHandle, .driverBinding, binding)
+        var child: UInt64 = 0
+        func connect() {
+            child = newHandle()
+            addProtocol(child, .devicePath, childPath)
+            addProtocol(child, .simpleNetwork, p)
+            if let h = handles[pciHandle], let i = h.index(of: .pciIO) {
+                h.protocols[i].opens.append((driverHandle, pciHandle, Self.byDriver))
+                h.protocols[i].opens.append((driverHandle, child, Self.byChildController))
+            }
+        }
+        w64(binding, stub("NetworkDriver.Supported") { m in
+            let free = m.handles[child] == nil && m.handles[pciHandle].map { h in
+                h.protocols.allSatisfy { $0.opens.allSatisfy { $0.attributes & Self.byDriver == 0 } }
+            } == true
+            return .done(m.arg(1) == pciHandle && free ? EFIStatus.success : EFIStatus.unsupported)
+        })
+        w64(binding + 8, stub("NetworkDriver.Start") { m in
+            guard m.arg(1) == pciHandle, m.handles[child] == nil else { return .done(EFIStatus.alreadyStarted) }
+            connect()
+            return .done(EFIStatus.success)
+        })
+        w64(binding + 16, stub("NetworkDriver.Stop") { [unowned snp] m in
+            guard m.arg(1) == pciHandle, let h = m.handles[child] else { return .done(EFIStatus.success) }
+            guard !h.protocols.contains(where: { $0.opens.contains { $0.attributes & Self.byDriver != 0 } }) else {
+                return .done(EFIStatus.deviceError)
+            }
+            m.handles[child] = nil
+            m.handleOrder.removeAll { $0 == child }
+            if let h = m.handles[pciHandle] {
+                for i in h.protocols.indices { h.protocols[i].opens.removeAll { $0.agent == driverHandle } }
+            }
+            if snp.state == 2 { snp.driver.close() }
+            snp.state = 0
+            m.w32(snp.mode + UEFISimpleNetwork.Mode.state, 0)
+            return .done(EFIStatus.success)
+        })
+        w32(binding + 24, 0x10)
+        w64(binding + 32, driverHandle)
+        w64(binding + 40, driverHandle)
+        connect()
+        return child
     }
 
     /// Takes the next frame from the card into the receive buffer, unless one is held already.
