@@ -28,6 +28,9 @@ final class X86CPU {
     private let engine: OpaquePointer
     private var hooks: [uc_hook] = []
     private let slice: UnsafeMutablePointer<nicsim_slice>
+    /// Keeps guest RAM alive as long as the engine that maps it: `deinit`
+    /// still walks it (and, in long mode, the page tables in it).
+    private let ramOwner: AnyObject?
     weak var host: X86Host?
     /// Instructions between two `sliceExpired` calls.
     var sliceLength: UInt64 = 1000 {
@@ -42,7 +45,8 @@ final class X86CPU {
     /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),
     /// trapping instructions in `trapRange` (linear addresses).
     init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>,
-         mode: uc_mode = UC_MODE_32) throws(MachineError) {
+         mode: uc_mode = UC_MODE_32, ramOwner: AnyObject? = nil) throws(MachineError) {
+        self.ramOwner = ramOwner
         var uc: OpaquePointer?
         // Opened in 32-bit mode so that uc_emu_start takes a full 32-bit
         // EIP (in 16-bit mode it sets IP = start - CS*16, 16 bits only,

@@ -145,7 +145,8 @@ public final class UEFIMachine {
             throw .board("RAM must be 16 MiB to 2 GiB and a multiple of 4 KiB, not \(size) bytes")
         }
         cpu = try X86CPU(ram: board.memory.unsafeBaseAddress, ramSize: size,
-                         trapRange: Layout.traps...(Layout.trapsEnd - 1), mode: UC_MODE_64)
+                         trapRange: Layout.traps...(Layout.trapsEnd - 1), mode: UC_MODE_64,
+                         ramOwner: board.memory)
         cpu.host = self
         cpu.timeStampPerInstruction = nanosecondsPerInstruction
         memoryMap = UEFIMemoryMap(ramSize: size)
