@@ -48,6 +48,10 @@ public final class UEFIMachine {
         didSet { cpu.timeStampPerInstruction = nanosecondsPerInstruction }
     }
     public var nanosecondsPerIOCycle: UInt64 = 1_000
+    /// Virtual time one firmware service call takes (a real firmware runs
+    /// hundreds of instructions and, for a network poll, several register
+    /// cycles per call), so a guest polling the firmware sees time pass.
+    public var nanosecondsPerServiceCall: UInt64 = 2_000
     static let idleQuantum = VirtualClock.millisecond
 
     /// Text the guest wrote through ConOut/StdErr, UTF-8, at most `consoleLimit` characters.
@@ -393,6 +397,7 @@ public final class UEFIMachine {
             return
         }
         entryRSP = rsp
+        elapse(nanosecondsPerServiceCall)
         let result = services[index](self)
         if let trace {
             let detail = if case .done(let status) = result { "0x" + String(status, radix: 16) } else { "\(result)" }

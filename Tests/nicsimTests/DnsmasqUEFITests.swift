@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+
+/// `nicsim boot --firmware uefi` against real dnsmasq in a network
+/// namespace, bridged through libpcap to a default veth pair: dnsmasq
+/// tags the boot file by architecture (scripts/dnsmasq-pxe.sh, mode
+/// uefi), so the firmware's DHCP only gets an EFI boot file because it
+/// asked as an x64 UEFI client (option 93 = 7). The EFI program (Debian's
+/// snponly.efi over our Simple Network Protocol, or ipxe.efi with its own
+/// driver over PCI I/O) then leases again as iPXE, gets boot.ipxe and runs
+/// it: the echo of `${net0/ip}` on our console, dnsmasq's ACK and TFTP
+/// "sent" lines and the report's SHA-256 of each file are the proof.
+final class DnsmasqUEFITests: XCTestCase {
+    private var tree: URL!
+    static let script = "#!ipxe\necho nicsim-uefi-ok ${net0/ip} nicsim-end\n"
+
+    override func setUpWithError() throws {
+        try HostTools.require(HostTools.dnsmasq, package: "dnsmasq")
+        try HostTools.require("/usr/lib/ipxe/snponly.efi", package: "ipxe")
+        tree = FileManager.default.temporaryDirectory.appendingPathComponent("nsim-uefi-tree-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for nbp in ["snponly.efi", "ipxe.efi"] {
+            try FileManager.default.copyItem(atPath: "/usr/lib/ipxe/\(nbp)", toPath: tree.appendingPathComponent(nbp).path)
+        }
+        try Data(Self.script.utf8).write(to: tree.appendingPathComponent("boot.ipxe"))
+    }
+
+    override func tearDown() {
+        if let tree { try? FileManager.default.removeItem(at: tree) }
+    }
+
+    private func boot(_ nbp: String, model: String, namespace: String, expectDriver driver: String) throws {
+        let ns = try NetworkNamespaces(namespace, prefix: "uefi")
+        defer { ns.down() }
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
+                                         ns.server, "srv0", tree.path, "uefi", nbp])
+        try d.start()
+        defer { d.stop() }
+        XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
+        let started = Date()
+        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--firmware", "uefi", "--model", model,
+                                           "--bridge", "cli0", "--until", "nicsim-end", "--timeout", "60", "--json"], timeout: 240)
+        XCTAssertEqual(r.status, 0, r.output)
+        let line = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let report = try JSONDecoder().decode(BootJSON.self, from: Data(line.utf8))
+        let console = report.console ?? ""
+        print("\(nbp) on \(model) via dnsmasq: \(Date().timeIntervalSince(started)) s wall")
+        XCTAssertEqual(report.nbp, "uefi")
+        XCTAssertEqual(report.stop, "condition", console)
+        XCTAssertEqual(report.lease.bootfile, nbp)
+        XCTAssertTrue(report.lease.ip.hasPrefix("192.168.77."), report.lease.ip)
+        XCTAssertTrue(console.contains("using \(driver) on"), console)
+        XCTAssertTrue(console.contains("nicsim-uefi-ok \(report.lease.ip) nicsim-end"), console)
+        XCTAssertTrue(d.output.contains("DHCPACK(srv0) \(report.lease.ip) 52:54:00:12:34:56"), d.output)
+        XCTAssertTrue(d.output.contains("sent \(tree.path)/\(nbp) to \(report.lease.ip)"), d.output)
+        XCTAssertTrue(d.output.contains("sent \(tree.path)/boot.ipxe to \(report.lease.ip)"), d.output)
+        // The firmware fetched the EFI program, iPXE its script: both listed with dnsmasq's bytes.
+        XCTAssertEqual(report.files.map(\.name), [nbp, "boot.ipxe"])
+        for f in report.files {
+            XCTAssertEqual(f.sha256, try sha256(tree.appendingPathComponent(f.name).path), f.name)
+            XCTAssertEqual(f.server, "192.168.77.1", f.name)
+        }
+    }
+
+    func testSNPOnlyOnVirtioNetRunsDnsmasqsScript() throws {
+        try boot("snponly.efi", model: "virtio-net", namespace: "snp-virtio", expectDriver: "SNP")
+    }
+
+    func testSNPOnlyOnRTL8139RunsDnsmasqsScript() throws {
+        try boot("snponly.efi", model: "rtl8139", namespace: "snp-8139", expectDriver: "SNP")
+    }
+
+    func testIPXEEFIOnNE2000RunsDnsmasqsScript() throws {
+        try boot("ipxe.efi", model: "ne2000", namespace: "ipxe-ne2k", expectDriver: "rtl8029")
+    }
+
+    func testIPXEEFIOnVirtioNetRunsDnsmasqsScript() throws {
+        try boot("ipxe.efi", model: "virtio-net", namespace: "ipxe-virtio", expectDriver: "virtio-net")
+    }
+}
