@@ -248,7 +248,7 @@ extension UEFIMachine {
         return order.compactMap { interface($0, .driverBinding) }
     }
 
-    private func connectController(_ controller: UInt64, drivers: UInt64, remaining: UInt64) -> ServiceResult {
+    func connectController(_ controller: UInt64, drivers: UInt64, remaining: UInt64) -> ServiceResult {
         guard handles[controller] != nil else { return .done(EFIStatus.invalidParameter) }
         let candidates = bindings(preferred: drivers)
         var started = false

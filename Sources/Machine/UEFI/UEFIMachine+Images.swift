@@ -113,16 +113,13 @@ extension UEFIMachine {
     }
 
     /// Makes the run start image `handle` (from `loadImage`): its entry
-    /// point is called with the image handle and the system table on a
-    /// 128 KiB stack, and the run ends with `.returned` when it returns or
-    /// calls Exit (`lastExitStatus`).
+    /// point is called with the image handle and the system table, and the
+    /// run ends with `.returned` when it returns or calls Exit
+    /// (`lastExitStatus`).
     public func start(image handle: UInt64) throws(MachineError) {
-        guard let image = images[handle] else { throw .optionROM("no image with handle 0x\(String(handle, radix: 16))") }
-        guard let stack = memoryMap.allocate(pages: 32, type: .bootServicesData, maximum: 0xFFFF_FFFF) else {
-            throw .optionROM("no room for the image's stack")
-        }
+        guard let image = images[handle], !image.started else { throw .optionROM("no image to start with handle 0x\(String(handle, radix: 16))") }
         images[handle]?.started = true
-        callFromHost(image.entry, [handle, systemTable], image: handle, stack: stack + 32 * 4096 - 64)
+        try hostInvoke { _ in .start(image: handle, entry: image.entry) }
     }
 
     func imageServices(into s: inout [String: Service]) {

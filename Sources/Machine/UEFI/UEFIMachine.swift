@@ -138,6 +138,7 @@ public final class UEFIMachine {
     /// The firmware's PCI I/O instances, by their protocol interface address.
     var pciDevices: [UInt64: UEFIPCIIO] = [:]
     var rootBridge: UInt64 = 0
+    var hostStackTop: UInt64 = 0
 
     /// A PC with UEFI firmware around `board` (at least 16 MiB of RAM, a
     /// multiple of 4 KiB): long mode set up, the system table and its
@@ -308,23 +309,12 @@ public final class UEFIMachine {
         board.advance(by: max(next > now ? next - now : 0, 1))
     }
 
-    /// Calls guest function `entry` with `arguments` from the host (the
-    /// top of the run); when it returns, the run ends with `.returned`.
-    func callFromHost(_ entry: UInt64, _ arguments: [UInt64], image: UInt64?, stack: UInt64) {
-        entryRSP = stack
-        frames.append(Frame(rsp: stack, continuation: { m, status in
-            m.lastExitStatus = status
-            return .stop(.returned)
-        }, image: image))
-        prepareCall(entry, arguments, below: stack)
-    }
-
     /// The status the host-started image returned or passed to Exit.
     public internal(set) var lastExitStatus: UInt64?
 
     /// Points the CPU at guest function `entry`, with its return address
     /// on the call-return stub, on a stack below `rsp`.
-    private func prepareCall(_ entry: UInt64, _ arguments: [UInt64], below rsp: UInt64) {
+    func prepareCall(_ entry: UInt64, _ arguments: [UInt64], below rsp: UInt64) {
         let stackArguments = max(arguments.count - 4, 0)
         let base = (rsp &- 0x200 &- UInt64(stackArguments) * 8) & ~0xF
         let sp = base &- 8
@@ -338,7 +328,7 @@ public final class UEFIMachine {
 
     /// Finishes a service result at a trap; `atOwnStub` when the CPU is on
     /// the service's own `ret` with RSP at the caller's return address.
-    private func complete(_ result: ServiceResult, rsp: UInt64, atOwnStub: Bool) {
+    func complete(_ result: ServiceResult, rsp: UInt64, atOwnStub: Bool) {
         var result = result
         // Timer notifications run when a service returns at a TPL below theirs.
         if case .done(let status) = result, let pending = nextNotify() {
@@ -355,7 +345,7 @@ public final class UEFIMachine {
             }
         case .call(let entry, let arguments, let continuation):
             frames.append(Frame(rsp: rsp, continuation: continuation, image: nil))
-            prepareCall(entry, arguments, below: min(rsp, cpu.read64(UC_X86_REG_RSP)))
+            prepareCall(entry, arguments, below: stackBelow(rsp))
             stopRequest = .resume
             cpu.stop()
         case .stop(let s):
@@ -363,7 +353,7 @@ public final class UEFIMachine {
             cpu.stop()
         case .start(let image, let entry):
             frames.append(Frame(rsp: rsp, continuation: { _, status in .done(status) }, image: image))
-            prepareCall(entry, [image, systemTable], below: min(rsp, cpu.read64(UC_X86_REG_RSP)))
+            prepareCall(entry, [image, systemTable], below: stackBelow(rsp))
             stopRequest = .resume
             cpu.stop()
         case .exit(let image, let status):
@@ -376,6 +366,14 @@ public final class UEFIMachine {
             frames.removeSubrange(index...)
             complete(frame.continuation(self, status), rsp: frame.rsp, atOwnStub: false)
         }
+    }
+
+    /// Where a firmware call's callee may put its frame: below both the
+    /// caller's frame and whatever the CPU's stack holds now (when that
+    /// is a live stack just below it).
+    private func stackBelow(_ rsp: UInt64) -> UInt64 {
+        let current = cpu.read64(UC_X86_REG_RSP)
+        return current < rsp && rsp - current < 1 << 20 ? current : rsp
     }
 
     /// A service's own stub was reached, or guest code the firmware called returned.
