@@ -31,6 +31,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case qtestProtocol = "qtest-protocol"
     case machine = "machine"
     case offload = "offload"
+    case uefiImage = "uefi-image"
 
     /// The name used on the command line, in file paths and in reports.
     public var name: String { rawValue }
@@ -49,6 +50,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .qtestProtocol: 8 << 10
         case .machine: 8 << 10
         case .offload: 66 << 10
+        case .uefiImage: 64 << 10
         }
     }
 
@@ -77,6 +79,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .qtestProtocol: QTestProtocolFuzz.run(&input)
         case .machine: MachineFuzz.run(&input)
         case .offload: OffloadFuzz.run(&input)
+        case .uefiImage: UEFIFuzz.run(&input)
         }
     }
 

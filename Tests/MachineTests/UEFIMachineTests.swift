@@ -1,6 +1,7 @@
 import Board
 import Machine
 import NICCore
+import Foundation
 import XCTest
 
 /// The UEFI machine with no network: long mode, the system table, the
@@ -66,5 +67,28 @@ final class UEFIMachineTests: XCTestCase {
         let m = try machine()
         try m.start(image: try m.loadImage(UEFITestImage(code: [0xEB, 0xFE]).bytes))  // jmp $
         XCTAssertEqual(try m.run(timeout: 10 * VirtualClock.millisecond), .timeout)
+    }
+
+    /// The uefi-image fuzz seeds (fixtures/fuzz/uefi-image) as
+    /// applications: ConOut output, Exit from inside the entry point
+    /// unwinding to the host with its status, and a call of every boot
+    /// service with pointers into the image ending without a host trap.
+    func testFuzzSeedApplicationsBehave() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/fuzz/uefi-image")
+        func run(_ name: String) throws -> (UEFIMachine, MachineStop?) {
+            let m = try machine()
+            let bytes = try [UInt8](Data(contentsOf: root.appendingPathComponent(name)))
+            try m.start(image: try m.loadImage(bytes))
+            return (m, try? m.run(timeout: 2 * VirtualClock.millisecond))
+        }
+        let (hello, helloStop) = try run("hello-conout")
+        XCTAssertEqual(helloStop, .returned)
+        XCTAssertEqual(hello.console, "nicsim\r\n")
+        let (exit, exitStop) = try run("exit-from-image")
+        XCTAssertEqual(exitStop, .returned)
+        XCTAssertEqual(exit.lastExitStatus, 5)
+        let (sweep, _) = try run("boot-services-sweep")
+        XCTAssertGreaterThan(sweep.instructionsExecuted, 0)
     }
 }

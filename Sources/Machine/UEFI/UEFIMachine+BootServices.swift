@@ -88,7 +88,7 @@ extension UEFIMachine {
             let (to, n, v) = (m.arg(0), m.arg(1), m.arg(2))
             if n > 0, n <= 1 << 28, m.valid(to, Int(n)) {
                 try? m.memory.fill(at: to, count: Int(n), with: UInt8(truncatingIfNeeded: v))
-                m.cpu.forgetCode(from: to, count: Int(n))
+                m.forgetCode(from: to, count: Int(n))
             }
             return .done(0)
         }

@@ -114,6 +114,8 @@ public final class UEFIMachine {
 
     // Firmware state (see the UEFIMachine+*.swift files).
     var dataNext = Layout.firmwareData
+    /// The page tables as built, to check and restore them.
+    var pagingImage: [UInt8] = []
     var dataEnd = Layout.firmwareDataEnd
     var memoryMap = UEFIMemoryMap(ramSize: 0)
     var handles: [UInt64: UEFIHandle] = [:]
@@ -195,6 +197,35 @@ public final class UEFIMachine {
             throw .engine("the CPU refused the long-mode segments")
         }
         cpu.write64(UC_X86_REG_RFLAGS, 0x202)
+        pagingImage = (try? memory.readBytes(at: Layout.pml4, count: Int(Layout.traps - Layout.pml4))) ?? []
+    }
+
+    deinit {
+        // The engine walks the page tables when it drops translated code
+        // (X86CPU.deinit); they must be the firmware's, whatever the guest did.
+        ensureIdentityPaging()
+    }
+
+    /// Puts the firmware's identity map back (tables, CR3, CR4.PAE, CR0.PG)
+    /// if the guest changed it: the engine reads the tables outside a run
+    /// when code is dropped, and a broken map there would end the process.
+    func ensureIdentityPaging() {
+        let intact = cpu.read64(UC_X86_REG_CR3) & ~0xFFF == Layout.pml4
+            && cpu.read64(UC_X86_REG_CR0) & 0x8000_0001 == 0x8000_0001
+            && cpu.read64(UC_X86_REG_CR4) & 0x20 != 0
+            && (try? memory.readBytes(at: Layout.pml4, count: pagingImage.count)) == pagingImage
+        guard !intact else { return }
+        note("the guest changed the firmware's page tables or paging registers; restored")
+        try? memory.write(at: Layout.pml4, bytes: pagingImage)
+        cpu.write64(UC_X86_REG_CR4, cpu.read64(UC_X86_REG_CR4) | 0x20)
+        cpu.write64(UC_X86_REG_CR3, Layout.pml4)
+        cpu.write64(UC_X86_REG_CR0, cpu.read64(UC_X86_REG_CR0) | 0x8000_0001)
+    }
+
+    /// Drops translated code in [from, from+count) after the host wrote guest RAM.
+    func forgetCode(from address: UInt64, count: Int) {
+        ensureIdentityPaging()
+        cpu.forgetCode(from: address, count: count)
     }
 
     // MARK: Guest memory helpers (reads of bad addresses give zero, writes are dropped)
@@ -233,7 +264,7 @@ public final class UEFIMachine {
         services.append(service)
         serviceNames.append(name)
         w8(address, 0xC3)  // ret: the call returns when the hook lets it run
-        cpu.forgetCode(from: address, count: 1)
+        forgetCode(from: address, count: 1)
         return address
     }
 
@@ -255,7 +286,7 @@ public final class UEFIMachine {
     /// Copies bytes into guest RAM from the host and drops translated code there.
     func load(_ bytes: [UInt8], at address: UInt64) throws(DMAError) {
         try memory.write(at: address, bytes: bytes)
-        cpu.forgetCode(from: address, count: bytes.count)
+        forgetCode(from: address, count: bytes.count)
     }
 
     // MARK: Running
