@@ -31,6 +31,7 @@ final class X86CPU {
     /// Keeps guest RAM alive as long as the engine that maps it: `deinit`
     /// still walks it (and, in long mode, the page tables in it).
     private let ramOwner: AnyObject?
+    private var cpuidTable: ((UInt32, UInt32) -> (UInt32, UInt32, UInt32, UInt32))?
     weak var host: X86Host?
     /// Instructions between two `sliceExpired` calls.
     var sliceLength: UInt64 = 1000 {
@@ -181,6 +182,25 @@ final class X86CPU {
     func write64(_ r: uc_x86_reg, _ value: UInt64) -> Bool {
         var v = value
         return uc_reg_write(engine, Int32(bitPattern: r.rawValue), &v) == UC_ERR_OK
+    }
+
+    /// Answers CPUID from `table` (leaf, subleaf) -> (EAX, EBX, ECX, EDX)
+    /// instead of the engine's model, so the guest sees the same CPU on
+    /// every host (the UEFI machine's).
+    func answerCPUID(_ table: @escaping (UInt32, UInt32) -> (UInt32, UInt32, UInt32, UInt32)) throws(MachineError) {
+        cpuidTable = table
+        var h: uc_hook = 0
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(nicsim_hook_cpuid(engine, &h, { _, user in
+            guard let cpu = X86CPU.from(user), let table = cpu.cpuidTable else { return 0 }
+            let (a, b, c, d) = table(UInt32(truncatingIfNeeded: cpu.read64(UC_X86_REG_RAX)), UInt32(truncatingIfNeeded: cpu.read64(UC_X86_REG_RCX)))
+            cpu.write64(UC_X86_REG_RAX, UInt64(a))
+            cpu.write64(UC_X86_REG_RBX, UInt64(b))
+            cpu.write64(UC_X86_REG_RCX, UInt64(c))
+            cpu.write64(UC_X86_REG_RDX, UInt64(d))
+            return 1
+        }, me), "hook CPUID")
+        hooks.append(h)
     }
 
     /// Loads GDTR (the UEFI machine's long-mode set-up).

@@ -91,4 +91,17 @@ final class UEFIMachineTests: XCTestCase {
         let (sweep, _) = try run("boot-services-sweep")
         XCTAssertGreaterThan(sweep.instructionsExecuted, 0)
     }
+
+    /// CPUID leaf 1 reports a time stamp counter (EDX bit 4) and long
+    /// mode-capable features loaders check for (GRUB refuses to run
+    /// without a TSC).
+    func testCPUIDReportsATimeStampCounter() throws {
+        let m = try machine()
+        // mov eax, 1; cpuid; mov eax, edx; ret
+        let code: [UInt8] = [0xB8, 1, 0, 0, 0, 0x53, 0x0F, 0xA2, 0x89, 0xD0, 0x5B, 0xC3]
+        try m.start(image: try m.loadImage(UEFITestImage(code: code).bytes))
+        XCTAssertEqual(try m.run(timeout: VirtualClock.second), .returned)
+        let edx = try XCTUnwrap(m.lastExitStatus)
+        XCTAssertNotEqual(edx & 0x10, 0, "EDX=0x\(String(edx, radix: 16))")
+    }
 }

@@ -157,8 +157,23 @@ public final class UEFIMachine {
         cpu.host = self
         cpu.timeStampPerInstruction = nanosecondsPerInstruction
         memoryMap = UEFIMemoryMap(ramSize: size)
+        try cpu.answerCPUID(Self.cpuid)
         try enterLongMode()
         buildFirmware()
+    }
+
+    /// The CPU the guest sees: an x86-64 with TSC, SSE2 and long mode
+    /// ("GenuineIntel", family 6), the same on every host. Loaders check
+    /// these bits (GRUB calibrates its timer from the TSC).
+    static func cpuid(_ leaf: UInt32, _ subleaf: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
+        switch leaf {
+        case 0: (7, 0x756E_6547, 0x6C65_746E, 0x4965_6E69)  // "GenuineIntel"
+        case 1: (0x0003_06A9, 0x0001_0800, 0x0080_2209, 0x078B_FBFF)  // SSE3 SSSE3 CX16 POPCNT; FPU TSC PAE CX8 CMOV MMX FXSR SSE SSE2 ...
+        case 0x8000_0000: (0x8000_0008, 0, 0, 0)
+        case 0x8000_0001: (0, 0, 0x1, 0x2010_0800)  // LAHF; SYSCALL NX LM
+        case 0x8000_0008: (0x3028, 0, 0, 0)  // 40-bit physical, 48-bit linear addresses
+        default: (0, 0, 0, 0)
+        }
     }
 
     /// Builds the page tables and the GDT in RAM and switches the engine's

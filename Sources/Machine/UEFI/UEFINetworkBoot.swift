@@ -61,6 +61,7 @@ public final class UEFINetworkBoot {
         _ = undi.close()
         _ = undi.shutdown()
         let device = try machine.addNetworkDevice(driver: driver, slot: slot)
+        machine.installPXEBaseCode(on: device, baseCode: baseCode, lease: result)
         let handle = try machine.loadImage(image, device: device, filePath: result.bootFile)
         try machine.start(image: handle)
         let used = machine.board.clock.now &- start
