@@ -82,4 +82,33 @@ final class DnsmasqUEFITests: XCTestCase {
     func testIPXEEFIOnVirtioNetRunsDnsmasqsScript() throws {
         try boot("ipxe.efi", model: "virtio-net", namespace: "ipxe-virtio", expectDriver: "virtio-net")
     }
+
+    /// Debian's grubnetx64.efi (grub-efi-amd64-bin) as the NBP: GRUB finds
+    /// the firmware's DHCP answer in the PXE Base Code protocol's mode on
+    /// its device handle, configures its own network stack over our Simple
+    /// Network Protocol and reads /grub/grub.cfg from dnsmasq over TFTP.
+    func testGRUBNetReadsItsConfigFromDnsmasq() throws {
+        let grub = "/usr/lib/grub/x86_64-efi/monolithic/grubnetx64.efi"
+        try HostTools.require(grub, package: "grub-efi-amd64-bin")
+        try FileManager.default.copyItem(atPath: grub, toPath: tree.appendingPathComponent("grubnetx64.efi").path)
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("grub"), withIntermediateDirectories: true)
+        try Data("echo nicsim-grub-ok\nsleep 1\n".utf8).write(to: tree.appendingPathComponent("grub/grub.cfg"))
+        let ns = try NetworkNamespaces("grub", prefix: "uefi")
+        defer { ns.down() }
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
+                                         ns.server, "srv0", tree.path, "uefi", "grubnetx64.efi"])
+        try d.start()
+        defer { d.stop() }
+        XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
+        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--firmware", "uefi", "--model", "virtio-net",
+                                           "--bridge", "cli0", "--until", "nicsim-grub-ok", "--timeout", "60", "--json"], timeout: 240)
+        XCTAssertEqual(r.status, 0, r.output)
+        let line = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let report = try JSONDecoder().decode(BootJSON.self, from: Data(line.utf8))
+        XCTAssertEqual(report.stop, "condition", report.console ?? "")
+        XCTAssertEqual(report.lease.bootfile, "grubnetx64.efi")
+        XCTAssertEqual(report.files.map(\.name), ["grubnetx64.efi", "/grub/grub.cfg"], line)
+        XCTAssertEqual(report.files.last?.sha256, try sha256(tree.appendingPathComponent("grub/grub.cfg").path))
+        XCTAssertTrue(d.output.contains("sent \(tree.path)/grub/grub.cfg to \(report.lease.ip)"), d.output)
+    }
 }
