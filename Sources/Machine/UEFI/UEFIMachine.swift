@@ -53,6 +53,9 @@ public final class UEFIMachine {
     /// cycles per call), so a guest polling the firmware sees time pass.
     public var nanosecondsPerServiceCall: UInt64 = 2_000
     static let idleQuantum = VirtualClock.millisecond
+    /// How deep firmware and guest calls may nest (ConnectController in a
+    /// driver's Start in an image's entry point is 3).
+    static let maximumNesting = 256
 
     /// Text the guest wrote through ConOut/StdErr, UTF-8, at most `consoleLimit` characters.
     public internal(set) var console = ""
@@ -389,6 +392,10 @@ public final class UEFIMachine {
                 stopRequest = .resume
                 cpu.stop()
             }
+        case .call where frames.count >= Self.maximumNesting, .start where frames.count >= Self.maximumNesting:
+            // A guest that keeps calling the firmware from inside firmware
+            // callbacks (each with a fresh stack) would grow this list forever.
+            fault("firmware calls into the guest nested more than \(Self.maximumNesting) deep")
         case .call(let entry, let arguments, let continuation):
             frames.append(Frame(rsp: rsp, continuation: continuation, image: nil))
             prepareCall(entry, arguments, below: stackBelow(rsp))
