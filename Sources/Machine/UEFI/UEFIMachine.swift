@@ -119,6 +119,8 @@ public final class UEFIMachine {
     var dataNext = Layout.firmwareData
     /// The page tables as built, to check and restore them.
     var pagingImage: [UInt8] = []
+    /// The engine has run guest code (so it may hold translated blocks).
+    var hasRun = false
     var dataEnd = Layout.firmwareDataEnd
     var memoryMap = UEFIMemoryMap(ramSize: 0)
     var handles: [UInt64: UEFIHandle] = [:]
@@ -221,7 +223,7 @@ public final class UEFIMachine {
     deinit {
         // The engine walks the page tables when it drops translated code
         // (X86CPU.deinit); they must be the firmware's, whatever the guest did.
-        ensureIdentityPaging()
+        if hasRun { ensureIdentityPaging() }
     }
 
     /// Puts the firmware's identity map back (tables, CR3, CR4.PAE, CR0.PG)
@@ -242,6 +244,8 @@ public final class UEFIMachine {
 
     /// Drops translated code in [from, from+count) after the host wrote guest RAM.
     func forgetCode(from address: UInt64, count: Int) {
+        // Before the first run the engine has translated nothing.
+        guard hasRun else { return }
         ensureIdentityPaging()
         cpu.forgetCode(from: address, count: count)
     }
@@ -330,6 +334,7 @@ public final class UEFIMachine {
                 rip = r.rip
             }
             cpu.timeStampBase = board.clock.now
+            hasRun = true
             let err = cpu.start(at: rip)
             if cpu.engineAborted {
                 throw .guestFault("the x86 engine could not translate the code here; the machine cannot go on", linearPC: rip)
