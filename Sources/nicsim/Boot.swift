@@ -67,7 +67,7 @@ struct Boot: ParsableCommand {
     @Option(help: "With exec or --rom: stop after this many seconds of virtual time.")
     var timeout: Double = 120
 
-    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom) on the x86 machine instead of nicsim's PXE ROM.")
+    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom; with --firmware uefi its EFI driver, e.g. efi-rtl8139.rom) on the x86 machine instead of nicsim's PXE ROM.")
     var rom: String?
 
     @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe); with --firmware uefi: its boot file for UEFI clients (default snponly.efi, then boot.ipxe for iPXE).")
@@ -88,7 +88,7 @@ struct Boot: ParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
         if until != nil, nbp == .builtin { throw ValidationError("--until needs --nbp exec or auto (the built-in pxelinux prints nothing)") }
         if firmware == .uefi {
-            if rom != nil { throw ValidationError("--rom runs a legacy option ROM; it can't be used with --firmware uefi") }
+            if rom != nil, uuid != nil { throw ValidationError("--uuid is for the firmware's own DHCP; a --rom boots on its own") }
             if nbp != .auto { throw ValidationError("--nbp is for nicsim's PXE ROM; under --firmware uefi the boot file always runs on the CPU") }
         } else if rom == nil {
             if bootFile != nil { throw ValidationError("--boot-file needs --rom or --firmware uefi") }
@@ -133,11 +133,11 @@ struct Boot: ParsableCommand {
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
                                       follow: pc.stationFilter, faults: faults, seed: seed, capture: capture,
-                                      uefiBootFiles: firmware == .uefi ? (bootFile ?? "snponly.efi", "boot.ipxe") : nil)
+                                      uefiBootFiles: firmware == .uefi && image == nil ? (bootFile ?? "snponly.efi", "boot.ipxe") : nil)
         defer { network.close() }
         try host.dropPrivileges()
         if firmware == .uefi {
-            try runUEFI(pc: pc, network: network, wall: wall)
+            if let image { try bootUEFIROM(image, pc: pc, network: network, wall: wall) } else { try runUEFI(pc: pc, network: network, wall: wall) }
             return
         }
         if let image {

@@ -111,4 +111,28 @@ final class DnsmasqUEFITests: XCTestCase {
         XCTAssertEqual(report.files.last?.sha256, try sha256(tree.appendingPathComponent("grub/grub.cfg").path))
         XCTAssertTrue(d.output.contains("sent \(tree.path)/grub/grub.cfg to \(report.lease.ip)"), d.output)
     }
+
+    /// QEMU's efi-virtio.rom on our virtio-net: the ROM's EFI driver bound
+    /// by the firmware, iPXE's own virtio driver leasing from dnsmasq
+    /// through the Load File boot, boot.ipxe run.
+    func testEFIVirtioROMRunsDnsmasqsScript() throws {
+        let rom = "/usr/lib/ipxe/qemu/efi-virtio.rom"
+        try HostTools.require(rom, package: "ipxe-qemu")
+        let ns = try NetworkNamespaces("efirom", prefix: "uefi")
+        defer { ns.down() }
+        let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
+                                         ns.server, "srv0", tree.path, "uefi"])
+        try d.start()
+        defer { d.stop() }
+        XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
+        let r = try ns.run(in: ns.client, [NicsimProcess.binary.path, "boot", "--firmware", "uefi", "--rom", rom, "--model", "virtio-net",
+                                           "--bridge", "cli0", "--until", "nicsim-end", "--timeout", "60"], timeout: 240)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("using virtio-net on 0000:00:03.0"), r.output)
+        let echo = try NSRegularExpression(pattern: #"nicsim-uefi-ok (192\.168\.77\.[0-9]+) nicsim-end"#)
+        let match = echo.firstMatch(in: r.output, range: NSRange(r.output.startIndex..., in: r.output))
+        let address = try XCTUnwrap(match.flatMap { Range($0.range(at: 1), in: r.output) }.map { String(r.output[$0]) }, r.output)
+        XCTAssertTrue(d.output.contains("DHCPACK(srv0) \(address) 52:54:00:12:34:56"), d.output)
+        XCTAssertTrue(d.output.contains("sent \(tree.path)/boot.ipxe to \(address)"), d.output)
+    }
 }
