@@ -60,7 +60,6 @@ extension UEFIMachine {
             let ns = min(m.arg(0), 60_000_000) * 1_000
             m.board.advance(by: ns)
             m.cpu.timeStampBase = m.board.clock.now
-            m.fireDueTimers()
             return .done(EFIStatus.success)
         }
         s["SetWatchdogTimer"] = { _ in .done(EFIStatus.success) }
@@ -196,10 +195,6 @@ extension UEFIMachine {
         }
         return .done(EFIStatus.success)
     }
-
-    /// Timers are on the board's clock, whose callbacks signal the events;
-    /// nothing is left to do here but keep the hook cheap.
-    func fireDueTimers() {}
 
     /// Signals `e` (and its group): a notify-signal event's function is
     /// queued for the next return to a lower TPL.

@@ -437,7 +437,6 @@ public final class UEFIMachine {
     /// A service's own stub was reached, or guest code the firmware called returned.
     func serviceTrap(at address: UInt64) {
         let rsp = cpu.read64(UC_X86_REG_RSP)
-        fireDueTimers()
         if address == callReturnStub {
             guard let frame = frames.popLast() else {
                 fault("return to the firmware with no call outstanding")

@@ -13,7 +13,6 @@ final class UEFISimpleNetwork {
     let interface: UInt64
     let mode: UInt64
     var state: UInt32 = 0  // EfiSimpleNetworkStopped
-    var probed = false
     var filterSetting: UInt32 = 0
     var multicast: [MACAddress] = []
     /// Transmit buffers handed back through GetStatus, oldest first.
@@ -70,7 +69,6 @@ extension UEFIMachine {
         let p = firmwareAllocate(128)
         let mode = firmwareAllocate(UEFISimpleNetwork.Mode.size)
         let snp = UEFISimpleNetwork(driver: driver, interface: p, mode: mode)
-        snp.probed = true
         networks[p] = snp
         let mac = driver.permanentAddress.bytes
         w32(mode + UEFISimpleNetwork.Mode.hwAddressSize, 6)
@@ -161,14 +159,14 @@ extension UEFIMachine {
         w32(snp.mode + UEFISimpleNetwork.Mode.state, state)
     }
 
-    private var filter: (UEFISimpleNetwork) -> ReceiveFilter {
-        { snp in
-            var f: ReceiveFilter = []
-            if snp.filterSetting & UEFISimpleNetwork.unicast != 0 { f.insert(.directed) }
-            if snp.filterSetting & UEFISimpleNetwork.broadcast != 0 { f.insert(.broadcast) }
-            if snp.filterSetting & UEFISimpleNetwork.promiscuous != 0 { f.insert(.promiscuous) }
-            return f
-        }
+    /// The driver's filter for SNP's receive filter setting (multicast
+    /// goes as the list; promiscuous multicast has no UNDI bit).
+    private func filter(_ snp: UEFISimpleNetwork) -> ReceiveFilter {
+        var f: ReceiveFilter = []
+        if snp.filterSetting & UEFISimpleNetwork.unicast != 0 { f.insert(.directed) }
+        if snp.filterSetting & UEFISimpleNetwork.broadcast != 0 { f.insert(.broadcast) }
+        if snp.filterSetting & UEFISimpleNetwork.promiscuous != 0 { f.insert(.promiscuous) }
+        return f
     }
 
     /// One SNP function on `snp`; arguments from the call (MS x64).
