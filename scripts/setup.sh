@@ -32,6 +32,7 @@ packages=(
     # The UEFI machine's other network boot programs.
     grub-efi-amd64-bin
     syslinux-efi
+    shim-signed
 )
 
 missing=()

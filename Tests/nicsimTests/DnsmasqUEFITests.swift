@@ -88,15 +88,35 @@ final class DnsmasqUEFITests: XCTestCase {
     /// its device handle, configures its own network stack over our Simple
     /// Network Protocol and reads /grub/grub.cfg from dnsmasq over TFTP.
     func testGRUBNetReadsItsConfigFromDnsmasq() throws {
+        let report = try grub(nbp: "grubnetx64.efi", namespace: "grub")
+        XCTAssertEqual(report.files.map(\.name), ["grubnetx64.efi", "/grub/grub.cfg"])
+    }
+
+    /// Debian's signed shim (shim-signed; Secure Boot off) as the NBP:
+    /// shim reads its second stage, grubx64.efi, through the firmware's
+    /// PXE Base Code Mtftp (nicsim's TFTP client over the card's UNDI
+    /// driver), loads it, and GRUB reads its configuration over SNP.
+    func testShimLoadsGRUBThroughPXEBaseCodeMtftp() throws {
+        let shim = "/usr/lib/shim/shimx64.efi.signed"
+        try HostTools.require(shim, package: "shim-signed")
+        try FileManager.default.copyItem(atPath: shim, toPath: tree.appendingPathComponent("shimx64.efi").path)
+        let report = try grub(nbp: "shimx64.efi", namespace: "shim", secondStage: "grubx64.efi")
+        XCTAssertEqual(report.files.map(\.name).filter { !$0.hasSuffix(".lst") }, ["shimx64.efi", "grubx64.efi", "/grub/grub.cfg"])
+    }
+
+    /// GRUB's monolithic network image as `nbp` (or as `secondStage`
+    /// under it), dnsmasq serving it and /grub/grub.cfg; runs until GRUB
+    /// echoes from its configuration.
+    private func grub(nbp: String, namespace: String, secondStage: String? = nil) throws -> BootJSON {
         let grub = "/usr/lib/grub/x86_64-efi/monolithic/grubnetx64.efi"
         try HostTools.require(grub, package: "grub-efi-amd64-bin")
-        try FileManager.default.copyItem(atPath: grub, toPath: tree.appendingPathComponent("grubnetx64.efi").path)
+        try FileManager.default.copyItem(atPath: grub, toPath: tree.appendingPathComponent(secondStage ?? nbp).path)
         try FileManager.default.createDirectory(at: tree.appendingPathComponent("grub"), withIntermediateDirectories: true)
         try Data("echo nicsim-grub-ok\nsleep 1\n".utf8).write(to: tree.appendingPathComponent("grub/grub.cfg"))
-        let ns = try NetworkNamespaces("grub", prefix: "uefi")
+        let ns = try NetworkNamespaces(namespace, prefix: "uefi")
         defer { ns.down() }
         let d = Background("/bin/bash", [NetworkNamespaces.scripts.appendingPathComponent("dnsmasq-pxe.sh").path,
-                                         ns.server, "srv0", tree.path, "uefi", "grubnetx64.efi"])
+                                         ns.server, "srv0", tree.path, "uefi", nbp])
         try d.start()
         defer { d.stop() }
         XCTAssertTrue(d.wait(for: "TFTP root is", timeout: 10), d.output)
@@ -106,10 +126,11 @@ final class DnsmasqUEFITests: XCTestCase {
         let line = r.output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
         let report = try JSONDecoder().decode(BootJSON.self, from: Data(line.utf8))
         XCTAssertEqual(report.stop, "condition", report.console ?? "")
-        XCTAssertEqual(report.lease.bootfile, "grubnetx64.efi")
-        XCTAssertEqual(report.files.map(\.name), ["grubnetx64.efi", "/grub/grub.cfg"], line)
-        XCTAssertEqual(report.files.last?.sha256, try sha256(tree.appendingPathComponent("grub/grub.cfg").path))
+        XCTAssertEqual(report.lease.bootfile, nbp)
+        XCTAssertTrue((report.console ?? "").contains("nicsim-grub-ok"), report.console ?? "")
+        XCTAssertEqual(report.files.last?.sha256, try sha256(tree.appendingPathComponent("grub/grub.cfg").path), line)
         XCTAssertTrue(d.output.contains("sent \(tree.path)/grub/grub.cfg to \(report.lease.ip)"), d.output)
+        return report
     }
 
     /// QEMU's efi-virtio.rom on our virtio-net: the ROM's EFI driver bound

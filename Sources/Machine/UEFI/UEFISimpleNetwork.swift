@@ -161,7 +161,7 @@ extension UEFIMachine {
 
     /// The driver's filter for SNP's receive filter setting (multicast
     /// goes as the list; promiscuous multicast has no UNDI bit).
-    private func filter(_ snp: UEFISimpleNetwork) -> ReceiveFilter {
+    func snpFilter(_ snp: UEFISimpleNetwork) -> ReceiveFilter {
         var f: ReceiveFilter = []
         if snp.filterSetting & UEFISimpleNetwork.unicast != 0 { f.insert(.directed) }
         if snp.filterSetting & UEFISimpleNetwork.broadcast != 0 { f.insert(.broadcast) }
@@ -185,7 +185,7 @@ extension UEFIMachine {
             guard snp.state != 0 else { return EFIStatus.notStarted }
             if name == "Reset", snp.state != 2 { return EFIStatus.deviceError }
             do throws(DriverError) {
-                try snp.driver.open(filter: filter(snp), multicast: snp.multicast)
+                try snp.driver.open(filter: snpFilter(snp), multicast: snp.multicast)
             } catch {
                 note("SNP.\(name): \(error)")
                 return EFIStatus.deviceError
@@ -220,7 +220,7 @@ extension UEFIMachine {
             for (i, a) in snp.multicast.enumerated() {
                 try? memory.write(at: mode + UEFISimpleNetwork.Mode.mCastFilter + UInt64(i) * 32, bytes: a.bytes)
             }
-            do throws(DriverError) { try snp.driver.setReceiveFilter(filter(snp), multicast: snp.multicast) } catch {
+            do throws(DriverError) { try snp.driver.setReceiveFilter(snpFilter(snp), multicast: snp.multicast) } catch {
                 return EFIStatus.deviceError
             }
             return EFIStatus.success
