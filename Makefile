@@ -48,6 +48,7 @@ docs:
 # Calls per second through the C ABI (release library, Tests/CABI/bench.c).
 bench-cabi:
 	$(SWIFT) build -c release --product NICSimABI
+	ln -sf libNICSimABI.so .build/release/libnicsim.so.0
 	cc -std=c99 -O2 -Iinclude Tests/CABI/bench.c -L.build/release -lNICSimABI -Wl,-rpath,$(CURDIR)/.build/release -o .build/cabi-bench
 	.build/cabi-bench
 

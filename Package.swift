@@ -76,9 +76,12 @@ let package = Package(
         // The C ABI's types (nicsim_host, nicsim_device), from include/nicsim.h.
         .target(name: "CNICSim"),
         // The C ABI: @_cdecl functions over the catalogue, no Board and no Foundation.
-        .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings),
+        // The shared library's SONAME follows NICSIM_API_VERSION_MAJOR: a
+        // program linked against libnicsim.so.0 keeps loading any 0.x.
+        .target(name: "NICSimC", dependencies: ["NICCore", "NICCatalogue", "CNICSim"], swiftSettings: swiftSettings,
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libnicsim.so.0"])]),
         // QEMU's qtest protocol and command line on a `pc`-like board.
-        .target(name: "QTest", dependencies: ["NICCore", "Board", "NICCatalogue", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
+        .target(name: "QTest", dependencies: ["NICCore", "Board", "Bridge", "NICCatalogue", "NE2000", "RTL8139", "VirtioNet"], swiftSettings: swiftSettings),
         // PCI expansion ROM images: parse, validate, build.
         .target(name: "OptionROM", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // Unicorn, the x86 CPU emulator under the Machine.
@@ -89,16 +92,17 @@ let package = Package(
         ),
         // An x86 PC on the Board: CPU, PC memory map, BIOS services, option ROM boot.
         .target(name: "Machine", dependencies: ["NICCore", "Board", "OptionROM", "CUnicorn", "UNDI", "PXE", "Wire"], swiftSettings: swiftSettings),
-        // Everything, for emulators that link the lot.
-        .target(name: "NICSim", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        // Everything, for emulators that link the lot, and what the CLI assembles
+        // from it: the simulated PC, the boot networks, the reports.
+        .target(name: "NICSim", dependencies: ["NICCore", "NICCatalogue", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         // One fuzz harness per surface, each driving the real code from a byte
         // string. Built in every `swift build` so `FuzzTests` replays the
         // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
-        .target(name: "NICSimFuzz", dependencies: ["NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
+        .target(name: "NICSimFuzz", dependencies: ["NICSimC", "CNICSim", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [
-                "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
+                "NICSim", "NICCatalogue", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -112,7 +116,7 @@ let package = Package(
         .testTarget(name: "NE2000Tests", dependencies: ["NE2000", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RTL8139Tests", dependencies: ["RTL8139", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtioNetTests", dependencies: ["VirtioNet", "NICCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "NICCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "QTestTests", dependencies: ["QTest", "Board", "Bridge", "NICCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Board", "NICCore", "UNDI", "NE2000", "RTL8139"], swiftSettings: swiftSettings),
         .testTarget(name: "PXETests", dependencies: ["PXE", "UNDI", "Wire", "Board", "NICCore", "NE2000", "RTL8139", "VirtioNet", "BootServer", "Bridge", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WireTests", dependencies: ["Wire", "NICCore"], swiftSettings: swiftSettings),
@@ -121,6 +125,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Board", "NICCore", "OptionROM", "NE2000", "RTL8139", "VirtioNet", "Bridge", "BootServer", "Wire", "UNDI", "PXE", "NICSimTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "NICCatalogueTests", dependencies: ["NICCatalogue", "NICSimC", "CNICSim", "NICCore", "VirtioNet", "RTL8139", "NE2000"], swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTests", dependencies: ["NICSimFuzz"], swiftSettings: swiftSettings),
+        .testTarget(name: "NICSimTests", dependencies: ["NICSim", "NICCatalogue"], swiftSettings: swiftSettings),
         .testTarget(name: "nicsimTests", dependencies: ["nicsim"], swiftSettings: swiftSettings),
     ]
 )

@@ -16,6 +16,13 @@ bash scripts/install.sh "$prefix" "$config" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config --cflags --libs nicsim) -o "$prefix/emulator"
 "$prefix/emulator"
+# The library carries its SONAME, and programs record it (not the dev link).
+command -v readelf >/dev/null || { echo "cabi-test: no readelf; install binutils" >&2; exit 1; }
+readelf -d "$prefix/lib/libnicsim.so" | grep -q 'Library soname: \[libnicsim.so.0\]' \
+    || { echo "cabi-test: libnicsim.so has no SONAME libnicsim.so.0" >&2; exit 1; }
+readelf -d "$prefix/emulator" | grep -q 'Shared library: \[libnicsim.so.0\]' \
+    || { echo "cabi-test: the emulator does not record libnicsim.so.0 as NEEDED" >&2; exit 1; }
+echo "cabi-test: SONAME libnicsim.so.0"
 # The same program linked against the static archive.
 cc -std=c99 -Wall -Wextra -Werror -pedantic Tests/CABI/emulator.c $(pkg-config --cflags --libs nicsim-static) -o "$prefix/emulator-static"
 "$prefix/emulator-static" | sed 's/^/static: /'

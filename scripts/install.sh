@@ -21,7 +21,12 @@ runtime=$(cd "$runtime" && pwd)
 
 install -d "$prefix/bin" "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/share/nicsim"
 install -m 755 "$bin/nicsim" "$prefix/bin/nicsim"
-install -m 755 "$bin/libNICSimABI.so" "$prefix/lib/libnicsim.so"
+# libnicsim.so.VERSION, with the SONAME link (libnicsim.so.0) and the
+# development link (libnicsim.so) beside it.
+rm -f "$prefix/lib/libnicsim.so" "$prefix/lib/libnicsim.so.0"
+install -m 755 "$bin/libNICSimABI.so" "$prefix/lib/libnicsim.so.$version"
+ln -s "libnicsim.so.$version" "$prefix/lib/libnicsim.so.0"
+ln -s libnicsim.so.0 "$prefix/lib/libnicsim.so"
 install -m 644 "$bin/libNICSimABIStatic.a" "$prefix/lib/libnicsim.a"
 install -m 644 Sources/CNICSim/include/nicsim.h "$prefix/include/nicsim.h"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@SWIFT_RUNTIME@|$runtime|" -e "s|@VERSION@|$version|" \

@@ -23,6 +23,8 @@ public struct QEMUSocketCounters: Sendable, Equatable {
     public var protocolErrors = 0
     /// Peers turned away because one was already connected.
     public var refusedPeers = 0
+    /// Zero-length records from the peer (skipped, as QEMU skips them).
+    public var emptyRecords = 0
 }
 
 /// QEMU's socket netdev, so a real QEMU guest joins a nicsim network.
@@ -34,7 +36,7 @@ public struct QEMUSocketCounters: Sendable, Equatable {
 /// given a `reconnectInterval`, connects again when the peer goes away.
 /// One peer at a time; while none is connected the port's link is down.
 ///
-/// A length of zero, or one larger than `maxFrameSize`, means the peer is
+/// A length larger than `maxFrameSize` means the peer is
 /// not speaking this framing: that connection is closed with the reason
 /// logged, and a listener goes back to waiting for the next one. Everything
 /// is non-blocking and driven by the Board's loop through `poll()`; the
@@ -43,6 +45,10 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
     public enum Mode: Sendable, Equatable {
         case listen(SocketEndpoint)
         case connect(SocketEndpoint)
+        /// A stream socket opened elsewhere, now owned (and closed) by this
+        /// netdev: a connected one (QEMU's `-netdev socket,fd=N`), or a
+        /// listening one whose first peer is accepted.
+        case adopt(fd: Int32, listening: Bool)
     }
 
     /// QEMU's receive buffer size (NET_BUFSIZE: 4096 + 65536): no QEMU NIC sends more.
@@ -81,10 +87,14 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
     private var sendStart = 0
     private var sendEnd = 0
     private var unixPath: String?
+    private let drivesLink: Bool
 
     /// Listens or connects now; a connect failure throws.
+    /// With `drivesLink` (the default) the port's link is up only while a
+    /// peer is connected; without it the link is left as it is, as QEMU's
+    /// qtest machines leave a NIC's link with a socket netdev.
     public init(_ mode: Mode, port: FramePort, maxFrameSize: Int = QEMUSocket.defaultMaxFrameSize,
-                sendBufferSize: Int = 1 << 20) throws(QEMUSocketError) {
+                sendBufferSize: Int = 1 << 20, drivesLink: Bool = true) throws(QEMUSocketError) {
         self.mode = mode
         self.port = port
         self.maxFrameSize = max(64, maxFrameSize)
@@ -92,11 +102,16 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
         receiveBuffer = .allocate(byteCount: receiveCapacity, alignment: 16)
         sendCapacity = max(sendBufferSize, 4 + self.maxFrameSize)
         sendBuffer = .allocate(byteCount: sendCapacity, alignment: 16)
+        self.drivesLink = drivesLink
         port.transmitter = self
-        port.setLink(up: false)
+        if drivesLink { port.setLink(up: false) }
         switch mode {
         case .listen(let endpoint): try startListening(endpoint)
         case .connect(let endpoint): try connect(to: endpoint)
+        case .adopt(let fd, let listening):
+            guard fd >= 0 else { throw .system("no socket to adopt (descriptor \(fd))") }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            if listening { listener = fd } else { adopt(fd) }
         }
     }
 
@@ -107,6 +122,12 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
     }
 
     public var isConnected: Bool { connection >= 0 }
+
+    /// The descriptor a host's poll(2) loop waits on for this netdev (the
+    /// connection, else the listener; -1 when neither is open), and the
+    /// events to wait for: POLLOUT too while sent frames are queued.
+    public var pollDescriptor: Int32 { connection >= 0 ? connection : listener }
+    public var pollEvents: Int16 { Int16(POLLIN) | (connection >= 0 && sendEnd > sendStart ? Int16(POLLOUT) : 0) }
 
     /// Closes the connection and the listener.
     public func close() {
@@ -236,7 +257,7 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
         sendStart = 0
         sendEnd = 0
         counters.connections += 1
-        port.setLink(up: true)
+        if drivesLink { port.setLink(up: true) }
     }
 
     private func address(familyOf fd: Int32) -> Int32 {
@@ -256,12 +277,13 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
             lastCloseReason = reason
             log("QEMU socket \(endpointDescription): closed the connection: \(reason)")
         }
-        port.setLink(up: false)
+        if drivesLink { port.setLink(up: false) }
     }
 
     private var endpointDescription: String {
         switch mode {
         case .listen(let e), .connect(let e): e.description
+        case .adopt(let fd, _): "fd \(fd)"
         }
     }
 
@@ -325,11 +347,17 @@ public final class QEMUSocket: FrameTransmitter, EventSource {
     private func deliverWholeFrames() {
         while connection >= 0, receiveEnd - receiveStart >= 4 {
             let length = Int(UInt32(bigEndian: (receiveBuffer + receiveStart).loadUnaligned(as: UInt32.self)))
-            guard length > 0, length <= maxFrameSize else {
+            guard length <= maxFrameSize else {
                 counters.protocolErrors += 1
-                let what = length == 0 ? "a zero frame length" : "a frame length of \(length) bytes (more than \(maxFrameSize))"
-                dropConnection(reason: "the peer sent \(what): not QEMU's 4-byte big-endian length framing")
+                dropConnection(reason: "the peer sent a frame length of \(length) bytes (more than \(maxFrameSize)): "
+                               + "not QEMU's 4-byte big-endian length framing")
                 return
+            }
+            if length == 0 {
+                // QEMU's framing allows an empty record; no NIC takes an empty frame.
+                receiveStart += 4
+                counters.emptyRecords += 1
+                continue
             }
             guard receiveEnd - receiveStart >= 4 + length else { break }
             let frame = UnsafeRawBufferPointer(start: receiveBuffer + receiveStart + 4, count: length)

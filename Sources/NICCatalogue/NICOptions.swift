@@ -94,7 +94,10 @@ public struct NICOptions: Sendable, Equatable {
 }
 
 /// A model name or option the catalogue can't act on, with the one line that says why.
+/// The names and values it quotes come from the caller (a C string, a
+/// command line), so control characters in them are escaped: the reason
+/// stays one line.
 public struct NICCatalogueError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = TerminalSafe.escaping(description) }
 }

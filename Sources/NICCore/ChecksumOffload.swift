@@ -122,11 +122,11 @@ public enum ChecksumOffload {
     static func transport(_ f: UnsafeRawBufferPointer) -> Transport? {
         guard f.count >= 14 else { return nil }
         var l3 = 12
-        var type = be16(f, l3)
+        var type = f.be16(at: l3)
         if type == 0x8100 || type == 0x88A8 {
             guard f.count >= 18 else { return nil }
             l3 += 4
-            type = be16(f, l3)
+            type = f.be16(at: l3)
         }
         l3 += 2
         switch type {
@@ -139,10 +139,10 @@ public enum ChecksumOffload {
     private static func ipv4Transport(_ f: UnsafeRawBufferPointer, at ip: Int) -> Transport? {
         guard f.count >= ip + 20, f[ip] >> 4 == 4 else { return nil }
         let headerLength = Int(f[ip] & 0x0F) * 4
-        let totalLength = Int(be16(f, ip + 2))
+        let totalLength = Int(f.be16(at: ip + 2))
         guard headerLength >= 20, totalLength >= headerLength, ip + totalLength <= f.count else { return nil }
         // Fragments: the checksum covers the whole datagram, not this piece.
-        guard be16(f, ip + 6) & 0x3FFF == 0 else { return nil }
+        guard f.be16(at: ip + 6) & 0x3FFF == 0 else { return nil }
         let proto = f[ip + 9]
         let start = ip + headerLength
         let length = totalLength - headerLength
@@ -156,7 +156,7 @@ public enum ChecksumOffload {
 
     private static func ipv6Transport(_ f: UnsafeRawBufferPointer, at ip: Int) -> Transport? {
         guard f.count >= ip + 40, f[ip] >> 4 == 6 else { return nil }
-        let payloadLength = Int(be16(f, ip + 4))
+        let payloadLength = Int(f.be16(at: ip + 4))
         let end = ip + 40 + payloadLength
         guard payloadLength > 0, end <= f.count else { return nil }
         var next = f[ip + 6]
@@ -189,14 +189,11 @@ public enum ChecksumOffload {
             guard length >= 20, Int(f[start + 12] >> 4) * 4 >= 20 else { return nil }
             return 16
         case udp:
-            guard length >= 8, Int(be16(f, start + 4)) == length else { return nil }
+            guard length >= 8, Int(f.be16(at: start + 4)) == length else { return nil }
             return 6
         default:
             return nil
         }
     }
 
-    private static func be16(_ f: UnsafeRawBufferPointer, _ at: Int) -> UInt16 {
-        UInt16(f[at]) << 8 | UInt16(f[at + 1])
-    }
 }

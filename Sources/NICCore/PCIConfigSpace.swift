@@ -323,8 +323,8 @@ public final class PCIConfigSpace: InterruptLine {
 
     // MARK: Byte helpers
 
-    private func u16(_ o: Int) -> UInt16 { UInt16(data[o]) | UInt16(data[o + 1]) << 8 }
-    private func u32(_ o: Int) -> UInt32 { UInt32(u16(o)) | UInt32(u16(o + 2)) << 16 }
+    private func u16(_ o: Int) -> UInt16 { data.le16(at: o) }
+    private func u32(_ o: Int) -> UInt32 { data.le32(at: o) }
     private func putU16(_ o: Int, _ v: UInt16) {
         data[o] = UInt8(truncatingIfNeeded: v)
         data[o + 1] = UInt8(truncatingIfNeeded: v >> 8)

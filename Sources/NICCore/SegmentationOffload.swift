@@ -35,10 +35,10 @@ public enum SegmentationOffload {
         let mss = mtu - ipHeaderLength - tcpHeaderLength
         guard mss >= 8, headers + mss <= scratch.count, let out = scratch.baseAddress, let input = frame.baseAddress else { return nil }
         let payload = t.end - headers
-        let sequence = be32(frame, t.start + 4)
+        let sequence = frame.be32(at: t.start + 4)
         let flags = frame[t.start + 13]
         let ipv4 = t.isIPv4
-        let identification = ipv4 ? be16(frame, ipStart + 4) : 0
+        let identification = ipv4 ? frame.be16(at: ipStart + 4) : 0
         var offset = 0
         var count = 0
         while offset < payload {
@@ -48,26 +48,26 @@ public enum SegmentationOffload {
             (out + headers).copyMemory(from: input + headers + offset, byteCount: length)
             let segment = UnsafeMutableRawBufferPointer(start: out, count: headers + length)
             if ipv4 {
-                put16(segment, ipStart + 2, UInt16(ipHeaderLength + tcpHeaderLength + length))
-                put16(segment, ipStart + 4, identification &+ UInt16(truncatingIfNeeded: count))
-                put16(segment, ipStart + 10, 0)
-                put16(segment, ipStart + 10, InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: segment[ipStart..<t.start])))
+                segment.setBE16(UInt16(ipHeaderLength + tcpHeaderLength + length), at: ipStart + 2)
+                segment.setBE16(identification &+ UInt16(truncatingIfNeeded: count), at: ipStart + 4)
+                segment.setBE16(0, at: ipStart + 10)
+                segment.setBE16(InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: segment[ipStart..<t.start])), at: ipStart + 10)
             } else {
-                put16(segment, ipStart + 4, UInt16(t.start - ipStart - 40 + tcpHeaderLength + length))
+                segment.setBE16(UInt16(t.start - ipStart - 40 + tcpHeaderLength + length), at: ipStart + 4)
             }
-            put32(segment, t.start + 4, sequence &+ UInt32(truncatingIfNeeded: offset))
+            segment.setBE32(sequence &+ UInt32(truncatingIfNeeded: offset), at: t.start + 4)
             var f = flags
             if !last { f &= ~(fin | psh) }
             if count > 0 { f &= ~cwr }
             segment[t.start + 13] = f
             // The whole checksum: pseudo header (with this segment's
             // length) plus the segment, the field first zeroed.
-            put16(segment, t.start + 16, 0)
+            segment.setBE16(0, at: t.start + 16)
             guard let s = ChecksumOffload.transport(UnsafeRawBufferPointer(segment)) else { return nil }
             var sum = InternetChecksum()
             sum.add(word: s.pseudoHeaderSum)
             sum.add(UnsafeRawBufferPointer(rebasing: segment[s.start..<s.end]))
-            put16(segment, t.start + 16, sum.value)
+            segment.setBE16(sum.value, at: t.start + 16)
             body(UnsafeRawBufferPointer(segment))
             offset += length
             count += 1
@@ -75,21 +75,4 @@ public enum SegmentationOffload {
         return count
     }
 
-    private static func be16(_ f: UnsafeRawBufferPointer, _ at: Int) -> UInt16 {
-        UInt16(f[at]) << 8 | UInt16(f[at + 1])
-    }
-
-    private static func be32(_ f: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-        UInt32(be16(f, at)) << 16 | UInt32(be16(f, at + 2))
-    }
-
-    private static func put16(_ f: UnsafeMutableRawBufferPointer, _ at: Int, _ v: UInt16) {
-        f[at] = UInt8(v >> 8)
-        f[at + 1] = UInt8(truncatingIfNeeded: v)
-    }
-
-    private static func put32(_ f: UnsafeMutableRawBufferPointer, _ at: Int, _ v: UInt32) {
-        put16(f, at, UInt16(v >> 16))
-        put16(f, at + 2, UInt16(truncatingIfNeeded: v))
-    }
 }

@@ -31,6 +31,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case qtestProtocol = "qtest-protocol"
     case machine = "machine"
     case offload = "offload"
+    case cABI = "cabi"
     case uefiImage = "uefi-image"
 
     /// The name used on the command line, in file paths and in reports.
@@ -50,6 +51,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .qtestProtocol: 8 << 10
         case .machine: 8 << 10
         case .offload: 66 << 10
+        case .cABI: 64 << 10
         case .uefiImage: 64 << 10
         }
     }
@@ -79,6 +81,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .qtestProtocol: QTestProtocolFuzz.run(&input)
         case .machine: MachineFuzz.run(&input)
         case .offload: OffloadFuzz.run(&input)
+        case .cABI: CABIFuzz.run(&input)
         case .uefiImage: UEFIFuzz.run(&input)
         }
     }

@@ -7,12 +7,12 @@ import Glibc
 #endif
 
 /// QEMU's stream netdev framing (a 4-byte big-endian length before each
-/// frame) as a peer sends it, to both implementations: the Bridge's
-/// `QEMUSocket` and qtest's `StreamNetdev`. The input is one schedule byte
+/// frame) as a peer sends it, to the Bridge's `QEMUSocket` in both of its
+/// uses: listening for `nicsim serve --qemu-socket`, and adopting a
+/// connected socket as qtest's `-netdev socket,fd=N` does. The input is one schedule byte
 /// (bits 0-2 pick how the stream is cut into writes, bit 3 echoes every
 /// frame back to the peer) and then the stream. Each run opens a real
-/// connection (a UNIX socket for `QEMUSocket`, a socket pair for
-/// `StreamNetdev`), writes the stream in pieces, lets the netdev poll
+/// connection (a UNIX socket when listening, a socket pair when adopting), writes the stream in pieces, lets the netdev poll
 /// after each piece, and closes; everything the netdev hands on must be a
 /// frame no longer than it allows.
 enum QEMUStreamFuzz {
@@ -76,9 +76,12 @@ enum QEMUStreamFuzz {
             preconditionFailure("socketpair failed: errno \(errno)")
         }
         let port = FramePort(policy: .drop)
-        // StreamNetdev waits for a slow peer when it sends, so frames are not echoed here.
-        let sink = Sink(port: port, maxFrame: StreamNetdev.maxFrame, echo: false)
-        let netdev = StreamNetdev(port: port, fd: pair[0])
+        let sink = Sink(port: port, maxFrame: QEMUSocket.defaultMaxFrameSize, echo: schedule & 8 != 0)
+        guard let netdev = try? QEMUSocket(.adopt(fd: pair[0], listening: false), port: port, sendBufferSize: 128 << 10,
+                                           drivesLink: false) else {
+            preconditionFailure("cannot adopt a socket pair")
+        }
+        netdev.log = { _ in }
         defer { netdev.close() }
         let peer = pair[1]
         defer { close(peer) }
@@ -86,6 +89,7 @@ enum QEMUStreamFuzz {
         feed(stream, to: peer, pieceSize: pieceSizes[Int(schedule & 7)]) { _ = netdev.poll() }
         shutdown(peer, Int32(SHUT_WR))
         _ = netdev.poll()
+        drain(peer)
         _ = sink.frames
     }
 

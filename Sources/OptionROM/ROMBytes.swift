@@ -1,3 +1,5 @@
+import NICCore
+
 /// Bounds-checked little-endian reads inside one image of a ROM file.
 /// Every read is checked against the image's end, so a hostile pointer
 /// becomes a `ROMError`, never an out-of-range index.
@@ -19,8 +21,8 @@ struct ROMBytes {
     }
 
     func u8(_ o: Int) -> UInt8 { contains(o, 1) ? bytes[base + o] : 0 }
-    func u16(_ o: Int) -> UInt16 { UInt16(u8(o)) | UInt16(u8(o + 1)) << 8 }
-    func u32(_ o: Int) -> UInt32 { UInt32(u16(o)) | UInt32(u16(o + 2)) << 16 }
+    func u16(_ o: Int) -> UInt16 { contains(o, 2) ? bytes.le16(at: base + o) : 0 }
+    func u32(_ o: Int) -> UInt32 { contains(o, 4) ? bytes.le32(at: base + o) : 0 }
 
     /// True when the four bytes at `o` are the ASCII `tag`.
     func hasTag(_ o: Int, _ tag: String) -> Bool {

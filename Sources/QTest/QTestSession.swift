@@ -1,4 +1,5 @@
 import Board
+import Bridge
 import NICCore
 
 #if canImport(Glibc)
@@ -72,21 +73,33 @@ public final class QTestSession {
                 switch netdev {
                 case .socketFD(let fd):
                     switch Sockets.socketType(fd) {
-                    case Int32(SOCK_STREAM.rawValue): backend = StreamNetdev(port: port, fd: fd)
+                    case Int32(SOCK_STREAM.rawValue): backend = try Self.stream(port: port, fd: fd, listening: false)
                     case Int32(SOCK_DGRAM.rawValue): backend = DatagramNetdev(port: port, fd: fd)
                     default:
                         throw Sockets.Failure(description: "-netdev socket,id=\(id): fd \(fd) is not an open stream or datagram socket")
                     }
                 case .streamUnix(let path, let server):
-                    backend = StreamNetdev(port: port, fd: server ? try Sockets.listenUnix(path) : try Sockets.connectUnix(path), listening: server)
+                    backend = try Self.stream(port: port, fd: server ? try Sockets.listenUnix(path) : try Sockets.connectUnix(path), listening: server)
                 case .streamInet(let host, let p, let server):
-                    backend = StreamNetdev(port: port, fd: try Sockets.inet(host: host, port: p, listening: server), listening: server)
+                    backend = try Self.stream(port: port, fd: try Sockets.inet(host: host, port: p, listening: server), listening: server)
                 }
             } catch {
                 throw Failure(description: error.description)
             }
             netdevs.append(backend)
             machine.board.add(source: backend)
+        }
+    }
+
+    /// A stream netdev on `fd`: QEMU's 4-byte big-endian length framing,
+    /// written once, in the Bridge's `QEMUSocket`. The NIC's link stays as
+    /// the machine set it.
+    static func stream(port: FramePort, fd: Int32, listening: Bool) throws(Sockets.Failure) -> QEMUSocket {
+        do {
+            let socket = try QEMUSocket(.adopt(fd: fd, listening: listening), port: port, drivesLink: false)
+            return socket
+        } catch {
+            throw Sockets.Failure(description: "-netdev: \(error)")
         }
     }
 
@@ -106,8 +119,11 @@ public final class QTestSession {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
             for n in netdevs {
-                let fd = (n as? StreamNetdev)?.pollDescriptor ?? (n as? DatagramNetdev)?.fd ?? -1
-                if fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+                if let stream = n as? QEMUSocket {
+                    if stream.pollDescriptor >= 0 { fds.append(pollfd(fd: stream.pollDescriptor, events: stream.pollEvents, revents: 0)) }
+                } else if let datagram = n as? DatagramNetdev, datagram.fd >= 0 {
+                    fds.append(pollfd(fd: datagram.fd, events: Int16(POLLIN), revents: 0))
+                }
             }
             let r = Glibc.poll(&fds, nfds_t(fds.count), -1)
             if r < 0 {

@@ -90,3 +90,9 @@ enum Sockets {
         return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 ? type : nil
     }
 }
+
+/// O_NONBLOCK on `fd`, so reads in the event loop never wait.
+func setNonBlocking(_ fd: Int32) {
+    let flags = fcntl(fd, F_GETFL)
+    if flags >= 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+}

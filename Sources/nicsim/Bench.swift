@@ -4,6 +4,7 @@ import BootServer
 import Bridge
 import Foundation
 import NICCore
+import NICSim
 import PXE
 import UNDI
 import Wire

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Board
 import NICCore
+import NICSim
 
 /// `nicsim board`: builds the board, lets the firmware-like set-up program
 /// it, and lists what a driver would find by configuration cycles.

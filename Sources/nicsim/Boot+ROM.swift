@@ -2,6 +2,7 @@ import Board
 import Foundation
 import Machine
 import NICCore
+import NICSim
 import OptionROM
 
 /// `nicsim boot --rom FILE`: the chosen model's card, on `boot`'s network,

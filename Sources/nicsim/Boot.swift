@@ -4,6 +4,7 @@ import BootServer
 import Bridge
 import Foundation
 import NICCore
+import NICSim
 import PXE
 import UNDI
 import Wire
@@ -124,7 +125,7 @@ struct Boot: ParsableCommand {
 
         // The far side: the embedded server, a host interface or a QEMU socket.
         let peer: BootNetwork.Peer = if host.isRequested {
-            .host(host)
+            .host(host.link)
         } else if let qemuSocket {
             .qemuSocket(qemuSocket)
         } else {
@@ -132,7 +133,7 @@ struct Boot: ParsableCommand {
                       hint: "run from the nicsim checkout, install with make install, or give --dir")
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
-                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture,
+                                      follow: pc.stationFilter, faults: faults, seed: seed, capture: capture, advise: warn,
                                       uefiBootFiles: firmware == .uefi && image == nil ? (bootFile ?? "snponly.efi", "boot.ipxe") : nil)
         defer { network.close() }
         try host.dropPrivileges()
@@ -157,45 +158,17 @@ struct Boot: ParsableCommand {
             return
         }
 
-        let client: PXEClient
-        do {
-            client = try PXEClient(board: board, driver: pc.driver, identity: identity)
-        } catch { throw CLIError(description: error.description) }
-        TransferProgress.attach(to: client, on: network.fabric, enabled: !json)
-
-        // The ROM: UNDI bring-up and DHCP, then the NBP over TFTP to 0:7C00.
-        let dhcp: DHCPResult
-        do throws(PXEStatus) { dhcp = try client.baseCode.boot() } catch {
-            throw CLIError(description: "DHCP failed: \(error); is a PXE DHCP server on the network?")
+        let report = try BuiltinBoot.run(pc: pc, network: network, identity: identity, wall: wall) { client in
+            TransferProgress.attach(to: client, on: network.fabric, enabled: !json)
         }
-        do throws(DMAError) { try client.api.storeCachedPackets() } catch { throw CLIError(description: "guest memory: \(error)") }
-        try loadNBP(dhcp.bootFile, from: dhcp.tftpServer, client: client, at: 0x7C00)
-        try finishBuiltin(pc: pc, client: client, dhcp: dhcp, network: network, start: start, wall: wall)
+        print(report)
     }
 
-    /// The NBP as nicsim's built-in pxelinux, through the PXE API: its
-    /// configuration, kernel and initrds into guest memory; then the report,
-    /// whose files are every transfer the card made (`network.transfers`).
+    /// The NBP as nicsim's built-in pxelinux after the ROM on the machine
+    /// handed its client over, and the report.
     func finishBuiltin(pc: SimulatedPC, client: PXEClient, dhcp: DHCPResult, network: BootNetwork,
                        start: UInt64, wall: MonotonicClock) throws {
-        let board = pc.board
-        if memory > 64 {
-            // Room for large images: above the drivers' DMA region (16-32 MiB), up to the end of RAM.
-            client.loader.loadAddress = 0x200_0000
-            client.loader.loadLimit = UInt64(memory) << 20
-        }
-        do throws(PXELinuxError) { _ = try client.loader.run() } catch {
-            throw CLIError(description: "pxelinux: \(error)")
-        }
-        let fetched = TransferReport.finish(network.transfers)
-        let report = BootReport(
-            model: model.rawValue, device: pc.modelName, mac: pc.mac.description, network: network.name,
-            lease: BootReport.Lease(dhcp), nbp: "builtin",
-            files: fetched.files, failed: fetched.failed, tftpProbes: fetched.probes, transfersNotListed: fetched.notListed,
-            frames: .init(tx: pc.port.counters.transmittedFrames, rx: pc.port.counters.deliveredFrames),
-            virtualSeconds: Double(board.clock.now - start) / 1e9, wallSeconds: Double(wall.elapsed) / 1e9,
-            host: network.hostLink.map(HostLinkReport.init))
-        print(report)
+        print(try BuiltinBoot.finish(pc: pc, client: client, dhcp: dhcp, network: network, start: start, wall: wall))
     }
 
     func print(_ report: BootReport) {
@@ -203,21 +176,6 @@ struct Boot: ParsableCommand {
             emit(report.json())
         } else {
             for line in report.summary() { emit(line) }
-        }
-    }
-
-    /// Reads the NBP through the ROM's TFTP client into conventional memory
-    /// at `address`, as a ROM does.
-    private func loadNBP(_ name: String, from server: IPv4Address, client: PXEClient, at address: UInt64) throws {
-        let memory = client.board.memory
-        do {
-            try client.baseCode.tftp.readFile(server: server, file: name, options: client.baseCode.tftpOptions) { (offset, bytes) throws(PXEStatus) in
-                // The NBP must fit below 0xA0000.
-                guard address + UInt64(offset + bytes.count) <= 0xA0000 else { throw PXEStatus.failure }
-                do throws(DMAError) { try memory.write(at: address + UInt64(offset), from: bytes) } catch { throw PXEStatus.failure }
-            }
-        } catch {
-            throw CLIError(description: "TFTP \(name) from \(server): \(error)")
         }
     }
 }

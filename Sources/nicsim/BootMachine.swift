@@ -4,6 +4,7 @@ import Bridge
 import Foundation
 import Machine
 import NICCore
+import NICSim
 import PXE
 import Wire
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Machine
+import NICSim
 import OptionROM
 
 /// The firmware `nicsim boot` gives the simulated PC.

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NICSim
 
 /// Where `boot` finds its default TFTP tree when `--dir` is not given: the
 /// checkout's `fixtures/tftpboot` when run from the checkout, otherwise the

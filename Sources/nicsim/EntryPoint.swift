@@ -1,4 +1,5 @@
 import ArgumentParser
+import NICSim
 
 #if canImport(Glibc)
 import Glibc
@@ -48,13 +49,6 @@ enum EntryPoint {
         print("nicsim: error: \(text)", to: &stderr)
         exit(code)
     }
-}
-
-/// An error a user can cause at run time, with the one line that tells them
-/// what to do.
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
-    var exitCode: Int32 = 1
 }
 
 /// Unbuffered standard error (file descriptor 2).

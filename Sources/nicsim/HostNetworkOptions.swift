@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Bridge
 import NICCore
+import NICSim
 
 /// The options that put nicsim on the host's network, shared by `boot`,
 /// `serve`, `replay` and `rom run`: a host interface through libpcap
@@ -37,33 +38,22 @@ struct HostNetworkOptions: ParsableArguments {
         if let user, user.isEmpty { throw ValidationError("--user needs a user name") }
     }
 
-    /// True when a host interface or TAP is asked for.
-    var isRequested: Bool { bridge != nil || tap != nil }
-
-    /// How summaries name the link.
-    var name: String? {
-        if let bridge { return "host interface \(bridge)" }
-        if let tap { return attach.map { "TAP \(tap) in bridge \($0)" } ?? "TAP \(tap)" }
-        return nil
+    /// The library's description of the link asked for.
+    var link: HostLinkOptions {
+        HostLinkOptions(bridge: bridge, tap: tap, attach: attach, promiscuous: promiscuous,
+                        completeChecksums: !noChecksumCompletion)
     }
 
-    /// Opens the link asked for onto `port` (which it becomes the
-    /// transmitter of), or nil when none is. A bridged interface where a
-    /// TAP would serve better gets one line of advice on stderr.
+    /// True when a host interface or TAP is asked for.
+    var isRequested: Bool { link.isRequested }
+
+    /// How summaries name the link.
+    var name: String? { link.name }
+
+    /// Opens the link asked for onto `port`, or nil when none is; advice
+    /// about a TAP goes to stderr as a note.
     func open(port: FramePort, macAddress: MACAddress) throws(CLIError) -> HostLink? {
-        if let bridge {
-            if let advice = InterfaceInfo.bridgeAdvice(for: bridge) { warn(advice) }
-            do {
-                return try LiveCapture(interface: bridge, macAddress: macAddress, port: port, promiscuous: promiscuous,
-                                       completeChecksums: !noChecksumCompletion)
-            } catch { throw CLIError(description: error.description) }
-        }
-        if let tap {
-            do {
-                return try TapDevice(name: tap, port: port, attach: attach, completeChecksums: !noChecksumCompletion)
-            } catch { throw CLIError(description: error.description) }
-        }
-        return nil
+        try link.open(port: port, macAddress: macAddress, advise: warn)
     }
 
     /// With --user: gives up root (supplementary groups, group, user) once
@@ -94,41 +84,5 @@ enum Privileges {
         guard uid == 0 || setuid(0) != 0 else {
             throw CLIError(description: "--user \(user): root could be regained after dropping it; refusing to run")
         }
-    }
-}
-
-/// What a summary says of the host link: the interface, how its filter
-/// admits the client, and the frames and completed checksums that crossed it.
-struct HostLinkReport: Encodable {
-    var interface: String
-    var addressFilter: String
-    var framesIn: Int
-    var framesOut: Int
-    var checksumsCompleted: Int
-    /// TCP super-frames from the host's segmentation offload, cut to the MTU.
-    var framesSegmented: Int
-    var injectErrors: Int
-    var droppedRingFull: Int
-    var droppedMalformed: Int
-
-    init(_ link: HostLink) {
-        let c = link.counters
-        interface = link.interface
-        addressFilter = link.addressFilter.description
-        framesIn = c.framesIn
-        framesOut = c.framesOut
-        checksumsCompleted = c.checksumsCompleted
-        framesSegmented = c.framesSegmented
-        injectErrors = c.injectErrors
-        droppedRingFull = c.droppedRingFull
-        droppedMalformed = c.droppedMalformed
-    }
-
-    var summary: String {
-        var line = "host: \(interface) \(addressFilter); \(framesIn) frames in, \(framesOut) out, \(checksumsCompleted) checksums completed"
-        if framesSegmented > 0 { line += ", \(framesSegmented) TCP super-frames segmented" }
-        if injectErrors > 0 { line += ", \(injectErrors) send errors" }
-        if droppedRingFull + droppedMalformed > 0 { line += ", \(droppedRingFull + droppedMalformed) dropped" }
-        return line
     }
 }

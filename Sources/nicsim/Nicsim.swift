@@ -1,4 +1,5 @@
 import ArgumentParser
+import NICSim
 
 /// `nicsim`: the root command. With no subcommand it boots (so
 /// `nicsim --model rtl8139 --bridge eth0` is `nicsim boot --model rtl8139 --bridge eth0`).
@@ -18,3 +19,6 @@ struct Nicsim: ParsableCommand {
         defaultSubcommand: Boot.self
     )
 }
+
+/// The CLI's run-time error is the library's: one line and an exit code.
+typealias CLIError = NICSimError

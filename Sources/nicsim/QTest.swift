@@ -1,4 +1,5 @@
 import ArgumentParser
+import NICSim
 import QTest
 
 /// `nicsim qtest`: QEMU's qtest protocol on a QEMU `pc`-like board, with

@@ -1,5 +1,6 @@
 import Board
 import Foundation
+import NICSim
 #if canImport(Glibc)
 import Glibc
 #endif

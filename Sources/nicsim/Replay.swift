@@ -3,6 +3,7 @@ import Board
 import Bridge
 import Foundation
 import NICCore
+import NICSim
 import UNDI
 
 /// `nicsim replay`: every frame of a pcap or pcapng trace, in order, to a

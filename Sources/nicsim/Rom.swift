@@ -5,6 +5,7 @@ import Bridge
 import Foundation
 import Machine
 import NICCore
+import NICSim
 import OptionROM
 import VirtioNet
 import Wire
@@ -99,12 +100,13 @@ struct Rom: ParsableCommand {
             let peer: BootNetwork.Peer? = if let serve {
                 .embedded(directory: serve, bootFile: bootFile, hint: "give an existing directory with --serve")
             } else if host.isRequested {
-                .host(host)
+                .host(host.link)
             } else {
                 nil
             }
             var network: BootNetwork?
-            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer, follow: pc.stationFilter) }
+            if let peer { network = try BootNetwork(board: board, device: port, macAddress: macAddress, peer: peer, follow: pc.stationFilter,
+                                                       advise: warn) }
             defer { network?.close() }
             try host.dropPrivileges()
             if !json {
@@ -115,50 +117,35 @@ struct Rom: ParsableCommand {
             }
             let run = try ROMBoot.run(rom, on: board, slot: address, until: until, timeout: UInt64(timeout * 1e9), live: !json)
             let machine = run.machine
-            var summary: [String: Any] = [
-                "model": model.rawValue,
-                "rom": file,
-                "stop": "\(run.stop)",
-                "virtualTimeNs": board.clock.now,
-                "wallSeconds": Double(wall.elapsed) / 1e9,
-                "instructions": machine.instructionsExecuted,
-                "framesTransmitted": port.counters.transmittedFrames,
-                "framesReceived": port.counters.deliveredFrames,
-                "console": run.console,
-            ]
+            var report = ROMRunReport(
+                model: model.rawValue, rom: file, stop: "\(run.stop)", virtualTimeNs: board.clock.now,
+                wallSeconds: Double(wall.elapsed) / 1e9, instructions: machine.instructionsExecuted,
+                framesTransmitted: port.counters.transmittedFrames, framesReceived: port.counters.deliveredFrames,
+                console: run.console)
             if let server = network?.server {
-                summary["dhcpReplies"] = server.counters.dhcpReplies
-                summary["tftpTransfersCompleted"] = server.tftp?.counters.completed ?? 0
+                report.dhcpReplies = server.counters.dhcpReplies
+                report.tftpTransfersCompleted = server.tftp?.counters.completed ?? 0
             }
             if let network {
-                summary["network"] = network.name
+                report.network = network.name
                 // Every file the ROM's client fetched over TFTP, as `boot` reports it.
                 let fetched = TransferReport.finish(network.transfers)
-                summary["files"] = fetched.files.map { ["name": $0.name, "size": $0.size, "sha256": $0.sha256, "server": $0.server] as [String: Any] }
-                summary["failed"] = fetched.failed.map { f -> [String: Any] in
-                    var entry: [String: Any] = ["name": f.name, "server": f.server, "size": f.size, "error": f.error]
-                    if let code = f.code { entry["code"] = code }
-                    return entry
-                }
+                report.files = fetched.files
+                report.failed = fetched.failed
                 if !json {
                     var err = StandardError()
                     for f in fetched.files { print("nicsim: fetched \(f.name) (\(f.size) bytes, sha256 \(f.sha256)) from \(f.server)", to: &err) }
                     for f in fetched.failed { print("nicsim: failed \(f.name) from \(f.server): \(f.error)", to: &err) }
                 }
             }
-            if let link = network?.hostLink {
-                let report = HostLinkReport(link)
-                summary["host"] = ["interface": report.interface, "addressFilter": report.addressFilter, "framesIn": report.framesIn,
-                                   "framesOut": report.framesOut, "checksumsCompleted": report.checksumsCompleted]
-            }
+            report.host = network?.hostLink.map(HostLinkReport.init)
             if json {
-                let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                print(report.json())
             } else {
                 var err = StandardError()
                 print("\nnicsim: \(run.stop) after \(Double(board.clock.now) / 1e9) s virtual, \(Double(wall.elapsed) / 1e9) s wall, "
                       + "\(machine.instructionsExecuted) instructions, \(port.counters.transmittedFrames) frames sent", to: &err)
-                if let link = network?.hostLink { print("nicsim: \(HostLinkReport(link).summary)", to: &err) }
+                if let host = report.host { print("nicsim: \(host.summary)", to: &err) }
             }
             if let until, !run.shows(until) {
                 throw CLIError(description: "the console never showed \"\(until)\" (stopped: \(run.stop))")

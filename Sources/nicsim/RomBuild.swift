@@ -3,6 +3,7 @@ import Board
 import Foundation
 import Machine
 import NICCore
+import NICSim
 import OptionROM
 
 extension Rom {

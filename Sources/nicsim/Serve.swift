@@ -1,11 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Board
 import BootServer
 import Bridge
+import Glibc
 import NICCore
+import NICSim
 import Wire
 
 /// `nicsim serve`: the BootServer alone, for real clients on a host

@@ -1,9 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import Foundation
 import Bridge
+import Foundation
+import Glibc
 import NICCore
+import NICSim
 import PXE
 
 /// The TFTP progress bar on a terminal's standard error: file name, bar,

@@ -126,17 +126,34 @@ final class QEMUSocketTests: XCTestCase {
         XCTAssertTrue(pollUntil([server]) { nic.tags == [4] })
     }
 
-    // A zero length is not a frame: the connection is closed and the reason says why.
-    func testZeroLengthClosesTheConnection() throws {
+    // QEMU's framing allows a zero-length record: it is skipped, the
+    // connection stays, and the frames around it arrive.
+    func testZeroLengthRecordIsSkipped() throws {
         let nic = TestStation(1)
         let path = dir + "/z.sock"
         let server = try QEMUSocket(.listen(.unix(path: path)), port: nic.port)
         server.log = { _ in }
         let client = try RawStreamClient(unixPath: path)
         XCTAssertTrue(pollUntil([server]) { server.isConnected })
-        client.send([0, 0, 0, 0])
+        client.send([0, 0, 0, 0] + RawStreamClient.framed(TestStation.frame(from: MACAddress(0x02, 0, 0, 0, 0, 3), to: nic.mac, tag: 7)))
+        XCTAssertTrue(pollUntil([server]) { nic.tags == [7] })
+        XCTAssertTrue(server.isConnected)
+        XCTAssertEqual(server.counters.emptyRecords, 1)
+        XCTAssertEqual(server.counters.protocolErrors, 0)
+    }
+
+    // A length beyond the largest frame is not QEMU's framing: the
+    // connection is closed and the reason says why.
+    func testAnHTTPPeerIsNotQEMUFraming() throws {
+        let nic = TestStation(1)
+        let path = dir + "/big.sock"
+        let server = try QEMUSocket(.listen(.unix(path: path)), port: nic.port)
+        server.log = { _ in }
+        let client = try RawStreamClient(unixPath: path)
+        XCTAssertTrue(pollUntil([server]) { server.isConnected })
+        client.send(Array("GET / HTTP/1.1\r\n".utf8))
         XCTAssertTrue(pollUntil([server]) { !server.isConnected })
-        XCTAssertEqual(server.lastCloseReason, "the peer sent a zero frame length: not QEMU's 4-byte big-endian length framing")
+        XCTAssertEqual(server.lastCloseReason, "the peer sent a frame length of 1195725856 bytes (more than 69632): not QEMU's 4-byte big-endian length framing")
     }
 
     // Connect mode with a reconnect interval: when the listener goes away

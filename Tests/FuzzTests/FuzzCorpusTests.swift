@@ -53,11 +53,12 @@ final class FuzzCorpusTests: XCTestCase {
     func testQTestProtocolCorpus() throws { try replay(.qtestProtocol) }
     func testMachineCorpus() throws { try replay(.machine) }
     func testOffloadCorpus() throws { try replay(.offload) }
+    func testCABICorpus() throws { try replay(.cABI) }
     func testUEFIImageCorpus() throws { try replay(.uefiImage) }
 
     /// Every target has a test above, and every corpus directory names a target.
     func testEveryTargetHasACorpusAndEveryCorpusATarget() throws {
-        XCTAssertEqual(FuzzTarget.allCases.count, 22)
+        XCTAssertEqual(FuzzTarget.allCases.count, 23)
         let directories = try FileManager.default.contentsOfDirectory(atPath: Self.corpusRoot.path).sorted()
         XCTAssertEqual(directories, FuzzTarget.allCases.map(\.name).sorted())
     }

@@ -27,6 +27,16 @@ final class NICCatalogueTests: XCTestCase {
     }
 
     /// UNDI's nominal speeds: 10 Mb/s NE2000, 100 Mb/s RTL8139, 1 Gb/s virtio-net.
+    /// A bad value that carries a newline (from a C string) still makes a
+    /// one-line reason: the fuzzer's `options-with-newline-in-reason`.
+    func testAReasonQuotingControlCharactersStaysOneLine() {
+        XCTAssertThrowsError(try NICOptions(parsing: "vectors=99\u{7}\n1").integer("vectors", in: 0...32)) { error in
+            let line = (error as? NICCatalogueError)?.description ?? ""
+            XCTAssertFalse(line.contains("\n"), line)
+            XCTAssertTrue(line.contains("\\n"), line)
+        }
+    }
+
     func testLinkSpeeds() {
         XCTAssertEqual(NICCatalogue.ne2kPCI.linkSpeed, 10_000_000)
         XCTAssertEqual(NICCatalogue.rtl8139.linkSpeed, 100_000_000)

@@ -1,4 +1,5 @@
 import Board
+import Bridge
 import NICCore
 @testable import QTest
 import XCTest
@@ -19,9 +20,11 @@ final class RecordingReceiver: FrameReceiver {
     func linkStateDidChange(up: Bool) {}
 }
 
+/// qtest's `-netdev socket,fd=N` and `-netdev stream`: the Bridge's
+/// `QEMUSocket` adopting the socket, with the NIC's link left alone.
 final class StreamNetdevTests: XCTestCase {
     private var peer: Int32 = -1
-    private var netdev: StreamNetdev!
+    private var netdev: QEMUSocket!
     private let receiver = RecordingReceiver()
     private let port = FramePort()
 
@@ -30,7 +33,8 @@ final class StreamNetdevTests: XCTestCase {
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
         peer = fds[1]
         port.receiver = receiver
-        netdev = StreamNetdev(port: port, fd: fds[0])
+        netdev = try? QEMUSocket(.adopt(fd: fds[0], listening: false), port: port, drivesLink: false)
+        netdev?.log = { _ in }
     }
 
     override func tearDown() {
@@ -59,12 +63,23 @@ final class StreamNetdevTests: XCTestCase {
         XCTAssertEqual(receiver.frames, [[1, 2, 3, 4]])
     }
 
-    /// A length above 64 KiB means the stream is out of step: the connection closes.
+    /// A length above QEMU's 69,632-byte buffer means the stream is out of
+    /// step: the connection closes.
     func testOversizedLengthClosesTheConnection() {
         send([0, 2, 0, 0, 1, 2, 3])
         _ = netdev.poll()
         XCTAssertTrue(receiver.frames.isEmpty)
-        XCTAssertEqual(netdev.fd, -1)
+        XCTAssertEqual(netdev.pollDescriptor, -1)
+        XCTAssertEqual(netdev.counters.protocolErrors, 1)
+    }
+
+    /// The NIC's link is the machine's business, not the socket's.
+    func testTheLinkIsLeftAlone() {
+        XCTAssertTrue(port.isLinkUp)
+        close(peer)
+        peer = -1
+        _ = netdev.poll()
+        XCTAssertTrue(port.isLinkUp)
     }
 
     /// The peer hanging up closes the netdev without a crash; later transmits are dropped.
@@ -72,9 +87,9 @@ final class StreamNetdevTests: XCTestCase {
         close(peer)
         peer = -1
         _ = netdev.poll()
-        XCTAssertEqual(netdev.fd, -1)
+        XCTAssertEqual(netdev.pollDescriptor, -1)
         [UInt8](repeating: 0, count: 60).withUnsafeBytes { port.transmit($0) }
-        XCTAssertEqual(netdev.droppedOut, 1)
+        XCTAssertEqual(netdev.counters.droppedNoPeer, 1)
     }
 
     /// Outbound frames carry the same 4-byte big-endian length prefix.
@@ -83,7 +98,7 @@ final class StreamNetdevTests: XCTestCase {
         var buffer = [UInt8](repeating: 0, count: 16)
         let n = read(peer, &buffer, buffer.count)
         XCTAssertEqual(Array(buffer[0..<max(n, 0)]), [0, 0, 0, 3, 9, 8, 7])
-        XCTAssertEqual(netdev.framesOut, 1)
+        XCTAssertEqual(netdev.counters.framesOut, 1)
     }
 
     /// A frame the NIC can't take now is held by the port, not lost.

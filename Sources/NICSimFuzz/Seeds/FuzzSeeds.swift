@@ -29,6 +29,7 @@ public enum FuzzSeeds {
         case .qtestProtocol: seeds = MoreSeeds.qtestScripts()
         case .machine: seeds = MoreSeeds.machineCode()
         case .offload: seeds = OffloadSeeds.seeds()
+        case .cABI: seeds = CABISeeds.seeds()
         case .uefiImage: seeds = UEFISeeds.seeds()
         }
         return seeds.map { (name: $0.0, bytes: $0.1) }

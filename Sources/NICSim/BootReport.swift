@@ -4,10 +4,11 @@ import NICCore
 import Wire
 
 /// A report the CLI prints as one JSON object, keys sorted.
-protocol JSONReport: Encodable {}
+public protocol JSONReport: Encodable {}
 
 extension JSONReport {
-    func json() -> String {
+    /// The report as one line of JSON, keys sorted.
+    public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(self) else { return "{}" }
@@ -16,50 +17,85 @@ extension JSONReport {
 }
 
 /// What `nicsim boot` reports: the summary lines, or one JSON object.
-struct BootReport: JSONReport {
-    struct Lease: Encodable {
-        var ip: String
-        var server: String
-        var bootfile: String
-        var tftpServer: String
-        var proxy: Bool
+public struct BootReport: JSONReport {
+    public struct Lease: Encodable, Sendable {
+        public var ip: String
+        public var server: String
+        public var bootfile: String
+        public var tftpServer: String
+        public var proxy: Bool
+
+        public init(ip: String, server: String, bootfile: String, tftpServer: String, proxy: Bool) {
+            self.ip = ip
+            self.server = server
+            self.bootfile = bootfile
+            self.tftpServer = tftpServer
+            self.proxy = proxy
+        }
+
     }
 
-    typealias File = TransferReport.File
-    typealias Failure = TransferReport.Failure
+    public typealias File = TransferReport.File
+    public typealias Failure = TransferReport.Failure
 
-    struct Frames: Encodable {
-        var tx: Int
-        var rx: Int
+    public struct Frames: Encodable, Sendable {
+        public var tx: Int
+        public var rx: Int
+
+        public init(tx: Int, rx: Int) {
+            self.tx = tx
+            self.rx = rx
+        }
+
     }
 
-    var model: String
-    var device: String
-    var mac: String
-    var network: String
-    var lease: Lease
+    public var model: String
+    public var device: String
+    public var mac: String
+    public var network: String
+    public var lease: Lease
     /// How the NBP ran: "exec" on the x86 machine, "builtin" as nicsim's pxelinux.
-    var nbp: String
+    public var nbp: String
     /// Every file the client fetched whole over TFTP, in order.
-    var files: [File]
+    public var files: [File]
     /// Every transfer that failed, in order, with its TFTP error.
-    var failed: [Failure]
+    public var failed: [Failure]
     /// Transfers not listed: size probes the client abandoned, and records
     /// beyond the log's capacity (omitted when none).
-    var tftpProbes: Int?
-    var transfersNotListed: Int?
-    var frames: Frames
-    var virtualSeconds: Double
-    var wallSeconds: Double
+    public var tftpProbes: Int?
+    public var transfersNotListed: Int?
+    public var frames: Frames
+    public var virtualSeconds: Double
+    public var wallSeconds: Double
     /// With exec: why the machine stopped, and everything the guest printed.
-    var stop: String?
-    var console: String?
+    public var stop: String?
+    public var console: String?
     /// With --bridge or --tap: the host link's filter and counters.
-    var host: HostLinkReport?
+    public var host: HostLinkReport?
+
+    public init(model: String, device: String, mac: String, network: String, lease: Lease, nbp: String, files: [File], failed: [Failure], tftpProbes: Int? = nil, transfersNotListed: Int? = nil, frames: Frames, virtualSeconds: Double, wallSeconds: Double, stop: String? = nil, console: String? = nil, host: HostLinkReport? = nil) {
+        self.model = model
+        self.device = device
+        self.mac = mac
+        self.network = network
+        self.lease = lease
+        self.nbp = nbp
+        self.files = files
+        self.failed = failed
+        self.tftpProbes = tftpProbes
+        self.transfersNotListed = transfersNotListed
+        self.frames = frames
+        self.virtualSeconds = virtualSeconds
+        self.wallSeconds = wallSeconds
+        self.stop = stop
+        self.console = console
+        self.host = host
+    }
+
 
     /// The summary a terminal shows. The boot file and the file names are
     /// the server's, so they are escaped (`TerminalSafe`).
-    func summary() -> [String] {
+    public func summary() -> [String] {
         var lines = ["nicsim boot: \(device) (\(model)) \(mac) via \(network)"]
         lines.append("lease: \(lease.ip) from \(lease.server)\(lease.proxy ? " (boot data from proxyDHCP)" : ""), "
                      + "boot file \(TerminalSafe.escaping(lease.bootfile)) on \(lease.tftpServer)")
@@ -73,7 +109,8 @@ struct BootReport: JSONReport {
 }
 
 extension BootReport.Lease {
-    init(_ dhcp: DHCPResult) {
+    /// The lease as the PXE base code reported it.
+    public init(_ dhcp: DHCPResult) {
         self.init(ip: dhcp.address.description, server: dhcp.serverIdentifier.description, bootfile: dhcp.bootFile,
                   tftpServer: dhcp.tftpServer.description, proxy: dhcp.proxyOffer != nil)
     }
@@ -82,29 +119,46 @@ extension BootReport.Lease {
 /// The files part of a boot report, from the transfers the card made
 /// (`TFTPTransferLog`): each completed file with its size, SHA-256 and
 /// server, and each failed transfer with its TFTP error.
-enum TransferReport {
-    struct File: Encodable {
+public enum TransferReport {
+    public struct File: Encodable, Sendable {
         /// The path as requested from the TFTP server (control characters escaped).
-        var name: String
-        var size: Int
-        var sha256: String
+        public var name: String
+        public var size: Int
+        public var sha256: String
         /// The TFTP server's address.
-        var server: String
+        public var server: String
+
+        public init(name: String, size: Int, sha256: String, server: String) {
+            self.name = name
+            self.size = size
+            self.sha256 = sha256
+            self.server = server
+        }
+
     }
 
-    struct Failure: Encodable {
-        var name: String
-        var server: String
+    public struct Failure: Encodable, Sendable {
+        public var name: String
+        public var server: String
         /// Bytes received before it failed.
-        var size: Int
+        public var size: Int
         /// The TFTP error code (RFC 1350 section 5), when an ERROR ended it.
-        var code: Int?
+        public var code: Int?
         /// Why, in one line: "TFTP error 1 (File not found)".
-        var error: String
+        public var error: String
+
+        public init(name: String, server: String, size: Int, code: Int? = nil, error: String) {
+            self.name = name
+            self.server = server
+            self.size = size
+            self.code = code
+            self.error = error
+        }
+
     }
 
     /// `log`'s records once the run is over: open transfers are closed first.
-    static func finish(_ log: TFTPTransferLog) -> (files: [File], failed: [Failure], probes: Int?, notListed: Int?) {
+    public static func finish(_ log: TFTPTransferLog) -> (files: [File], failed: [Failure], probes: Int?, notListed: Int?) {
         log.finish()
         let records = log.records
         let (files, failed) = split(records.entries)
@@ -112,7 +166,7 @@ enum TransferReport {
     }
 
     /// `entries` as completed files and failures, each in order.
-    static func split(_ entries: [TFTPTransferRecord]) -> (files: [File], failed: [Failure]) {
+    public static func split(_ entries: [TFTPTransferRecord]) -> (files: [File], failed: [Failure]) {
         let files = entries.filter(\.isCompleted).map {
             File(name: $0.file, size: $0.size, sha256: $0.sha256 ?? "", server: $0.server.description)
         }
@@ -124,7 +178,7 @@ enum TransferReport {
 
     /// The summary lines: "files:" with one line per file, then "failed:"
     /// with one per failure.
-    static func lines(files: [File], failed: [Failure], notListed: Int?) -> [String] {
+    public static func lines(files: [File], failed: [Failure], notListed: Int?) -> [String] {
         let width = (files.map(\.name.count) + failed.map(\.name.count)).max() ?? 0
         let pad = { (name: String) in name + String(repeating: " ", count: max(0, width - name.count)) }
         var lines = [files.isEmpty ? "files: none" : "files:"]

@@ -12,30 +12,30 @@ import Wire
 /// time with them (`RealTimePacer`). With a capture path every frame
 /// crossing the switch goes to a pcapng file. Every TFTP transfer the card
 /// makes is followed on its port (`transfers`), for the summary.
-final class BootNetwork {
+public final class BootNetwork {
     /// What sits on the far side of the switch.
-    enum Peer {
+    public enum Peer {
         /// The embedded DHCP + TFTP server at 10.0.2.2, leasing
         /// 10.0.2.100-199 and serving `directory`; `bootFile` is the DHCP
         /// boot file (the server's default, pxelinux.0, when nil). `hint`
         /// ends the error line when the directory can't be served.
         case embedded(directory: String, bootFile: String?, hint: String)
         /// A host interface through libpcap, or a TAP device.
-        case host(HostNetworkOptions)
+        case host(HostLinkOptions)
         /// A QEMU stream netdev at this UNIX socket path.
         case qemuSocket(String)
     }
 
     /// The switch the card is port 0 of.
-    let fabric: VirtualSwitch
+    public let fabric: VirtualSwitch
     /// The embedded server, when the peer is `.embedded`.
-    let server: BootServer?
+    public let server: BootServer?
     /// How the summary names the network.
-    let name: String
+    public let name: String
     /// Every TFTP transfer the card made, from the frames on its port.
-    let transfers: TFTPTransferLog
+    public let transfers: TFTPTransferLog
     /// The host interface or TAP, when the peer is `.host`.
-    let hostLink: HostLink?
+    public let hostLink: HostLink?
     private let qemu: QEMUSocket?
     private let recorder: SwitchCapture?
     private var closed = false
@@ -45,9 +45,9 @@ final class BootNetwork {
     /// `card`'s receive filter. Throws one line a user can act on.
     /// `uefiBootFiles` makes the embedded server hand `nbp` to UEFI clients
     /// and `script` to iPXE once it runs.
-    init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer, follow card: StationFilterSource? = nil,
-         faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil,
-         uefiBootFiles: (nbp: String, script: String)? = nil) throws(CLIError) {
+    public init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer, follow card: StationFilterSource? = nil,
+                faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil,
+                advise: (String) -> Void = { _ in }, uefiBootFiles: (nbp: String, script: String)? = nil) throws(NICSimError) {
         let network = VirtualSwitch(clock: board.clock, seed: seed)
         network.connect(device: device, faults: faults)
         var server: BootServer?
@@ -65,14 +65,14 @@ final class BootNetwork {
             }
             let s: BootServer
             do { s = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {
-                throw CLIError(description: "\(error.description); \(hint)")
+                throw NICSimError("\(error.description); \(hint)")
             }
             network.connect(device: s.port, faults: faults)
             board.add(port: s.port)
             server = s
             name = "embedded server 10.0.2.2 on a virtual switch"
         case let .host(options):
-            live = try options.open(port: network.addBackendPort().port, macAddress: macAddress)
+            live = try options.open(port: network.addBackendPort().port, macAddress: macAddress, advise: advise)
             if let live {
                 board.add(source: live)
                 if let card { board.add(source: StationFollower(card: card, link: live)) }
@@ -82,14 +82,14 @@ final class BootNetwork {
         case let .qemuSocket(path):
             do {
                 qemu = try QEMUSocket(.connect(.unix(path: path)), port: network.addBackendPort().port)
-            } catch { throw CLIError(description: "can't join \(path): \(error)") }
+            } catch { throw NICSimError("can't join \(path): \(error)") }
             qemu.map { board.add(source: $0) }
             board.add(source: RealTimePacer(clock: board.clock))
             name = "QEMU socket \(path)"
         }
         if let capture {
             do { recorder = try SwitchCapture(path: capture, switch: network) } catch {
-                throw CLIError(description: "can't write \(capture): \(error)")
+                throw NICSimError("can't write \(capture): \(error)")
             }
         } else {
             recorder = nil
@@ -103,7 +103,7 @@ final class BootNetwork {
     }
 
     /// Finishes the capture file (the live peers close with the process).
-    func close() {
+    public func close() {
         guard !closed else { return }
         closed = true
         try? recorder?.close()

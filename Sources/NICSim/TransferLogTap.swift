@@ -6,30 +6,30 @@ import Wire
 /// delivered to it after the port's faults (outbound), so the log sees what
 /// the client saw. Frames then go on to the tap it was put in front of (the
 /// pcapng capture), as `TransferProgress` chains.
-final class TransferLogTap: SwitchTap {
-    let log: TFTPTransferLog
+public final class TransferLogTap: SwitchTap {
+    public let log: TFTPTransferLog
     /// The switch port whose traffic is logged.
-    let port: Int
-    var next: SwitchTap?
+    public let port: Int
+    public var next: SwitchTap?
 
     /// Logs port `port` of `network` into `log`, ahead of whatever tap it had.
-    static func attach(_ log: TFTPTransferLog, port: Int, of network: VirtualSwitch) {
+    public static func attach(_ log: TFTPTransferLog, port: Int, of network: VirtualSwitch) {
         let tap = TransferLogTap(log: log, port: port)
         tap.next = network.tap
         network.tap = tap
     }
 
-    init(log: TFTPTransferLog, port: Int) {
+    public init(log: TFTPTransferLog, port: Int) {
         self.log = log
         self.port = port
     }
 
-    func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64) {
+    public func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64) {
         if index == port { log.observe(frame) }
         next?.switchPort(index, saw: frame, direction: direction, at: time)
     }
 
-    func switchPort(_ index: Int, droppedBadFCS frame: UnsafeRawBufferPointer, at time: UInt64) {
+    public func switchPort(_ index: Int, droppedBadFCS frame: UnsafeRawBufferPointer, at time: UInt64) {
         next?.switchPort(index, droppedBadFCS: frame, at: time)
     }
 }

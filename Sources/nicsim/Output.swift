@@ -1,23 +1,6 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import NICCore
-
-/// Real time for hosts that face live peers: nanoseconds since the host
-/// started, from CLOCK_MONOTONIC, to advance a `VirtualClock` with.
-struct MonotonicClock {
-    private let origin: UInt64
-
-    init() { origin = Self.raw() }
-
-    var elapsed: UInt64 { Self.raw() &- origin }
-
-    private static func raw() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
-}
+import NICSim
 
 /// Set by SIGINT/SIGTERM so a live loop ends cleanly and prints its summary.
 enum StopSignal {
