@@ -11,6 +11,10 @@
 #       IPv6 is switched on for IFACE (fd77::1/64) and dnsmasq sends router
 #       advertisements there (ra-only, no DHCPv6): iPXE waits for one before
 #       it finishes configuring (about 18 s when none comes).
+#   scripts/dnsmasq-pxe.sh NETNS IFACE TFTPDIR uefi [NBP]
+#       As ipxe, but the boot file is tagged by architecture: an x64 UEFI
+#       client (DHCP option 93 = 7) gets NBP (default snponly.efi), a
+#       client running iPXE gets boot.ipxe, a BIOS client gets none.
 # The interface gets 192.168.77.1/24. Logs DHCP and TFTP to stderr.
 set -euo pipefail
 ns="${1:?NETNS}"; iface="${2:?IFACE}"; dir="${3:?TFTPDIR}"; mode="${4:-full}"
@@ -29,6 +33,15 @@ ipxe)
            --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe --dhcp-boot=tag:!ipxe,"$nbp"
            --enable-ra --dhcp-range=::,constructor:"$iface",ra-only)
     ;;
-*) echo "mode must be full, proxy or ipxe" >&2; exit 2 ;;
+uefi)
+    nbp="${5:-snponly.efi}"
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$iface.disable_ipv6=0"
+    ip -n "$ns" -6 addr replace fd77::1/64 dev "$iface" nodad
+    args+=(--dhcp-range=192.168.77.100,192.168.77.150,255.255.255.0,1h
+           --dhcp-match=set:efi64,option:client-arch,7 --dhcp-userclass=set:ipxe,iPXE
+           --dhcp-boot=tag:ipxe,boot.ipxe --dhcp-boot=tag:efi64,tag:!ipxe,"$nbp"
+           --enable-ra --dhcp-range=::,constructor:"$iface",ra-only)
+    ;;
+*) echo "mode must be full, proxy, ipxe or uefi" >&2; exit 2 ;;
 esac
 exec ip netns exec "$ns" dnsmasq "${args[@]}"

@@ -36,6 +36,10 @@ packages=(
     # The x86 machine: the iPXE ROMs and NBPs it runs, and its CPU.
     ipxe
     libunicorn-dev
+    # The UEFI machine's other network boot programs.
+    grub-efi-amd64-bin
+    syslinux-efi
+    shim-signed
 )
 
 missing=()

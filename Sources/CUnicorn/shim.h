@@ -85,6 +85,10 @@ static inline uc_err nicsim_hook_out(uc_engine *uc, uc_hook *hh, uc_cb_insn_out_
     return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user, 1, 0, UC_X86_INS_OUT);
 }
 
+static inline uc_err nicsim_hook_cpuid(uc_engine *uc, uc_hook *hh, uc_cb_insn_cpuid_t cb, void *user) {
+    return uc_hook_add(uc, hh, UC_HOOK_INSN, (void *)cb, user, 1, 0, UC_X86_INS_CPUID);
+}
+
 static inline uc_err nicsim_hook_intr(uc_engine *uc, uc_hook *hh, uc_cb_hookintr_t cb, void *user) {
     return uc_hook_add(uc, hh, UC_HOOK_INTR, (void *)cb, user, 1, 0);
 }

@@ -28,6 +28,10 @@ final class X86CPU {
     private let engine: OpaquePointer
     private var hooks: [uc_hook] = []
     private let slice: UnsafeMutablePointer<nicsim_slice>
+    /// Keeps guest RAM alive as long as the engine that maps it: `deinit`
+    /// still walks it (and, in long mode, the page tables in it).
+    private let ramOwner: AnyObject?
+    private var cpuidTable: ((UInt32, UInt32) -> (UInt32, UInt32, UInt32, UInt32))?
     weak var host: X86Host?
     /// Instructions between two `sliceExpired` calls.
     var sliceLength: UInt64 = 1000 {
@@ -41,14 +45,16 @@ final class X86CPU {
 
     /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),
     /// trapping instructions in `trapRange` (linear addresses).
-    init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>) throws(MachineError) {
+    init(ram: UnsafeMutableRawPointer, ramSize: UInt64, trapRange: ClosedRange<UInt64>,
+         mode: uc_mode = UC_MODE_32, ramOwner: AnyObject? = nil) throws(MachineError) {
+        self.ramOwner = ramOwner
         var uc: OpaquePointer?
         // Opened in 32-bit mode so that uc_emu_start takes a full 32-bit
         // EIP (in 16-bit mode it sets IP = start - CS*16, 16 bits only,
         // which cannot resume 32-bit protected-mode code). The machine then
         // runs a reset stub that takes the CPU to real mode the way
         // software must: through a 16-bit segment, then CR0.PE clear.
-        let err = uc_open(UC_ARCH_X86, UC_MODE_32, &uc)
+        let err = uc_open(UC_ARCH_X86, mode, &uc)
         guard err == UC_ERR_OK, let uc else { throw .engine("uc_open: \(String(cString: uc_strerror(err)))") }
         engine = uc
         slice = .allocate(capacity: 1)
@@ -161,6 +167,46 @@ final class X86CPU {
             var v = UInt64(newValue)
             _ = uc_reg_write(engine, r.unicorn, &v)
         }
+    }
+
+    /// A register by Unicorn's number, all 64 bits (the UEFI machine's long mode).
+    func read64(_ r: uc_x86_reg) -> UInt64 {
+        var v: UInt64 = 0
+        _ = uc_reg_read(engine, Int32(bitPattern: r.rawValue), &v)
+        return v
+    }
+
+    /// Writes a register by Unicorn's number; false if the engine refused
+    /// (a segment selector whose descriptor would fault).
+    @discardableResult
+    func write64(_ r: uc_x86_reg, _ value: UInt64) -> Bool {
+        var v = value
+        return uc_reg_write(engine, Int32(bitPattern: r.rawValue), &v) == UC_ERR_OK
+    }
+
+    /// Answers CPUID from `table` (leaf, subleaf) -> (EAX, EBX, ECX, EDX)
+    /// instead of the engine's model, so the guest sees the same CPU on
+    /// every host (the UEFI machine's).
+    func answerCPUID(_ table: @escaping (UInt32, UInt32) -> (UInt32, UInt32, UInt32, UInt32)) throws(MachineError) {
+        cpuidTable = table
+        var h: uc_hook = 0
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(nicsim_hook_cpuid(engine, &h, { _, user in
+            guard let cpu = X86CPU.from(user), let table = cpu.cpuidTable else { return 0 }
+            let (a, b, c, d) = table(UInt32(truncatingIfNeeded: cpu.read64(UC_X86_REG_RAX)), UInt32(truncatingIfNeeded: cpu.read64(UC_X86_REG_RCX)))
+            cpu.write64(UC_X86_REG_RAX, UInt64(a))
+            cpu.write64(UC_X86_REG_RBX, UInt64(b))
+            cpu.write64(UC_X86_REG_RCX, UInt64(c))
+            cpu.write64(UC_X86_REG_RDX, UInt64(d))
+            return 1
+        }, me), "hook CPUID")
+        hooks.append(h)
+    }
+
+    /// Loads GDTR (the UEFI machine's long-mode set-up).
+    func setGDT(base: UInt64, limit: UInt32) {
+        var mmr = uc_x86_mmr(selector: 0, base: base, limit: limit, flags: 0)
+        _ = uc_reg_write(engine, Int32(bitPattern: UC_X86_REG_GDTR.rawValue), &mmr)
     }
 
     /// CR0.PE: protected mode.

@@ -43,11 +43,13 @@ public final class BootNetwork {
     /// Connects `device` (the card's port, whose MAC is `macAddress`) to
     /// `peer` on a new switch on `board`'s clock; a host link follows
     /// `card`'s receive filter. Throws one line a user can act on.
-    /// `configure` adjusts the embedded server's configuration (boot
-    /// files, HTTP) before it starts; other peers ignore it.
+    /// `uefiBootFiles` makes the embedded server hand `nbp` to UEFI clients
+    /// and `script` to iPXE once it runs; `configure` then adjusts the
+    /// embedded server's configuration (boot files, HTTP) before it starts.
+    /// Other peers ignore both.
     public init(board: Board, device: FramePort, macAddress: MACAddress, peer: Peer, follow card: StationFilterSource? = nil,
                 faults: FaultProfile = .none, seed: UInt64 = 1, capture: String? = nil,
-                advise: (String) -> Void = { _ in },
+                advise: (String) -> Void = { _ in }, uefiBootFiles: (nbp: String, script: String)? = nil,
                 configure: (inout BootServerConfiguration) -> Void = { _ in }) throws(NICSimError) {
         let network = VirtualSwitch(clock: board.clock, seed: seed)
         network.connect(device: device, faults: faults)
@@ -60,6 +62,10 @@ public final class BootNetwork {
                                                  pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: directory)
             config.router = IPv4Address(10, 0, 2, 2)
             if let bootFile { config.biosBootFile = bootFile }
+            if let uefiBootFiles {
+                config.efiBootFile = uefiBootFiles.nbp
+                config.ipxeBootFile = uefiBootFiles.script
+            }
             configure(&config)
             let s: BootServer
             do { s = try BootServer(configuration: config, clock: board.clock, seed: seed) } catch {

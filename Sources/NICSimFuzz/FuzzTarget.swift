@@ -33,6 +33,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case offload = "offload"
     case httpServer = "http-server"
     case cABI = "cabi"
+    case uefiImage = "uefi-image"
 
     /// The name used on the command line, in file paths and in reports.
     public var name: String { rawValue }
@@ -53,6 +54,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .offload: 66 << 10
         case .httpServer: 64 << 10
         case .cABI: 64 << 10
+        case .uefiImage: 64 << 10
         }
     }
 
@@ -83,6 +85,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .offload: OffloadFuzz.run(&input)
         case .httpServer: HTTPServerFuzz.run(&input)
         case .cABI: CABIFuzz.run(&input)
+        case .uefiImage: UEFIFuzz.run(&input)
         }
     }
 

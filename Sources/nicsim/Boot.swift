@@ -68,11 +68,14 @@ struct Boot: ParsableCommand {
     @Option(help: "With exec or --rom: stop after this many seconds of virtual time.")
     var timeout: Double = 120
 
-    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom) on the x86 machine instead of nicsim's PXE ROM.")
+    @Option(help: "Run this real option ROM image (e.g. iPXE's pxe-rtl8139.rom; with --firmware uefi its EFI driver, e.g. efi-rtl8139.rom) on the x86 machine instead of nicsim's PXE ROM.")
     var rom: String?
 
-    @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe).")
+    @Option(name: .customLong("boot-file"), help: "With --rom: the embedded server's DHCP boot file (default boot.ipxe); with --firmware uefi: its boot file for UEFI clients (default snponly.efi, then boot.ipxe for iPXE).")
     var bootFile: String?
+
+    @Option(help: "The PC's firmware: bios (nicsim's PXE option ROM) or uefi (UEFI firmware; the boot file is an EFI application on the Simple Network Protocol).")
+    var firmware: FirmwareKind = .bios
 
     @OptionGroup(title: "Embedded server")
     var served: EmbeddedServerOptions
@@ -91,8 +94,11 @@ struct Boot: ParsableCommand {
         guard (16...4096).contains(memory) else { throw ValidationError("--memory must be 16 to 4096 MiB") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 0 to 3600 seconds") }
         if until != nil, nbp == .builtin { throw ValidationError("--until needs --nbp exec or auto (the built-in pxelinux prints nothing)") }
-        if rom == nil {
-            if bootFile != nil { throw ValidationError("--boot-file needs --rom") }
+        if firmware == .uefi {
+            if rom != nil, uuid != nil { throw ValidationError("--uuid is for the firmware's own DHCP; a --rom boots on its own") }
+            if nbp != .auto { throw ValidationError("--nbp is for nicsim's PXE ROM; under --firmware uefi the boot file always runs on the CPU") }
+        } else if rom == nil {
+            if bootFile != nil { throw ValidationError("--boot-file needs --rom or --firmware uefi") }
         } else {
             if nbp != .auto { throw ValidationError("--nbp is for nicsim's PXE ROM; a --rom boots on its own") }
             if uuid != nil { throw ValidationError("--uuid is for nicsim's PXE ROM; a --rom sends its own DHCP options") }
@@ -134,9 +140,14 @@ struct Boot: ParsableCommand {
         }
         let network = try BootNetwork(board: board, device: pc.port, macAddress: macAddress, peer: peer,
                                       follow: pc.stationFilter, faults: faults, seed: seed, capture: capture, advise: warn,
+                                      uefiBootFiles: firmware == .uefi && image == nil ? (bootFile ?? "snponly.efi", "boot.ipxe") : nil,
                                       configure: served.apply)
         defer { network.close() }
         try host.dropPrivileges()
+        if firmware == .uefi {
+            if let image { try bootUEFIROM(image, pc: pc, network: network, wall: wall) } else { try runUEFI(pc: pc, network: network, wall: wall) }
+            return
+        }
         if let image {
             try bootROM(image, pc: pc, network: network, wall: wall)
             return

@@ -55,10 +55,11 @@ final class FuzzCorpusTests: XCTestCase {
     func testOffloadCorpus() throws { try replay(.offload) }
     func testHTTPServerCorpus() throws { try replay(.httpServer) }
     func testCABICorpus() throws { try replay(.cABI) }
+    func testUEFIImageCorpus() throws { try replay(.uefiImage) }
 
     /// Every target has a test above, and every corpus directory names a target.
     func testEveryTargetHasACorpusAndEveryCorpusATarget() throws {
-        XCTAssertEqual(FuzzTarget.allCases.count, 23)
+        XCTAssertEqual(FuzzTarget.allCases.count, 24)
         let directories = try FileManager.default.contentsOfDirectory(atPath: Self.corpusRoot.path).sorted()
         XCTAssertEqual(directories, FuzzTarget.allCases.map(\.name).sorted())
     }

@@ -15,7 +15,8 @@ final class EmbeddedNetwork {
     /// Everything the server logged, in order.
     private(set) var events: [BootServerEvent] = []
 
-    init(board: Board, port: FramePort, files: [String: [UInt8]], bootFile: String, ipxeBootFile: String? = nil) throws {
+    init(board: Board, port: FramePort, files: [String: [UInt8]], bootFile: String, ipxeBootFile: String? = nil,
+         efiBootFile: String? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("nicsim-machine-\(UUID().uuidString)")
         for (name, bytes) in files {
             let url = root.appendingPathComponent(name)
@@ -27,6 +28,7 @@ final class EmbeddedNetwork {
             pool: IPv4Address(10, 0, 2, 100)...IPv4Address(10, 0, 2, 199), tftpRoot: root.path)
         configuration.biosBootFile = bootFile
         configuration.ipxeBootFile = ipxeBootFile
+        configuration.efiBootFile = efiBootFile
         server = try BootServer(configuration: configuration, clock: board.clock)
         wire = VirtualSwitch(clock: board.clock)
         wire.connect(device: port)

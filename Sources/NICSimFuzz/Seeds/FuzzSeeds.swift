@@ -31,6 +31,7 @@ public enum FuzzSeeds {
         case .offload: seeds = OffloadSeeds.seeds()
         case .httpServer: seeds = HTTPSeeds.seeds()
         case .cABI: seeds = CABISeeds.seeds()
+        case .uefiImage: seeds = UEFISeeds.seeds()
         }
         return seeds.map { (name: $0.0, bytes: $0.1) }
     }
