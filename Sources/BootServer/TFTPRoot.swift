@@ -10,8 +10,9 @@ import Darwin
 /// path is ever resolved twice and nothing swapped in between (a directory
 /// replaced by a symlink) can lead outside. Symlinks are followed by
 /// reading them (`readlinkat(2)`) and resolving their relative target the
-/// same way; an absolute target, a `..` in the name, a `..` that would
-/// climb above the root, and more than 40 links are refused. Only regular
+/// same way. A leading `/` in a name means the root; an absolute symlink
+/// target, a `..` in the name, a `..` that would climb above the root, and
+/// more than 40 links are refused. Only regular
 /// files are served, and nothing is opened in a way that can block (a FIFO
 /// would hold open(2) until a writer came, and with it the whole server).
 ///
@@ -48,9 +49,11 @@ public struct TFTPRoot: Sendable {
         self.directory = Descriptor(fd)
     }
 
-    /// Opens `name` read-only; the caller closes the descriptor.
+    /// Opens `name` read-only; the caller closes the descriptor. A name
+    /// with a leading `/` (GRUB asks for `/grub/grub.cfg`) is taken from the
+    /// root, as dnsmasq and tftpd-hpa's `--secure` take it: nothing outside
+    /// the root is ever named.
     public func open(_ name: String) throws(Refusal) -> (fd: Int32, size: Int) {
-        guard !name.hasPrefix("/") else { throw .accessViolation("absolute path refused") }
         guard !name.utf8.contains(0) else { throw .accessViolation("bad file name") }
         let parts = name.split(separator: "/", omittingEmptySubsequences: true)
         guard !parts.isEmpty else { throw .notFound }

@@ -205,9 +205,17 @@ final class TFTPServerTests: XCTestCase {
         guard case .error(2, _)? = replies().first?.packet else { return XCTFail("expected ERROR 2") }
     }
 
-    func testAbsolutePathIsRefused() {
+    /// GRUB asks for `/grub/grub.cfg`: the file under the root is served.
+    func testLeadingSlashNamesAFileUnderTheRoot() throws {
+        let file = tree.write("grub/grub.cfg", patternBytes(700))
+        XCTAssertEqual(try download("/grub/grub.cfg", from: 2071).data, file)
+    }
+
+    /// A leading slash means the TFTP root (GRUB's `/grub/grub.cfg`), so
+    /// `/etc/passwd` is the root's etc/passwd: not found, never the host's.
+    func testAbsolutePathIsTakenFromTheRoot() {
         client.sendTFTP(rrq("/etc/passwd"), from: 2070, toPort: 69)
-        guard case .error(2, _)? = replies().first?.packet else { return XCTFail("expected ERROR 2") }
+        guard case .error(1, _)? = replies().first?.packet else { return XCTFail("expected ERROR 1") }
     }
 
     func testSymlinkLeavingTheRootIsRefused() {
