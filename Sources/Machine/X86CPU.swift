@@ -26,6 +26,7 @@ protocol X86Host: AnyObject {
 /// host, which does (see `Machine+Interrupts.swift`). It stops at HLT.
 final class X86CPU {
     private let engine: OpaquePointer
+    @exclusivity(unchecked)
     private var hooks: [uc_hook] = []
     private let slice: UnsafeMutablePointer<nicsim_slice>
     weak var host: X86Host?
@@ -34,9 +35,11 @@ final class X86CPU {
         didSet { slice.pointee.remaining = max(sliceLength, 1) }
     }
     /// Last error code the engine returned from `start`.
+    @exclusivity(unchecked)
     private(set) var lastError: uc_err = UC_ERR_OK
     /// The engine aborted while translating guest code (see
     /// `nicsim_emu_start`); it is left mid-translation and never runs again.
+    @exclusivity(unchecked)
     private(set) var engineAborted = false
 
     /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),

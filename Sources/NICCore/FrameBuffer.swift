@@ -5,6 +5,7 @@ public final class FrameBuffer {
     public let capacity: Int
     public let baseAddress: UnsafeMutableRawPointer
     /// Bytes currently holding a frame, 0...capacity.
+    @exclusivity(unchecked)
     public private(set) var count = 0
 
     public init(capacity: Int = 9216) {

@@ -70,7 +70,9 @@ public final class FramePort {
     public weak var transmitter: FrameTransmitter?
     public let policy: BackpressurePolicy
     public let maxFrameSize: Int
+    @exclusivity(unchecked)
     public private(set) var isLinkUp = true
+    @exclusivity(unchecked)
     public private(set) var counters = FramePortCounters()
     private let queue: FrameQueue?
 

@@ -171,7 +171,10 @@ public final class FlatMemory: GuestMemory {
 /// is refused while the function's Bus Master Enable bit is clear.
 public final class BusMasterMemory: GuestMemory {
     public let ram: GuestMemory
-    private unowned let config: PCIConfigSpace
+    // Strong: the space holds nothing of this view, so there is no cycle,
+    // and a `let` the object owns is reached on every DMA without
+    // reference counting.
+    private let config: PCIConfigSpace
 
     public init(ram: GuestMemory, config: PCIConfigSpace) {
         self.ram = ram
