@@ -34,16 +34,26 @@ public final class Bus {
     private struct Region {
         var mapping: Mapping
         var block: RegisterBlock
+        /// Keeps `block` for the unretained `Window` that dispatches to it.
+        var box: BlockBox
+    }
+
+    /// A block behind a final class, so that a window can hold it
+    /// unretained (`Unmanaged` takes only a class) and reach it as a `let`
+    /// of an object guaranteed alive, which costs no reference counting.
+    private final class BlockBox {
+        let block: RegisterBlock
+        init(_ block: RegisterBlock) { self.block = block }
     }
 
     /// What a cycle needs of a region: its bounds and its block, held
     /// without a reference count so that dispatching an access copies no
-    /// name and retains nothing. `regions` keeps every block alive, and
+    /// name and retains nothing. `regions` keeps every box alive, and
     /// `windows` is rebuilt from it whenever it changes.
     private struct Window {
         let base: UInt64
         let end: UInt64
-        unowned(unsafe) let block: RegisterBlock
+        let box: Unmanaged<BlockBox>
     }
 
     public let name: String
@@ -82,12 +92,12 @@ public final class Bus {
         if i < regions.count, regions[i].mapping.base < end {
             throw .overlap(name: name, existing: regions[i].mapping.name, base: regions[i].mapping.base)
         }
-        regions.insert(Region(mapping: Mapping(name: name, base: base, size: size), block: block), at: i)
+        regions.insert(Region(mapping: Mapping(name: name, base: base, size: size), block: block, box: BlockBox(block)), at: i)
         rebuildWindows()
     }
 
     private func rebuildWindows() {
-        windows = ContiguousArray(regions.map { Window(base: $0.mapping.base, end: $0.mapping.end, block: $0.block) })
+        windows = ContiguousArray(regions.map { Window(base: $0.mapping.base, end: $0.mapping.end, box: .passUnretained($0.box)) })
         lastHit = 0
     }
 
@@ -108,7 +118,8 @@ public final class Bus {
             return width.mask
         }
         let w = windows[i]
-        return w.block.read(offset: address &- w.base, width: width) & width.mask
+        // SAFETY: `regions` holds the box for as long as `windows` lists it.
+        return w.box._withUnsafeGuaranteedRef { $0.block.read(offset: address &- w.base, width: width) } & width.mask
     }
 
     public func write(_ address: UInt64, width: AccessWidth, value: UInt64) {
@@ -117,7 +128,8 @@ public final class Bus {
             return
         }
         let w = windows[i]
-        w.block.write(offset: address &- w.base, width: width, value: value & width.mask)
+        // SAFETY: `regions` holds the box for as long as `windows` lists it.
+        w.box._withUnsafeGuaranteedRef { $0.block.write(offset: address &- w.base, width: width, value: value & width.mask) }
     }
 
     /// The window that holds the whole access, if one does.

@@ -9,9 +9,33 @@ public struct InternetChecksum: Sendable {
     /// Adds bytes as a continuation of what was added before (an odd
     /// length carries over into the next call).
     public mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        for b in bytes {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let count = bytes.count
+        var i = 0
+        if odd {
+            sum &+= UInt64(base.load(as: UInt8.self))
+            odd = false
+            i = 1
+        }
+        // Whole words four bytes at a time (RFC 1071 section 2: the sum
+        // is independent of byte order and of the width it is added in).
+        // The bytes are loaded little-endian, so the folded sum comes out
+        // byte-swapped; swapped back it joins the big-endian `sum`. At most
+        // 2^32 loads of 32 bits each cannot overflow 64 bits.
+        if count - i >= 4 {
+            var little: UInt64 = 0
+            while count - i >= 4 {
+                little &+= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+                i += 4
+            }
+            while little >> 16 != 0 { little = (little & 0xFFFF) &+ (little >> 16) }
+            sum &+= UInt64(UInt16(truncatingIfNeeded: little).byteSwapped)
+        }
+        while i < count {
+            let b = base.load(fromByteOffset: i, as: UInt8.self)
             sum &+= odd ? UInt64(b) : UInt64(b) << 8
             odd.toggle()
+            i += 1
         }
     }
 
