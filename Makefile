@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: run test test-cabi build setup bench bench-cabi fuzz fuzz-smoke clean install docs
+.PHONY: run test test-cabi build setup bench perf-figures bench-cabi fuzz fuzz-smoke clean install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -57,8 +57,14 @@ fuzz: setup
 fuzz-smoke: setup
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" SWIFT=$(SWIFT) bash scripts/fuzz.sh
 
+# The package benchmarks, then the five frame-path figures against their
+# baselines in the same run (docs/PERFORMANCE.md; `make perf-figures` alone).
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	SWIFT=$(SWIFT) bash scripts/perf-figures.sh
+
+perf-figures: setup
+	bash scripts/perf-figures.sh
 
 clean:
 	rm -rf .build

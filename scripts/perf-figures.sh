@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 bin="${1:-}"
 if [ -z "$bin" ]; then
-    swift build -c release --product nicsim >&2
-    bin="$(swift build -c release --show-bin-path)/nicsim"
+    "${SWIFT:-swift}" build -c release --product nicsim >&2
+    bin="$("${SWIFT:-swift}" build -c release --show-bin-path)/nicsim"
 fi
 work="$(mktemp -d /tmp/nicsim-figures.XXXXXX)"
 trap 'rm -rf "$work"' EXIT

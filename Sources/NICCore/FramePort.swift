@@ -66,7 +66,9 @@ public struct FramePortCounters: Sendable, Equatable {
 /// the event loop calls `pump()` to offer them again. Nothing here
 /// allocates per frame.
 public final class FramePort {
+    @exclusivity(unchecked)
     public weak var receiver: FrameReceiver?
+    @exclusivity(unchecked)
     public weak var transmitter: FrameTransmitter?
     public let policy: BackpressurePolicy
     public let maxFrameSize: Int
