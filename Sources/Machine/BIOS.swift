@@ -38,7 +38,9 @@ public final class BIOS {
         static let end: UInt16 = 0xE3C0
     }
 
-    unowned let machine: Machine
+    // SAFETY: the machine owns its BIOS and calls every service; held
+    // without the unowned check, which a trap would pay for on every call.
+    unowned(unsafe) let machine: Machine
     /// Everything the guest printed through INT 10h (teletype and string
     /// writes), with carriage returns dropped.
     @exclusivity(unchecked)

@@ -29,7 +29,12 @@ final class X86CPU {
     @exclusivity(unchecked)
     private var hooks: [uc_hook] = []
     private let slice: UnsafeMutablePointer<nicsim_slice>
-    weak var host: X86Host?
+    // SAFETY: the host (the Machine) owns this CPU and calls `start`, the
+    // only place the engine calls back from, so it is alive whenever a
+    // callback reaches it. Not weak: a weak reference gives the machine a
+    // side table, which makes every retain of it a slow one, and the
+    // callbacks run per port cycle and per BIOS trap.
+    unowned(unsafe) var host: X86Host?
     /// Instructions between two `sliceExpired` calls.
     var sliceLength: UInt64 = 1000 {
         didSet { slice.pointee.remaining = max(sliceLength, 1) }
