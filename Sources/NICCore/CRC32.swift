@@ -1,3 +1,5 @@
+import CCRC32
+
 /// IEEE 802.3 CRC-32 (polynomial 0x04C11DB7, reflected, initial and final
 /// value all-ones): the Ethernet FCS, and the checksum in zlib and pcapng.
 public enum CRC32 {
@@ -25,9 +27,25 @@ public enum CRC32 {
         return UnsafePointer(t)
     }()
 
-    /// Continues a raw (uninverted) reflected CRC over `bytes`.
-    @inlinable
+    /// Whether this CPU folds with carry-less multiplication (checked once).
+    static let folds = nicsim_crc32_folding_available() != 0
+
+    /// Continues a raw (uninverted) reflected CRC over `bytes`: frames of
+    /// 64 bytes and more by folding (`CCRC32`) where the CPU can, the rest,
+    /// and every byte on other CPUs, by the table.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return crc }
+        if bytes.count >= 64, folds {
+            let folded = bytes.count & ~15
+            let c = nicsim_crc32_fold(crc, base.assumingMemoryBound(to: UInt8.self), folded)
+            return tableUpdate(c, UnsafeRawBufferPointer(rebasing: bytes[folded...]))
+        }
+        return tableUpdate(crc, bytes)
+    }
+
+    /// `update` by slicing-by-16 alone: the reference the folding is
+    /// tested against.
+    public static func tableUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress else { return crc }
         let count = bytes.count
         let t = slices
