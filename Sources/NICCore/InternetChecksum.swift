@@ -17,15 +17,22 @@ public struct InternetChecksum: Sendable {
             odd = false
             i = 1
         }
-        // Whole words four bytes at a time (RFC 1071 section 2: the sum
+        // Whole words eight bytes at a time (RFC 1071 section 2: the sum
         // is independent of byte order and of the width it is added in).
         // The bytes are loaded little-endian, so the folded sum comes out
-        // byte-swapped; swapped back it joins the big-endian `sum`. At most
-        // 2^32 loads of 32 bits each cannot overflow 64 bits.
+        // byte-swapped; swapped back it joins the big-endian `sum`.
         if count - i >= 4 {
             var little: UInt64 = 0
-            while count - i >= 4 {
-                little &+= UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+            // Eight bytes per add, the carry out of bit 63 added back in
+            // (end-around carry, which is what ones'-complement addition is).
+            while count - i >= 8 {
+                let (s, carry) = little.addingReportingOverflow(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                little = s &+ (carry ? 1 : 0)
+                i += 8
+            }
+            if count - i >= 4 {
+                let (s, carry) = little.addingReportingOverflow(UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))))
+                little = s &+ (carry ? 1 : 0)
                 i += 4
             }
             while little >> 16 != 0 { little = (little & 0xFFFF) &+ (little >> 16) }
