@@ -34,13 +34,7 @@ public final class NE2000ISA: RegisterBlock, FrameReceiver, NetworkDevice {
         nic = DP8390(chip: chip, macAddress: macAddress, port: port)
         self.ioBase = ioBase
         self.irq = irq
-        port.setOwningReceiver(self)
-    }
-
-    // The port keeps its owning receiver unretained (see
-    // `FramePort.setOwningReceiver`); it may outlive this device.
-    deinit {
-        if port.receiver === self { port.setOwningReceiver(nil) }
+        port.receiver = self
     }
 
     /// The shape every nicsim model's initializer has; an ISA NE2000 is

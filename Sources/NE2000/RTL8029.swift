@@ -31,13 +31,7 @@ public final class RTL8029: PCIFunction, FrameReceiver, NetworkDevice {
         nic = DP8390(chip: .rtl8029, macAddress: macAddress, port: port)
         window = IOWindow(nic: nic)
         nic.interruptLine = config
-        port.setOwningReceiver(self)
-    }
-
-    // The port keeps its owning receiver unretained (see
-    // `FramePort.setOwningReceiver`); it may outlive this device.
-    deinit {
-        if port.receiver === self { port.setOwningReceiver(nil) }
+        port.receiver = self
     }
 
     /// The shape every nicsim model's initializer has. The RTL8029 never

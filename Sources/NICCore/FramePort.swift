@@ -66,24 +66,8 @@ public struct FramePortCounters: Sendable, Equatable {
 /// the event loop calls `pump()` to offer them again. Nothing here
 /// allocates per frame.
 public final class FramePort {
-    /// The NIC side. A device model that owns its port sets itself with
-    /// `setOwningReceiver(_:)` instead, which the frame path reaches
-    /// without a weak load.
-    public var receiver: FrameReceiver? {
-        get { owningReceiver ?? weakReceiver }
-        set {
-            owningReceiver = nil
-            weakReceiver = newValue
-        }
-    }
     @exclusivity(unchecked)
-    private weak var weakReceiver: FrameReceiver?
-    // SAFETY: set only by `setOwningReceiver`, whose caller owns this port
-    // and clears it in its deinit, so it is alive whenever it is read. Not
-    // weak: a weak reference costs a side-table load per frame, and gives
-    // the model a side table that makes every retain of it a slow one.
-    @exclusivity(unchecked)
-    private unowned(unsafe) var owningReceiver: FrameReceiver?
+    public weak var receiver: FrameReceiver?
     @exclusivity(unchecked)
     public weak var transmitter: FrameTransmitter?
     public let policy: BackpressurePolicy
@@ -106,15 +90,6 @@ public final class FramePort {
         } else {
             queue = nil
         }
-    }
-
-    /// Makes `receiver` the device that owns this port (holds it for its
-    /// whole life). It must call `setOwningReceiver(nil)` in its deinit:
-    /// the port keeps it unretained and unchecked, so that a frame reaches
-    /// it with no reference counting beyond a plain retain.
-    public func setOwningReceiver(_ receiver: FrameReceiver?) {
-        weakReceiver = nil
-        owningReceiver = receiver
     }
 
     // MARK: NIC side

@@ -166,14 +166,8 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
         self.clock = clock
         self.port = port
         eeprom = EEPROM93C46(contents: RTL8139.eepromImage(mac: macAddress))
-        port.setOwningReceiver(self)
+        port.receiver = self
         hardwareReset()
-    }
-
-    // The port keeps its owning receiver unretained (see
-    // `FramePort.setOwningReceiver`); it may outlive this device.
-    deinit {
-        if port.receiver === self { port.setOwningReceiver(nil) }
     }
 
     /// The EEPROM image: ID 0x8129, vendor and device, subsystem, and the

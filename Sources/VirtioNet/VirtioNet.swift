@@ -175,7 +175,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
         }
         headerScratch.initializeMemory(as: UInt8.self, repeating: 0)
         controlScratch.initializeMemory(as: UInt8.self, repeating: 0)
-        port.setOwningReceiver(self)
+        port.receiver = self
         if variant.hasLegacyInterface { legacyRegisters = VirtioLegacyRegisters(device: self, hasMSIX: msix != nil) }
         if variant.hasModernInterface { modernRegisters = VirtioModernRegisters(device: self) }
         config.onWrite = { [unowned self] offset, width in
@@ -188,9 +188,6 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
     }
 
     deinit {
-        // The port keeps its owning receiver unretained (see
-        // `FramePort.setOwningReceiver`); it may outlive this device.
-        if port.receiver === self { port.setOwningReceiver(nil) }
         headerScratch.deallocate()
         controlScratch.deallocate()
     }
