@@ -5,7 +5,7 @@
 #   2. `nicsim bench tftp`: 64 MiB over TFTP per model, as a multiple of memcpy
 #   3. `nicsim bench frames`: model + driver, 64-byte frames, vs memcpy
 #   4. the Machine on a busy guest: a `jmp $` NBP for 1 s of virtual time
-#      (10^8 instructions at 10 ns each)
+#      (10^8 instructions at 10 ns each), and a loop calling INT 1Ah
 #   5. power-on to the test kernel's first line: `nicsim boot` vs QEMU TCG +
 #      SeaBIOS + iPXE + slirp TFTP on the same fixtures
 # Needs python3, tcpdump and qemu-system-x86 (scripts/setup.sh installs them).
@@ -60,6 +60,12 @@ printf '\xeb\xfe' > "$work/spin/pxelinux.0"
 t0=$(now); "$bin" boot --model rtl8139 --dir "$work/spin" --nbp exec --timeout 1 --json > "$work/spin.json"; t1=$(now)
 spin=$(elapsed "$t0" "$t1")
 echo "1 s virtual in $spin s wall: $(ratio 1 "$spin") x real time, $(ratio 100 "$spin") M instructions/s"
+
+mkdir -p "$work/bios"
+printf '\xb4\x00\xcd\x1a\xeb\xfa' > "$work/bios/pxelinux.0"   # mov ah,0; int 1Ah; jmp
+t0=$(now); "$bin" boot --model rtl8139 --dir "$work/bios" --nbp exec --timeout 0.25 --json > "$work/bios.json"; t1=$(now)
+bios=$(elapsed "$t0" "$t1")
+echo "through BIOS services (INT 1Ah in a loop): 0.25 s virtual in $bios s wall: $(ratio 0.25 "$bios") x real time"
 
 echo
 echo "== 5. power-on to the test kernel's first line: nicsim boot vs QEMU (TCG, SeaBIOS, iPXE, slirp TFTP)"
