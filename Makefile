@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: run test test-cabi build setup bench bench-cabi fuzz fuzz-smoke clean install docs fleet
+.PHONY: run test test-cabi build setup bench perf-figures bench-cabi fuzz fuzz-smoke clean install docs fleet
 
 setup:
 	@bash scripts/setup.sh
@@ -67,8 +67,14 @@ fleet: setup
 	/usr/bin/time -v .build/release/nicsim fleet --clients $(FLEET_CLIENTS) $(FLEET_ARGS) --no-progress 2>&1 \
 		| grep -v -e '^\s*\(Average\|Major\|Minor\|Voluntary\|Involuntary\|Swaps\|File system\|Socket\|Signals\|Page size\|Exit status\|Percent\|System time\|User time\)'
 
+# The package benchmarks, then the five frame-path figures against their
+# baselines in the same run (docs/PERFORMANCE.md; `make perf-figures` alone).
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	SWIFT=$(SWIFT) bash scripts/perf-figures.sh
+
+perf-figures: setup
+	bash scripts/perf-figures.sh
 
 clean:
 	rm -rf .build

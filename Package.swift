@@ -43,8 +43,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
+        // CRC-32 by carry-less multiplication (PCLMULQDQ), which Swift cannot reach.
+        .target(name: "CCRC32"),
         // Contracts shared by every model and host.
-        .target(name: "NICCore", swiftSettings: swiftSettings),
+        .target(name: "NICCore", dependencies: ["CCRC32"], swiftSettings: swiftSettings),
         // NE2000: the DP8390 core, the RTL8029 PCI card and the ISA board.
         .target(name: "NE2000", dependencies: ["NICCore"], swiftSettings: swiftSettings),
         // The smallest PC the cards plug into.

@@ -38,6 +38,51 @@ func traceFiles() -> (pcap: String, pcapng: String) {
     return (pcap, pcapng)
 }
 
+/// The replay figure's trace: `tracePackets` 64-byte frames to `replayMAC`.
+let replayMAC = MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
+
+func replayTrace() -> String {
+    let path = NSTemporaryDirectory() + "nicsim-bridge-bench/replay.pcap"
+    do {
+        let w = try PcapWriter(path: path, precision: .nanosecond)
+        var frame = [UInt8](repeating: 0x5A, count: 64)
+        for i in 0..<6 { frame[i] = replayMAC[i] }
+        frame[12] = 0x88; frame[13] = 0xB5
+        try frame.withUnsafeBytes { (f: UnsafeRawBufferPointer) throws in
+            for i in 0..<tracePackets { try w.write(f, timestamp: UInt64(i) * 1_000) }
+        }
+        try w.close()
+    } catch {
+        fatalError("bridge benchmarks: cannot write the replay trace: \(error)")
+    }
+    return path
+}
+
+/// What `nicsim replay` does per frame: the next packet of the trace to
+/// the RTL8139's port, and the driver takes it from the ring.
+@inline(never)
+func replay(_ path: String) throws -> Int {
+    let board = Board(memorySize: 16 << 20)
+    let card = RTL8139(macAddress: replayMAC, memory: board.memory, clock: board.clock)
+    board.attach(card, at: PCIAddress(device: 3))
+    board.assignResources()
+    board.add(port: card.port)
+    let driver = RTL8139Driver(bus: DriverBus(board: board))
+    try driver.probe()
+    try driver.open(filter: [.directed, .broadcast], multicast: [])
+    let reader = try PcapReader(path: path)
+    var buffer = [UInt8](repeating: 0, count: 2048)
+    var received = 0
+    try buffer.withUnsafeMutableBytes { out throws in
+        while let p = try reader.next() {
+            card.port.offer(p.bytes)
+            if driver.receive(into: out) != nil { received += 1 }
+        }
+    }
+    if received != tracePackets { fatalError("replayed \(received) of \(tracePackets) frames") }
+    return received
+}
+
 /// Reads every packet, touching one byte of each so nothing is optimised
 /// away, and stops the run if a reader did not deliver the whole file.
 @inline(never)
@@ -91,6 +136,7 @@ func forward(faults: FaultProfile, _ benchmark: Benchmark) {
 
 let benchmarks: @Sendable () -> Void = {
     let files = traceFiles()
+    let replayFile = replayTrace()
     Benchmark.defaultConfiguration = .init(
         metrics: [.throughput, .wallClock, .mallocCountTotal],
         warmupIterations: 2,
@@ -109,6 +155,15 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("pcapng: libpcap pcap_next_ex (20k packets)") { _ in
         blackHole(readAll(try LibpcapFileReader(path: files.pcapng)))
+    }
+    // The replay figure (docs/PERFORMANCE.md, figure 1) against libpcap
+    // reading the same file in the same run; setting up the board and
+    // driver is inside each iteration, as it is inside `nicsim replay`.
+    Benchmark("replay: 20k 64-byte frames, libpcap pcap_next_ex") { _ in
+        blackHole(readAll(try LibpcapFileReader(path: replayFile)))
+    }
+    Benchmark("replay: 20k 64-byte frames, PcapReader into RTL8139 C+ model + driver") { _ in
+        blackHole(try replay(replayFile))
     }
     Benchmark("switch: forward learned unicast, clean (10k frames)") { benchmark in
         forward(faults: .none, benchmark)

@@ -6,9 +6,12 @@ import NICCore
 public final class MessageLog {
     /// The local APIC's message window on a PC (Intel SDM 10.11.1).
     public static let apicWindow: ClosedRange<UInt64> = 0xFEE0_0000...0xFEEF_FFFF
+    @exclusivity(unchecked)
     public private(set) var count = 0
+    @exclusivity(unchecked)
     public private(set) var last: (address: UInt64, data: UInt32)?
     /// Called for every message to the APIC window.
+    @exclusivity(unchecked)
     public var onMessage: ((_ address: UInt64, _ data: UInt32) -> Void)?
 
     func record(address: UInt64, data: UInt32) {

@@ -36,11 +36,15 @@ public final class Board {
         }
     }
 
+    @exclusivity(unchecked)
     private var slots: [PCIAddress: Slot] = [:]
+    @exclusivity(unchecked)
     private var ports: [FramePort] = []
+    @exclusivity(unchecked)
     private var sources: [EventSource] = []
     /// BAR programmings that could not be decoded because they overlapped
     /// another mapping (the guest's mistake; the BAR stays dark).
+    @exclusivity(unchecked)
     public private(set) var decodeConflicts = 0
 
     /// A board with `memorySize` bytes of RAM at physical address 0 and the

@@ -34,14 +34,42 @@ public final class Bus {
     private struct Region {
         var mapping: Mapping
         var block: RegisterBlock
+        /// Keeps `block` for the unretained `Window` that dispatches to it.
+        var box: BlockBox
+    }
+
+    /// A block behind a final class, so that a window can hold it
+    /// unretained (`Unmanaged` takes only a class) and reach it as a `let`
+    /// of an object guaranteed alive, which costs no reference counting.
+    private final class BlockBox {
+        let block: RegisterBlock
+        init(_ block: RegisterBlock) { self.block = block }
+    }
+
+    /// What a cycle needs of a region: its bounds and its block, held
+    /// without a reference count so that dispatching an access copies no
+    /// name and retains nothing. `regions` keeps every box alive, and
+    /// `windows` is rebuilt from it whenever it changes.
+    private struct Window {
+        let base: UInt64
+        let end: UInt64
+        let box: Unmanaged<BlockBox>
     }
 
     public let name: String
     /// One past the highest address (0x10000 for port I/O).
     public let limit: UInt64
+    @exclusivity(unchecked)
     private var regions: [Region] = []   // sorted by base
     /// Accesses no block claimed, for diagnostics.
+    @exclusivity(unchecked)
     public private(set) var unclaimedAccesses = 0
+    @exclusivity(unchecked)
+    private var windows: ContiguousArray<Window> = []
+    /// The window the last cycle hit: a driver's accesses come in runs to
+    /// one device.
+    @exclusivity(unchecked)
+    private var lastHit = 0
 
     public init(name: String, limit: UInt64) {
         self.name = name
@@ -64,12 +92,19 @@ public final class Bus {
         if i < regions.count, regions[i].mapping.base < end {
             throw .overlap(name: name, existing: regions[i].mapping.name, base: regions[i].mapping.base)
         }
-        regions.insert(Region(mapping: Mapping(name: name, base: base, size: size), block: block), at: i)
+        regions.insert(Region(mapping: Mapping(name: name, base: base, size: size), block: block, box: BlockBox(block)), at: i)
+        rebuildWindows()
+    }
+
+    private func rebuildWindows() {
+        windows = ContiguousArray(regions.map { Window(base: $0.mapping.base, end: $0.mapping.end, box: .passUnretained($0.box)) })
+        lastHit = 0
     }
 
     /// Removes the mapping of `block` at `base`; no-op if there is none.
     public func unmap(_ block: RegisterBlock, at base: UInt64) {
         regions.removeAll { $0.mapping.base == base && $0.block === block }
+        rebuildWindows()
     }
 
     /// The mapping that contains `address`, if any.
@@ -78,27 +113,49 @@ public final class Bus {
     }
 
     public func read(_ address: UInt64, width: AccessWidth) -> UInt64 {
-        guard let (region, offset) = claim(address, width) else {
+        guard let i = claim(address, width) else {
             unclaimedAccesses += 1
             return width.mask
         }
-        return region.block.read(offset: offset, width: width) & width.mask
+        let w = windows[i]
+        // SAFETY: `regions` holds the box for as long as `windows` lists it.
+        return w.box._withUnsafeGuaranteedRef { $0.block.read(offset: address &- w.base, width: width) } & width.mask
     }
 
     public func write(_ address: UInt64, width: AccessWidth, value: UInt64) {
-        guard let (region, offset) = claim(address, width) else {
+        guard let i = claim(address, width) else {
             unclaimedAccesses += 1
             return
         }
-        region.block.write(offset: offset, width: width, value: value & width.mask)
+        let w = windows[i]
+        // SAFETY: `regions` holds the box for as long as `windows` lists it.
+        w.box._withUnsafeGuaranteedRef { $0.block.write(offset: address &- w.base, width: width, value: value & width.mask) }
     }
 
-    private func claim(_ address: UInt64, _ width: AccessWidth) -> (Region, UInt64)? {
-        guard let i = find(address) else { return nil }
-        let r = regions[i]
-        let offset = address - r.mapping.base
-        guard offset + UInt64(width.rawValue) <= r.mapping.size else { return nil }
-        return (r, offset)
+    /// The window that holds the whole access, if one does.
+    @inline(__always)
+    private func claim(_ address: UInt64, _ width: AccessWidth) -> Int? {
+        let n = windows.count
+        var i = lastHit
+        if i >= n || address < windows[i].base || address >= windows[i].end {
+            guard let found = findWindow(address) else { return nil }
+            i = found
+            lastHit = i
+        }
+        // The access must not run past the window's end (nor wrap).
+        let (last, overflow) = address.addingReportingOverflow(UInt64(width.rawValue))
+        guard !overflow, last <= windows[i].end else { return nil }
+        return i
+    }
+
+    private func findWindow(_ address: UInt64) -> Int? {
+        var lo = 0, hi = windows.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if windows[mid].base <= address { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0, address < windows[lo - 1].end else { return nil }
+        return lo - 1
     }
 
     private func insertionIndex(for base: UInt64) -> Int {

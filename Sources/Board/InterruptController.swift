@@ -6,9 +6,12 @@ import NICCore
 public final class InterruptController {
     public static let lineCount = 24
 
+    @exclusivity(unchecked)
     private var assertedSources = [Int](repeating: 0, count: InterruptController.lineCount)
+    @exclusivity(unchecked)
     private var raises = [Int](repeating: 0, count: InterruptController.lineCount)
     /// Called with (irq, level) whenever a line's level changes.
+    @exclusivity(unchecked)
     public var onChange: ((Int, Bool) -> Void)?
 
     public init() {}
@@ -41,6 +44,7 @@ public final class InterruptController {
 private final class IRQSource: InterruptLine {
     let irq: Int
     unowned let controller: InterruptController
+    @exclusivity(unchecked)
     var level = false
 
     init(irq: Int, controller: InterruptController) {
@@ -61,8 +65,11 @@ private final class IRQSource: InterruptLine {
 /// (bit 7 set: not routed).
 public final class PIRQRouter {
     /// PIRQA-D routing registers. Default 10, 10, 11, 11, as PC firmware sets them.
+    @exclusivity(unchecked)
     public private(set) var routes: [UInt8] = [10, 10, 11, 11]
+    @exclusivity(unchecked)
     private var levels = [Int](repeating: 0, count: 4)
+    @exclusivity(unchecked)
     private var outputs: [InterruptLine?] = [nil, nil, nil, nil]
     private unowned let controller: InterruptController
 
@@ -81,6 +88,7 @@ public final class PIRQRouter {
     /// PIRQA, slot 2 INTA to PIRQB and so on: an offset of 3 (slot - 1
     /// mod 4), which is the default here as it is in QEMU's `pc` machine.
     /// Set it before attaching functions.
+    @exclusivity(unchecked)
     public var slotOffset = 3
 
     /// The PIRQ INTx pin `pin` of slot `slot` lands on, on this board.
@@ -119,6 +127,7 @@ public final class PIRQRouter {
 final class INTxPin: InterruptLine {
     let pirq: Int
     unowned let router: PIRQRouter
+    @exclusivity(unchecked)
     var level = false
 
     init(pirq: Int, router: PIRQRouter) {

@@ -19,7 +19,9 @@ public final class HostBridgeFunction: PCIFunction {
 public final class PCIHostBridge: RegisterBlock {
     public static let configAddressPort: UInt64 = 0xCF8
     public let size: UInt64 = 8
+    @exclusivity(unchecked)
     public private(set) var configAddress: UInt32 = 0
+    @exclusivity(unchecked)
     private var functions: [UInt16: PCIFunction] = [:]
 
     public init() {}

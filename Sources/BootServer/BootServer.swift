@@ -14,6 +14,7 @@ public final class BootServer: FrameReceiver, UDPOutput, TCPOutput {
     public let configuration: BootServerConfiguration
     public let port: FramePort
     public let clock: VirtualClock
+    @exclusivity(unchecked)
     public private(set) var dhcp: DHCPResponder
     /// The TFTP server; nil when the configuration has no TFTP root.
     public let tftp: TFTPServer?
@@ -21,6 +22,7 @@ public final class BootServer: FrameReceiver, UDPOutput, TCPOutput {
     public let http: HTTPServer?
 
     /// Every lease and transfer event, as it happens.
+    @exclusivity(unchecked)
     public var onEvent: ((BootServerEvent) -> Void)?
 
     public struct Counters: Sendable, Equatable {
@@ -33,14 +35,17 @@ public final class BootServer: FrameReceiver, UDPOutput, TCPOutput {
         public var routerAdvertisements = 0
     }
 
+    @exclusivity(unchecked)
     public internal(set) var counters = Counters()
 
     /// One untagged Ethernet frame without FCS at most (1500-byte MTU).
     let transmitBuffer = FrameBuffer(capacity: 1514)
+    @exclusivity(unchecked)
     private var identification: UInt16 = 0
     /// The server's IPv6 link-local address, from its MAC.
     public let linkLocalAddress: IPv6Address
     /// When the last Router Advertisement to all-nodes went out (virtual ns).
+    @exclusivity(unchecked)
     var lastAllNodesAdvertisement: UInt64?
 
     /// Fails with a message when the TFTP root can't be used.

@@ -18,14 +18,19 @@ public final class TFTPServer {
 
     public let root: TFTPRoot
     /// The largest block size granted: what fits a 1500-byte MTU.
+    @exclusivity(unchecked)
     public var maximumBlockSize = 1468
     /// The largest window granted.
+    @exclusivity(unchecked)
     public var maximumWindowSize = 64
     /// Retransmission interval when the client asks for none.
+    @exclusivity(unchecked)
     public var defaultTimeout: UInt64 = VirtualClock.second
     /// Retransmissions of one window before the transfer is abandoned.
+    @exclusivity(unchecked)
     public var maximumRetries = 6
     /// Concurrent transfers beyond this are refused.
+    @exclusivity(unchecked)
     public var maximumSessions = 512
 
     public struct Counters: Sendable, Equatable {
@@ -39,6 +44,7 @@ public final class TFTPServer {
         public init() {}
     }
 
+    @exclusivity(unchecked)
     public private(set) var counters = Counters()
     public var activeTransfers: Int { sessions.count }
     /// Memory the live transfers hold about their files, in bytes: a few
@@ -52,17 +58,24 @@ public final class TFTPServer {
     /// with the client's MAC. A client that abandons a transfer before
     /// acknowledging any data (a tsize probe) is counted, not listed, as in
     /// `TFTPTransferLog`. Nil (the default) keeps nothing and hashes nothing.
+    @exclusivity(unchecked)
     public var records: TFTPTransferRecords?
 
     private let clock: VirtualClock
     /// Where datagrams go; set by the owning BootServer.
     weak var output: UDPOutput?
     /// Where events go; set by the owning BootServer.
+    @exclusivity(unchecked)
     var log: (BootServerEvent) -> Void = { _ in }
+    @exclusivity(unchecked)
     private var sessions: [UInt16: TFTPSession] = [:]
+    @exclusivity(unchecked)
     private var byClient: [UDPEndpoint: UInt16] = [:]
+    @exclusivity(unchecked)
     private var random: SeededRandom
+    @exclusivity(unchecked)
     private var timer: TimerID?
+    @exclusivity(unchecked)
     private var timerDeadline: UInt64 = .max
 
     /// Where netascii blocks are read before conversion: one for all

@@ -38,6 +38,7 @@ final class TFTPSession {
     /// Bytes the transfer carries: the file's size for octet; for
     /// netascii, the file's size until the last block is read, then the
     /// converted size.
+    @exclusivity(unchecked)
     private(set) var size: Int
     let blockSize: Int
     let windowSize: Int
@@ -48,24 +49,33 @@ final class TFTPSession {
     /// (possibly empty). Indices count from 1 and don't wrap; the 16-bit
     /// block number on the wire is the index modulo 65536. For netascii
     /// it is known once that block is read (Int.max until then).
+    @exclusivity(unchecked)
     private(set) var lastBlock: Int
 
+    @exclusivity(unchecked)
     var awaitingOptionAck: Bool
     /// Highest block the client acknowledged (0: none yet).
     var acked = 0 {
         didSet { dropCheckpoints(below: acked + 1) }
     }
     /// Highest block sent so far.
+    @exclusivity(unchecked)
     var sent = 0
+    @exclusivity(unchecked)
     var deadline: UInt64 = 0
+    @exclusivity(unchecked)
     var retries = 0
+    @exclusivity(unchecked)
     var retransmissions = 0
     /// The blocks sent so far, in order, when the server keeps records:
     /// each block is hashed once, the first time it goes out.
+    @exclusivity(unchecked)
     var hash: SHA256?
     /// netascii: checkpoints[i] is where block `checkpointBase + i` starts;
     /// at most one per block of the window, plus the next.
+    @exclusivity(unchecked)
     private var checkpoints: [NetasciiCheckpoint] = []
+    @exclusivity(unchecked)
     private var checkpointBase = 1
 
     init(client: UDPEndpoint, localPort: UInt16, filename: String, mode: String = "octet", source: Source, size: Int,

@@ -9,7 +9,9 @@ final class FrameSlots {
     private let lengths: UnsafeMutablePointer<Int>
     private let deadlines: UnsafeMutablePointer<UInt64>
     private let fcsFlags: UnsafeMutablePointer<Bool>
+    @exclusivity(unchecked)
     private var head = 0
+    @exclusivity(unchecked)
     private(set) var count = 0
 
     init(capacity: Int, slotSize: Int) {

@@ -12,7 +12,9 @@ public final class SwitchCapture: SwitchTap {
     /// Nanoseconds added to virtual time for the file's timestamps (the
     /// wall-clock start of the run, say), so files sort sensibly.
     public let epoch: UInt64
+    @exclusivity(unchecked)
     public private(set) var error: TraceFileError?
+    @exclusivity(unchecked)
     public private(set) var framesWritten = 0
 
     /// Creates `path` and starts recording `switch` (it becomes the switch's tap).

@@ -16,7 +16,9 @@ public final class SwitchPort: FrameTransmitter, FrameReceiver {
     public let port: FramePort
     let facing: Facing
     unowned let owner: VirtualSwitch
+    @exclusivity(unchecked)
     public internal(set) var counters = SwitchPortCounters()
+    @exclusivity(unchecked)
     public private(set) var isLinkUp = true
 
     /// The impairments applied to frames leaving through this port.
@@ -26,20 +28,26 @@ public final class SwitchPort: FrameTransmitter, FrameReceiver {
         didSet { if oldValue != faults { releaseHeldFrames() } }
     }
 
+    @exclusivity(unchecked)
     var random: SeededRandom
     /// A frame being shaped (copied, FCS appended, maybe corrupted).
     let staging: FrameBuffer
     let delayLine: FrameSlots
     let reorderWindow: FrameSlots
     /// Release order for a reorder window, reused.
+    @exclusivity(unchecked)
     var reorderOrder: [Int]
+    @exclusivity(unchecked)
     var delayTimer: TimerID?
     /// A pending reorder-window timer, kept across windows so a busy port
     /// schedules at most one per hold time instead of one per window.
+    @exclusivity(unchecked)
     var reorderTimer: TimerID?
     /// When the current reorder window must be released, if it holds frames.
+    @exclusivity(unchecked)
     var reorderDeadline: UInt64?
     /// True while a frame is being handed to the attached side.
+    @exclusivity(unchecked)
     var isDelivering = false
     lazy var delayLineDue: () -> Void = { [unowned self] in self.releaseDueDelayedFrames() }
     lazy var reorderWindowDue: () -> Void = { [unowned self] in self.reorderTimerFired() }

@@ -40,14 +40,19 @@ public final class VirtualSwitch {
     public let clock: VirtualClock
     public let configuration: Configuration
     public let seed: UInt64
+    @exclusivity(unchecked)
     public private(set) var ports: [SwitchPort] = []
+    @exclusivity(unchecked)
     public internal(set) var counters = SwitchCounters()
     /// Sees every frame entering the switch and every frame a port delivers.
+    @exclusivity(unchecked)
     public var tap: SwitchTap?
+    @exclusivity(unchecked)
     var macTable: MACTable
     /// MAC table entries looked at to age them out (tests check that
     /// learning on a full table does not sweep it).
     var macTableEntriesExamined: Int { macTable.entriesExamined }
+    @exclusivity(unchecked)
     private var depth = 0
     private static let maxDepth = 8
 

@@ -38,25 +38,35 @@ public final class BIOS {
         static let end: UInt16 = 0xE3C0
     }
 
-    unowned let machine: Machine
+    // SAFETY: the machine owns its BIOS and calls every service; held
+    // without the unowned check, which a trap would pay for on every call.
+    unowned(unsafe) let machine: Machine
     /// Everything the guest printed through INT 10h (teletype and string
     /// writes), with carriage returns dropped.
+    @exclusivity(unchecked)
     public internal(set) var console = ""
     /// Called with each byte the guest prints, as it prints it.
+    @exclusivity(unchecked)
     public var onConsole: ((UInt8) -> Void)?
     /// At most this many characters are kept in `console` (a guest that
     /// prints forever must not grow the host without bound); later output
     /// still reaches `onConsole`.
+    @exclusivity(unchecked)
     public var consoleLimit = 1 << 20
     /// Characters printed after `console` reached `consoleLimit`.
+    @exclusivity(unchecked)
     public internal(set) var consoleDropped = 0
     /// Characters in `console` (String.count is not O(1)).
+    @exclusivity(unchecked)
     var consoleLength = 0
+    @exclusivity(unchecked)
     var pmm = PMMArena()
     /// A character written at the cursor with INT 10h AH=09h/0Ah, not yet
     /// captured (see `BIOS+Video.swift`).
+    @exclusivity(unchecked)
     var heldCharacter: (character: UInt8, position: (row: UInt8, column: UInt8))?
     /// The console's current line has text (a cursor move to another row ends it).
+    @exclusivity(unchecked)
     var lineHasText = false
     /// Firmware written in Swift that the guest reaches through host calls
     /// (the software PXE ROM). Held weakly: the firmware owns the machine.

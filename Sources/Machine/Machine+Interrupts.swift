@@ -26,10 +26,17 @@ extension Machine {
 
     /// Pushes FLAGS, CS, IP on SS:SP, clears IF/TF/AC and jumps through IVT[vector].
     func enter(vector: UInt8) {
+        // FLAGS, CS, IP pushed as three `push16`s would push them, with SP
+        // and SS read once and SP written once: each register access is a
+        // call into the engine, and this runs for every INT n.
         let flags = cpu[.eflags]
-        push16(UInt16(truncatingIfNeeded: flags))
-        push16(UInt16(truncatingIfNeeded: cpu[.cs]))
-        push16(UInt16(truncatingIfNeeded: cpu[.eip]))
+        let esp = cpu[.esp]
+        let ss = cpu[.ss]
+        var sp = UInt16(truncatingIfNeeded: esp)
+        sp &-= 2; write16(Self.linear(ss, UInt32(sp)), UInt16(truncatingIfNeeded: flags))
+        sp &-= 2; write16(Self.linear(ss, UInt32(sp)), UInt16(truncatingIfNeeded: cpu[.cs]))
+        sp &-= 2; write16(Self.linear(ss, UInt32(sp)), UInt16(truncatingIfNeeded: cpu[.eip]))
+        cpu[.esp] = (esp & 0xFFFF_0000) | UInt32(sp)
         cpu[.eflags] = flags & ~(X86Flag.interrupt | X86Flag.trap | X86Flag.alignment)
         let entry = PCMemoryMap.ivt + UInt64(vector) * 4
         cpu[.cs] = UInt32(read16(entry + 2))

@@ -28,6 +28,7 @@ public final class Machine {
         didSet { cpu.timeStampPerInstruction = nanosecondsPerInstruction }
     }
     /// Virtual time one port or MMIO cycle takes (about an ISA cycle).
+    @exclusivity(unchecked)
     public var nanosecondsPerIOCycle: UInt64 = 1_000
     /// The longest step HLT takes when the board has outside sources.
     static let idleQuantum = VirtualClock.millisecond
@@ -39,10 +40,14 @@ public final class Machine {
         case fault(String, UInt64)
     }
 
+    @exclusivity(unchecked)
     var stopRequest: StopRequest?
     /// Where the next option ROM is shadowed (2 KiB aligned, C0000h-DFFFFh).
+    @exclusivity(unchecked)
     var nextOptionROM = PCMemoryMap.optionROMStart
+    @exclusivity(unchecked)
     private var condition: () -> Bool = { false }
+    @exclusivity(unchecked)
     private var deadline: UInt64 = .max
 
     /// A PC around `board`. Its RAM must be at least 2 MiB and a multiple of
@@ -84,8 +89,10 @@ public final class Machine {
     public var instructionsExecuted: UInt64 { cpu.instructionsExecuted }
 
     /// Port I/O cycles (IN/OUT) the guest has made.
+    @exclusivity(unchecked)
     public private(set) var portCycles = 0
     /// MMIO cycles the guest has made above `PCMemoryMap.mmioStart`.
+    @exclusivity(unchecked)
     public private(set) var mmioCycles = 0
 
     /// The last POST code written to port 80h.

@@ -22,10 +22,13 @@ final class PIT8254: RegisterBlock {
         var gate = true
     }
 
+    @exclusivity(unchecked)
     private var channels = [Channel(), Channel(), Channel(mode: 0, gate: false)]
     private let clock: VirtualClock
+    @exclusivity(unchecked)
     private var tickTimer: TimerID?
     /// Called on every rising edge of channel 0's output (IRQ 0).
+    @exclusivity(unchecked)
     var onTick: () -> Void = {}
 
     init(clock: VirtualClock) {

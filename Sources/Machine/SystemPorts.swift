@@ -4,6 +4,7 @@ import NICCore
 /// the machine keeps the last one for diagnostics.
 final class POSTCodePort: RegisterBlock {
     let size: UInt64 = 1
+    @exclusivity(unchecked)
     private(set) var last: UInt8 = 0
     func read(offset: UInt64, width: AccessWidth) -> UInt64 { UInt64(last) }
     func write(offset: UInt64, width: AccessWidth, value: UInt64) { last = UInt8(truncatingIfNeeded: value) }
@@ -13,6 +14,7 @@ final class POSTCodePort: RegisterBlock {
 /// written; the address line is always enabled on this machine.
 final class SystemControlPortA: RegisterBlock {
     let size: UInt64 = 1
+    @exclusivity(unchecked)
     private var bits: UInt8 = 0x02
     func read(offset: UInt64, width: AccessWidth) -> UInt64 { UInt64(bits | 0x02) }
     func write(offset: UInt64, width: AccessWidth, value: UInt64) { bits = UInt8(truncatingIfNeeded: value) & 0x02 }

@@ -26,21 +26,29 @@ protocol X86Host: AnyObject {
 /// host, which does (see `Machine+Interrupts.swift`). It stops at HLT.
 final class X86CPU {
     private let engine: OpaquePointer
+    @exclusivity(unchecked)
     private var hooks: [uc_hook] = []
     private let slice: UnsafeMutablePointer<nicsim_slice>
     /// Keeps guest RAM alive as long as the engine that maps it: `deinit`
     /// still walks it (and, in long mode, the page tables in it).
     private let ramOwner: AnyObject?
     private var cpuidTable: ((UInt32, UInt32) -> (UInt32, UInt32, UInt32, UInt32))?
-    weak var host: X86Host?
+    // SAFETY: the host (the Machine, or the UEFI machine) owns this CPU and
+    // calls `start`, the only place the engine calls back from, so it is
+    // alive whenever a callback reaches it. Not weak: a weak reference
+    // gives the machine a side table, which makes every retain of it a slow
+    // one, and the callbacks run per port cycle and per BIOS trap.
+    unowned(unsafe) var host: X86Host?
     /// Instructions between two `sliceExpired` calls.
     var sliceLength: UInt64 = 1000 {
         didSet { slice.pointee.remaining = max(sliceLength, 1) }
     }
     /// Last error code the engine returned from `start`.
+    @exclusivity(unchecked)
     private(set) var lastError: uc_err = UC_ERR_OK
     /// The engine aborted while translating guest code (see
     /// `nicsim_emu_start`); it is left mid-translation and never runs again.
+    @exclusivity(unchecked)
     private(set) var engineAborted = false
 
     /// A CPU over `ram` (`ramSize` bytes at physical 0, a multiple of 4 KiB),

@@ -38,51 +38,82 @@ public final class DP8390 {
     /// The wire side.
     public let port: FramePort
     /// Where the interrupt goes: the PCI function's INTx or an ISA IRQ.
+    @exclusivity(unchecked)
     public var interruptLine: InterruptLine?
 
     // MARK: Registers
 
     /// CR, as last written (TXP clears when a transmission ends).
+    @exclusivity(unchecked)
     var command: UInt8 = 0
+    @exclusivity(unchecked)
     var pageStart: UInt8 = 0
+    @exclusivity(unchecked)
     var pageStop: UInt8 = 0
+    @exclusivity(unchecked)
     var boundary: UInt8 = 0
+    @exclusivity(unchecked)
     var transmitPageStart: UInt8 = 0
+    @exclusivity(unchecked)
     var transmitByteCount: UInt16 = 0
+    @exclusivity(unchecked)
     var interruptStatus: UInt8 = 0
+    @exclusivity(unchecked)
     var interruptMask: UInt8 = 0
+    @exclusivity(unchecked)
     var remoteStartAddress: UInt16 = 0
+    @exclusivity(unchecked)
     var remoteByteCount: UInt16 = 0
     /// CRDA: where the next data-port transfer goes.
+    @exclusivity(unchecked)
     var currentRemoteAddress: UInt16 = 0
+    @exclusivity(unchecked)
     var receiveConfig: UInt8 = 0
+    @exclusivity(unchecked)
     var transmitConfig: UInt8 = 0
+    @exclusivity(unchecked)
     var dataConfig: UInt8 = 0
+    @exclusivity(unchecked)
     var transmitStatus: UInt8 = 0
+    @exclusivity(unchecked)
     var receiveStatus: UInt8 = 0
+    @exclusivity(unchecked)
     var collisionCount: UInt8 = 0
+    @exclusivity(unchecked)
     var currentLocalAddress: UInt16 = 0
     /// PAR0-5 in wire order, packed like `MACAddress.rawValue`.
+    @exclusivity(unchecked)
     var physicalAddress: UInt64 = 0
     /// MAR0-7: byte i holds hash bins 8i...8i+7.
+    @exclusivity(unchecked)
     var multicastFilter: UInt64 = 0
+    @exclusivity(unchecked)
     var currentPage: UInt8 = 0
+    @exclusivity(unchecked)
     var remoteNextPacket: UInt8 = 0
+    @exclusivity(unchecked)
     var addressCounter: UInt16 = 0
     /// CNTR0-2: frame alignment errors, CRC errors, missed packets.
+    @exclusivity(unchecked)
     var tally: (UInt8, UInt8, UInt8) = (0, 0, 0)
     /// True while a Send Packet command owns the remote DMA: BNRY follows
     /// it when the count runs out.
+    @exclusivity(unchecked)
     var sendPacketActive = false
     /// A frame the wire holds was refused for want of room and has not
     /// been taken since: its next offers are the same frame again.
+    @exclusivity(unchecked)
     var refusedFrameWaiting = false
     /// Last byte through the FIFO.
+    @exclusivity(unchecked)
     var fifoByte: UInt8 = 0
 
     // RTL8029AS page 3.
+    @exclusivity(unchecked)
     var eepromCommand: UInt8 = 0
+    @exclusivity(unchecked)
     var config2: UInt8 = 0
+    @exclusivity(unchecked)
     var config3: UInt8 = 0
 
     // MARK: Memory and buffers (allocated once)
@@ -99,6 +130,7 @@ public final class DP8390 {
 
     /// Frames refused because they were longer than `maximumFrame` or could
     /// never fit in the programmed ring.
+    @exclusivity(unchecked)
     public internal(set) var oversizedFrames = 0
 
     public init(chip: Chip, macAddress: MACAddress, port: FramePort = FramePort()) {

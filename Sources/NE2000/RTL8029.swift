@@ -59,18 +59,21 @@ public final class RTL8029: PCIFunction, FrameReceiver, NetworkDevice {
 
     /// BAR0: the board's 32 ports, then 224 undecoded ones that float high.
     private final class IOWindow: RegisterBlock {
-        unowned let nic: DP8390
-        init(nic: DP8390) { self.nic = nic }
+        // SAFETY: the card owns both the core and this window; hosts map
+        // it only while they hold the card. Held unretained, so a port
+        // cycle costs no reference counting.
+        private let nic: Unmanaged<DP8390>
+        init(nic: DP8390) { self.nic = .passUnretained(nic) }
         var size: UInt64 { UInt64(RTL8029.ioSize) }
 
         func read(offset: UInt64, width: AccessWidth) -> UInt64 {
             guard offset < DP8390.portCount else { return width.mask }
-            return nic.portRead(offset: offset, width: width)
+            return nic._withUnsafeGuaranteedRef { $0.portRead(offset: offset, width: width) }
         }
 
         func write(offset: UInt64, width: AccessWidth, value: UInt64) {
             guard offset < DP8390.portCount else { return }
-            nic.portWrite(offset: offset, width: width, value: value)
+            nic._withUnsafeGuaranteedRef { $0.portWrite(offset: offset, width: width, value: value) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import CCRC32
+
 /// IEEE 802.3 CRC-32 (polynomial 0x04C11DB7, reflected, initial and final
 /// value all-ones): the Ethernet FCS, and the checksum in zlib and pcapng.
 public enum CRC32 {
@@ -7,42 +9,63 @@ public enum CRC32 {
         return c
     }
 
-    /// The same table extended for slicing-by-8: entry `k * 256 + n` is the
-    /// CRC of byte `n` followed by `k` zero bytes, so eight bytes fold in
-    /// with eight lookups instead of eight dependent steps.
-    @usableFromInline static let slices: [UInt32] = {
-        var t = [UInt32](repeating: 0, count: 8 * 256)
+    /// The same table extended for slicing-by-16: entry `k * 256 + n` is
+    /// the CRC of byte `n` followed by `k` zero bytes, so sixteen bytes
+    /// fold in with sixteen independent lookups instead of sixteen
+    /// dependent steps. Allocated once and never freed, so the frame path
+    /// reads it through a plain pointer.
+    // Written once by the initialiser, only read after: safe to share.
+    @usableFromInline nonisolated(unsafe) static let slices: UnsafePointer<UInt32> = {
+        let t = UnsafeMutablePointer<UInt32>.allocate(capacity: 16 * 256)
         for n in 0..<256 { t[n] = table[n] }
-        for k in 1..<8 {
+        for k in 1..<16 {
             for n in 0..<256 {
                 let previous = t[(k - 1) * 256 + n]
                 t[k * 256 + n] = (previous >> 8) ^ t[Int(previous & 0xFF)]
             }
         }
-        return t
+        return UnsafePointer(t)
     }()
 
-    /// Continues a raw (uninverted) reflected CRC over `bytes`.
-    @inlinable
+    /// Whether this CPU folds with carry-less multiplication (checked once).
+    static let folds = nicsim_crc32_folding_available() != 0
+
+    /// Continues a raw (uninverted) reflected CRC over `bytes`: frames of
+    /// 64 bytes and more by folding (`CCRC32`) where the CPU can, the rest,
+    /// and every byte on other CPUs, by the table.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress else { return crc }
+        if bytes.count >= 64, folds {
+            let folded = bytes.count & ~15
+            let c = nicsim_crc32_fold(crc, base.assumingMemoryBound(to: UInt8.self), folded)
+            return tableUpdate(c, UnsafeRawBufferPointer(rebasing: bytes[folded...]))
+        }
+        return tableUpdate(crc, bytes)
+    }
+
+    /// `update` by slicing-by-16 alone: the reference the folding is
+    /// tested against.
+    public static func tableUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return crc }
         let count = bytes.count
+        let t = slices
         var c = crc
-        slices.withUnsafeBufferPointer { t in
-            var i = 0
-            while count - i >= 8 {
-                let one = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self)) ^ c
-                let two = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
-                c = t[7 * 256 + Int(one & 0xFF)] ^ t[6 * 256 + Int((one >> 8) & 0xFF)]
-                    ^ t[5 * 256 + Int((one >> 16) & 0xFF)] ^ t[4 * 256 + Int(one >> 24)]
-                    ^ t[3 * 256 + Int(two & 0xFF)] ^ t[2 * 256 + Int((two >> 8) & 0xFF)]
-                    ^ t[256 + Int((two >> 16) & 0xFF)] ^ t[Int(two >> 24)]
-                i += 8
-            }
-            while i < count {
-                c = t[Int((c ^ UInt32(base.load(fromByteOffset: i, as: UInt8.self))) & 0xFF)] ^ (c >> 8)
-                i += 1
-            }
+        var i = 0
+        @inline(__always) func at(_ k: Int, _ byte: UInt32) -> UInt32 { t[k &* 256 &+ Int(byte & 0xFF)] }
+        while count &- i >= 16 {
+            let one = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self)) ^ c
+            let two = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 4, as: UInt32.self))
+            let three = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt32.self))
+            let four = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 12, as: UInt32.self))
+            c = at(15, one) ^ at(14, one >> 8) ^ at(13, one >> 16) ^ at(12, one >> 24)
+                ^ at(11, two) ^ at(10, two >> 8) ^ at(9, two >> 16) ^ at(8, two >> 24)
+                ^ at(7, three) ^ at(6, three >> 8) ^ at(5, three >> 16) ^ at(4, three >> 24)
+                ^ at(3, four) ^ at(2, four >> 8) ^ at(1, four >> 16) ^ at(0, four >> 24)
+            i &+= 16
+        }
+        while i < count {
+            c = t[Int((c ^ UInt32(base.load(fromByteOffset: i, as: UInt8.self))) & 0xFF)] ^ (c >> 8)
+            i &+= 1
         }
         return c
     }

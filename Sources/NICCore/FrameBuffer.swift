@@ -5,7 +5,12 @@ public final class FrameBuffer {
     public let capacity: Int
     public let baseAddress: UnsafeMutableRawPointer
     /// Bytes currently holding a frame, 0...capacity.
-    public private(set) var count = 0
+    public var count: Int { length }
+    // Private, so that other modules read it through `count` rather than
+    // inlining a dynamically checked access to it (`@exclusivity` does not
+    // travel across modules).
+    @exclusivity(unchecked)
+    private var length = 0
 
     public init(capacity: Int = 9216) {
         precondition(capacity > 0)
@@ -18,7 +23,7 @@ public final class FrameBuffer {
 
     /// Sets the length; clamps to `0...capacity`.
     public func setCount(_ n: Int) {
-        count = max(0, min(n, capacity))
+        length = max(0, min(n, capacity))
     }
 
     /// Replaces the contents with `bytes`, truncated to capacity. Returns the
@@ -27,7 +32,7 @@ public final class FrameBuffer {
     public func assign(_ bytes: UnsafeRawBufferPointer) -> Int {
         let n = min(bytes.count, capacity)
         if n > 0, let src = bytes.baseAddress { baseAddress.copyMemory(from: src, byteCount: n) }
-        count = n
+        length = n
         return n
     }
 
@@ -36,7 +41,7 @@ public final class FrameBuffer {
     public func append(_ bytes: UnsafeRawBufferPointer) -> Int {
         let n = min(bytes.count, capacity - count)
         if n > 0, let src = bytes.baseAddress { (baseAddress + count).copyMemory(from: src, byteCount: n) }
-        count += n
+        length += n
         return n
     }
 
@@ -45,7 +50,7 @@ public final class FrameBuffer {
         let target = min(length, capacity)
         guard count < target else { return }
         (baseAddress + count).initializeMemory(as: UInt8.self, repeating: 0, count: target - count)
-        count = target
+        self.length = target
     }
 
     /// The current frame, valid until the buffer is next changed.

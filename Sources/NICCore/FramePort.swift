@@ -66,11 +66,15 @@ public struct FramePortCounters: Sendable, Equatable {
 /// the event loop calls `pump()` to offer them again. Nothing here
 /// allocates per frame.
 public final class FramePort {
+    @exclusivity(unchecked)
     public weak var receiver: FrameReceiver?
+    @exclusivity(unchecked)
     public weak var transmitter: FrameTransmitter?
     public let policy: BackpressurePolicy
     public let maxFrameSize: Int
+    @exclusivity(unchecked)
     public private(set) var isLinkUp = true
+    @exclusivity(unchecked)
     public private(set) var counters = FramePortCounters()
     private let queue: FrameQueue?
 

@@ -6,7 +6,9 @@ public final class FrameQueue {
     public let maxFrameSize: Int
     private let storage: UnsafeMutableRawPointer
     private let lengths: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked)
     private var head = 0
+    @exclusivity(unchecked)
     public private(set) var count = 0
 
     public init(capacity: Int, maxFrameSize: Int) {

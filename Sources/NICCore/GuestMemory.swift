@@ -24,6 +24,19 @@ public protocol GuestMemory: AnyObject {
 
     /// Sets `count` bytes at `address` to `value`.
     func fill(at address: UInt64, count: Int, with value: UInt8) throws(DMAError)
+
+    // Little-endian scalars: descriptors, ring indices and headers are
+    // read and written a few bytes at a time on the frame path, so a
+    // memory whose bytes are in place answers them with a load or store
+    // rather than a copy (the extension below serves everyone else).
+    func readU8(_ address: UInt64) throws(DMAError) -> UInt8
+    func readU16(_ address: UInt64) throws(DMAError) -> UInt16
+    func readU32(_ address: UInt64) throws(DMAError) -> UInt32
+    func readU64(_ address: UInt64) throws(DMAError) -> UInt64
+    func writeU8(_ address: UInt64, _ value: UInt8) throws(DMAError)
+    func writeU16(_ address: UInt64, _ value: UInt16) throws(DMAError)
+    func writeU32(_ address: UInt64, _ value: UInt32) throws(DMAError)
+    func writeU64(_ address: UInt64, _ value: UInt64) throws(DMAError)
 }
 
 extension GuestMemory {
@@ -148,6 +161,27 @@ public final class FlatMemory: GuestMemory {
         (base + Int(address)).initializeMemory(as: UInt8.self, repeating: value, count: count)
     }
 
+    @inlinable
+    func load<T: FixedWidthInteger>(_ address: UInt64, as type: T.Type) throws(DMAError) -> T {
+        try checkRange(address, MemoryLayout<T>.size)
+        return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(address), as: T.self))
+    }
+
+    @inlinable
+    func store<T: FixedWidthInteger>(_ address: UInt64, _ value: T) throws(DMAError) {
+        try checkRange(address, MemoryLayout<T>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: Int(address), as: T.self)
+    }
+
+    public func readU8(_ address: UInt64) throws(DMAError) -> UInt8 { try load(address, as: UInt8.self) }
+    public func readU16(_ address: UInt64) throws(DMAError) -> UInt16 { try load(address, as: UInt16.self) }
+    public func readU32(_ address: UInt64) throws(DMAError) -> UInt32 { try load(address, as: UInt32.self) }
+    public func readU64(_ address: UInt64) throws(DMAError) -> UInt64 { try load(address, as: UInt64.self) }
+    public func writeU8(_ address: UInt64, _ value: UInt8) throws(DMAError) { try store(address, value) }
+    public func writeU16(_ address: UInt64, _ value: UInt16) throws(DMAError) { try store(address, value) }
+    public func writeU32(_ address: UInt64, _ value: UInt32) throws(DMAError) { try store(address, value) }
+    public func writeU64(_ address: UInt64, _ value: UInt64) throws(DMAError) { try store(address, value) }
+
     /// Direct access to a checked range, for hosts (qtest, the x86 machine)
     /// that need the bytes in place. The pointer must not escape `body`.
     public func withBytes<R, E: Error>(
@@ -171,7 +205,10 @@ public final class FlatMemory: GuestMemory {
 /// is refused while the function's Bus Master Enable bit is clear.
 public final class BusMasterMemory: GuestMemory {
     public let ram: GuestMemory
-    private unowned let config: PCIConfigSpace
+    // Strong: the space holds nothing of this view, so there is no cycle,
+    // and a `let` the object owns is reached on every DMA without
+    // reference counting.
+    private let config: PCIConfigSpace
 
     public init(ram: GuestMemory, config: PCIConfigSpace) {
         self.ram = ram
@@ -193,5 +230,45 @@ public final class BusMasterMemory: GuestMemory {
     public func fill(at address: UInt64, count: Int, with value: UInt8) throws(DMAError) {
         guard config.busMasterEnabled else { throw .busMasterDisabled }
         try ram.fill(at: address, count: count, with: value)
+    }
+
+    public func readU8(_ address: UInt64) throws(DMAError) -> UInt8 {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        return try ram.readU8(address)
+    }
+
+    public func readU16(_ address: UInt64) throws(DMAError) -> UInt16 {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        return try ram.readU16(address)
+    }
+
+    public func readU32(_ address: UInt64) throws(DMAError) -> UInt32 {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        return try ram.readU32(address)
+    }
+
+    public func readU64(_ address: UInt64) throws(DMAError) -> UInt64 {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        return try ram.readU64(address)
+    }
+
+    public func writeU8(_ address: UInt64, _ value: UInt8) throws(DMAError) {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        try ram.writeU8(address, value)
+    }
+
+    public func writeU16(_ address: UInt64, _ value: UInt16) throws(DMAError) {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        try ram.writeU16(address, value)
+    }
+
+    public func writeU32(_ address: UInt64, _ value: UInt32) throws(DMAError) {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        try ram.writeU32(address, value)
+    }
+
+    public func writeU64(_ address: UInt64, _ value: UInt64) throws(DMAError) {
+        guard config.busMasterEnabled else { throw .busMasterDisabled }
+        try ram.writeU64(address, value)
     }
 }

@@ -9,9 +9,40 @@ public struct InternetChecksum: Sendable {
     /// Adds bytes as a continuation of what was added before (an odd
     /// length carries over into the next call).
     public mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        for b in bytes {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let count = bytes.count
+        var i = 0
+        if odd {
+            sum &+= UInt64(base.load(as: UInt8.self))
+            odd = false
+            i = 1
+        }
+        // Whole words eight bytes at a time (RFC 1071 section 2: the sum
+        // is independent of byte order and of the width it is added in).
+        // The bytes are loaded little-endian, so the folded sum comes out
+        // byte-swapped; swapped back it joins the big-endian `sum`.
+        if count - i >= 4 {
+            var little: UInt64 = 0
+            // Eight bytes per add, the carry out of bit 63 added back in
+            // (end-around carry, which is what ones'-complement addition is).
+            while count - i >= 8 {
+                let (s, carry) = little.addingReportingOverflow(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                little = s &+ (carry ? 1 : 0)
+                i += 8
+            }
+            if count - i >= 4 {
+                let (s, carry) = little.addingReportingOverflow(UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))))
+                little = s &+ (carry ? 1 : 0)
+                i += 4
+            }
+            while little >> 16 != 0 { little = (little & 0xFFFF) &+ (little >> 16) }
+            sum &+= UInt64(UInt16(truncatingIfNeeded: little).byteSwapped)
+        }
+        while i < count {
+            let b = base.load(fromByteOffset: i, as: UInt8.self)
             sum &+= odd ? UInt64(b) : UInt64(b) << 8
             odd.toggle()
+            i += 1
         }
     }
 

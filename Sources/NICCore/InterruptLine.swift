@@ -10,10 +10,13 @@ public protocol InterruptLine: AnyObject {
 /// An interrupt line that remembers its level and counts rising edges:
 /// the host side for tests and for simple hosts that poll.
 public final class InterruptLatch: InterruptLine {
+    @exclusivity(unchecked)
     public private(set) var isAsserted = false
     /// Number of low-to-high transitions seen.
+    @exclusivity(unchecked)
     public private(set) var risingEdges = 0
     /// Called on every change of level.
+    @exclusivity(unchecked)
     public var onChange: ((Bool) -> Void)?
 
     public init(onChange: ((Bool) -> Void)? = nil) {

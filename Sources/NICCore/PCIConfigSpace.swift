@@ -116,30 +116,49 @@ public struct PCIStatus: OptionSet, Sendable {
 public final class PCIConfigSpace: InterruptLine {
     public static let size = 256
 
+    @exclusivity(unchecked)
     var data = [UInt8](repeating: 0, count: PCIConfigSpace.size)
+    @exclusivity(unchecked)
     private var writeMask = [UInt8](repeating: 0, count: PCIConfigSpace.size)
+    @exclusivity(unchecked)
     private var clearMask = [UInt8](repeating: 0, count: PCIConfigSpace.size)
+    @exclusivity(unchecked)
     public private(set) var identity: PCIIdentity
     /// BAR declarations by slot; the upper half of a 64-bit BAR is nil.
+    @exclusivity(unchecked)
     public private(set) var bars: [PCIBAR?] = Array(repeating: nil, count: 6)
     /// Expansion ROM size in bytes, 0 if the function has none.
+    @exclusivity(unchecked)
     public private(set) var expansionROMSize: UInt32 = 0
+    @exclusivity(unchecked)
     private var lastCapability = 0
+    @exclusivity(unchecked)
     private var nextCapabilityOffset = 0x40
+    @exclusivity(unchecked)
     var interruptLevel = false
 
     /// Where INTx goes: set by the board that routes it.
-    public var upstream: InterruptLine?
+    public var upstream: InterruptLine? {
+        didSet { forwardedLevel = nil }
+    }
+    /// The level `upstream` last heard, so that a model recomputing its
+    /// unchanged line after every register access (as each does) costs
+    /// no call: INTx is a level, and telling it again changes nothing.
+    @exclusivity(unchecked)
+    private var forwardedLevel: Bool?
     /// Called after a write that may change what the function decodes
     /// (command register, BARs, expansion ROM BAR).
+    @exclusivity(unchecked)
     public var onDecodeChange: (() -> Void)?
     /// Called after every guest write, with the offset and width, for
     /// device-specific registers in the header's device area (0x40-0xFF).
+    @exclusivity(unchecked)
     public var onWrite: ((_ offset: Int, _ width: AccessWidth) -> Void)?
     /// Called before every guest read, with the offset and width, for
     /// device-specific registers whose value is produced on demand (a
     /// window onto a BAR, such as virtio's PCI configuration access
     /// capability). The device refreshes the bytes with `deviceWrite`.
+    @exclusivity(unchecked)
     public var onRead: ((_ offset: Int, _ width: AccessWidth) -> Void)?
 
     public init(identity: PCIIdentity) {
@@ -318,7 +337,10 @@ public final class PCIConfigSpace: InterruptLine {
     }
 
     func forwardInterrupt() {
-        upstream?.set(asserted: interruptLevel && !interruptDisabled)
+        let level = interruptLevel && !interruptDisabled
+        guard level != forwardedLevel else { return }
+        forwardedLevel = level
+        upstream?.set(asserted: level)
     }
 
     // MARK: Byte helpers

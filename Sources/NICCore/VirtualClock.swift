@@ -10,6 +10,7 @@ public struct TimerID: Hashable, Sendable {
 /// deadline fire in the order they were scheduled, so every run with the
 /// same inputs fires the same timers in the same order.
 public final class VirtualClock {
+    @exclusivity(unchecked)
     public private(set) var now: UInt64 = 0
 
     private struct Entry {
@@ -23,9 +24,13 @@ public final class VirtualClock {
         var action: () -> Void
     }
 
+    @exclusivity(unchecked)
     private var heap: [Entry] = []
+    @exclusivity(unchecked)
     private var timers: [UInt64: Timer] = [:]
+    @exclusivity(unchecked)
     private var nextSequence: UInt64 = 0
+    @exclusivity(unchecked)
     private var nextID: UInt64 = 1
 
     public init() {}

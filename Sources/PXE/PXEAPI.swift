@@ -27,12 +27,16 @@ public final class PXEAPI {
     public let baseCode: PXEBaseCode
     public let memory: GuestMemory
     public let layout: PXELayout
+    @exclusivity(unchecked)
     public var opcode0015: Opcode0015 = .stopUNDI
     /// Set by PXENV_RESTART_TFTP: the NBP it loaded at 0000:7C00 and its size.
+    @exclusivity(unchecked)
     public internal(set) var restartedNBP: (file: String, size: Int)?
     /// The most recent calls, oldest first (opcode and status), for
     /// tracing; at most `callLogLimit` are kept.
+    @exclusivity(unchecked)
     public internal(set) var callLog: [(opcode: UInt16, status: PXEStatus)] = []
+    @exclusivity(unchecked)
     public var callLogLimit = 1024
     /// Where RESTART_TFTP loads the NBP.
     public static let nbpLoadAddress: UInt64 = 0x7C00

@@ -15,6 +15,7 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
     public let port: FramePort
     public let modelName = "RTL8139"
     /// The MAC address stored in the EEPROM (words 7-9).
+    @exclusivity(unchecked)
     public internal(set) var macAddress: MACAddress
     let dma: GuestMemory
     let clock: VirtualClock
@@ -28,64 +29,106 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
 
     // MARK: Registers
 
+    @exclusivity(unchecked)
     var idr: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+    @exclusivity(unchecked)
     var mar: UInt64 = 0
     /// TSD0-3; in C+ mode TSD0/1 also hold DTCCR.
+    @exclusivity(unchecked)
     var tsd = [UInt32](repeating: 0, count: 4)
     /// TSAD0-3; in C+ mode they also hold TNPDS (0, 1) and THPDS (2, 3).
+    @exclusivity(unchecked)
     var tsad = [UInt32](repeating: 0, count: 4)
+    @exclusivity(unchecked)
     var rbstart: UInt32 = 0
+    @exclusivity(unchecked)
     var command: UInt8 = 0
     /// The receiver's read limit: CAPR as written plus 16.
+    @exclusivity(unchecked)
     var readPointer: UInt32 = 0
     /// CBR: the receiver's write offset into the ring.
+    @exclusivity(unchecked)
     var writePointer: UInt32 = 0
+    @exclusivity(unchecked)
     var imr: UInt16 = 0
+    @exclusivity(unchecked)
     var isr: UInt16 = 0
+    @exclusivity(unchecked)
     var tcr: UInt32 = 0
+    @exclusivity(unchecked)
     var rcr: UInt32 = 0
+    @exclusivity(unchecked)
     var missedPackets: UInt32 = 0
+    @exclusivity(unchecked)
     var cr9346: UInt8 = 0
+    @exclusivity(unchecked)
     var config0: UInt8 = 0
+    @exclusivity(unchecked)
     var config1: UInt8 = 0
+    @exclusivity(unchecked)
     var config3: UInt8 = 0
+    @exclusivity(unchecked)
     var config4: UInt8 = 0
+    @exclusivity(unchecked)
     var config5: UInt8 = 0
+    @exclusivity(unchecked)
     var clockRunning = true
+    @exclusivity(unchecked)
     var mulint: UInt16 = 0
     /// MSR bit 7, TXFCE: the driver's Tx flow control enable.
+    @exclusivity(unchecked)
     var txFlowControl = false
+    @exclusivity(unchecked)
     var bmcr: UInt16 = 0
+    @exclusivity(unchecked)
     var bmsr: UInt16 = 0
+    @exclusivity(unchecked)
     var anar: UInt16 = 0
+    @exclusivity(unchecked)
     var anlpar: UInt16 = 0
+    @exclusivity(unchecked)
     var aner: UInt16 = 0
+    @exclusivity(unchecked)
     var cscr: UInt16 = 0
+    @exclusivity(unchecked)
     var cpcr: UInt16 = 0
+    @exclusivity(unchecked)
     var rdsar: UInt64 = 0
+    @exclusivity(unchecked)
     var etth: UInt8 = 0
     /// Registers without behaviour of their own (NWAYTR, PHY parameters,
     /// wake-up frames): kept so they read back what was written.
+    @exclusivity(unchecked)
     var scratch = [UInt8](repeating: 0, count: 256)
 
     // MARK: Internal state
 
     /// The classic transmit slot the chip serves next (round robin).
+    @exclusivity(unchecked)
     var nextTransmitSlot = 0
+    @exclusivity(unchecked)
     var cPlusTxIndex = 0
+    @exclusivity(unchecked)
     var cPlusHighTxIndex = 0
+    @exclusivity(unchecked)
     var cPlusRxIndex = 0
+    @exclusivity(unchecked)
     var linkUp = true
     let eeprom: EEPROM93C46
+    @exclusivity(unchecked)
     var tally = TallyCounters()
+    @exclusivity(unchecked)
     var timer = TimerState()
     /// True while a transmitted frame is looped back into the receiver,
     /// so a loopback can never re-enter transmit.
+    @exclusivity(unchecked)
     var inLoopback = false
     /// True while the transmitter walks its slots or rings, so a register
     /// write made from inside a transmit callback never nests a second walk.
+    @exclusivity(unchecked)
     var servicingTransmit = false
     /// TPPoll requests (HPQ, NPQ) not yet served.
+    @exclusivity(unchecked)
     var pendingPoll: UInt8 = 0
 
     // MARK: Frame buffers (allocated once; the frame path never allocates)
@@ -96,7 +139,9 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
     let txOut = FrameBuffer(capacity: RTL8139.maxCPlusFrame + 4)
     /// Receive staging: padding, VLAN stripping, FCS.
     let rxStage = FrameBuffer(capacity: 16 * 1024)
+    @exclusivity(unchecked)
     var txAssemblyOverflow = false
+    @exclusivity(unchecked)
     var txGatherFailed = false
 
     /// Largest C+ frame the transmitter gathers.
@@ -236,20 +281,23 @@ public final class RTL8139: PCIFunction, FrameReceiver, NetworkDevice {
 /// The register window both BARs decode. It forwards to the model, one
 /// register at a time (see `RTL8139+RegisterAccess.swift`).
 public final class RTL8139Registers: RegisterBlock {
-    unowned let device: RTL8139
+    // SAFETY: the device creates this window and keeps it for its lifetime;
+    // a Board or ABI host maps it only while it holds the device. Held
+    // unretained, so a register cycle costs no reference counting.
+    private let device: Unmanaged<RTL8139>
     public let size = UInt64(RTL8139.registerWindowSize)
 
     init(device: RTL8139) {
-        self.device = device
+        self.device = .passUnretained(device)
     }
 
     public func read(offset: UInt64, width: AccessWidth) -> UInt64 {
         guard offset < size else { return width.mask }
-        return device.registerRead(offset: Int(offset), width: width.rawValue)
+        return device._withUnsafeGuaranteedRef { $0.registerRead(offset: Int(offset), width: width.rawValue) }
     }
 
     public func write(offset: UInt64, width: AccessWidth, value: UInt64) {
         guard offset < size else { return }
-        device.registerWrite(offset: Int(offset), width: width.rawValue, value: value)
+        device._withUnsafeGuaranteedRef { $0.registerWrite(offset: Int(offset), width: width.rawValue, value: value) }
     }
 }

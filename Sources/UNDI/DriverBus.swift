@@ -38,6 +38,7 @@ public enum DriverError: Error, Equatable, Sendable, CustomStringConvertible {
 /// exactly as a real driver's would.
 public final class DriverBus {
     public let board: Board
+    @exclusivity(unchecked)
     private var nextDMA: UInt64
     private let dmaLimit: UInt64
 
@@ -47,13 +48,16 @@ public final class DriverBus {
     ///     upper half of RAM).
     public init(board: Board, dmaRegion: Range<UInt64>? = nil) {
         self.board = board
+        memory = board.memory
         let size = board.memory.size
         let region = dmaRegion ?? (size >= 0x200_0000 ? 0x100_0000..<0x200_0000 : size / 2..<size)
         nextDMA = region.lowerBound
         dmaLimit = region.upperBound
     }
 
-    public var memory: GuestMemory { board.memory }
+    /// The board's RAM, held directly so that a driver's DMA buffer access
+    /// is a plain call on the frame path.
+    public let memory: FlatMemory
     public var clock: VirtualClock { board.clock }
 
     // MARK: Port I/O

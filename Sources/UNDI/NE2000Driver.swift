@@ -28,25 +28,37 @@ public final class NE2000Driver: NICDriver {
 
     let bus: DriverBus
     public let location: Location
+    @exclusivity(unchecked)
     public private(set) var info: NICInfo
+    @exclusivity(unchecked)
     public private(set) var permanentAddress: MACAddress = .zero
+    @exclusivity(unchecked)
     public private(set) var stationAddress: MACAddress = .zero
     public let maxFrameSize = 1514
     /// The NE2000 reports no link state; the cable is assumed.
     public var linkUp: Bool { true }
+    @exclusivity(unchecked)
     public internal(set) var statistics = DriverStatistics()
+    @exclusivity(unchecked)
     public private(set) var name = "NE2000"
 
     /// I/O base of the card's 32 ports.
+    @exclusivity(unchecked)
     var base: UInt16 = 0
     /// 16-bit card (NE2000) rather than 8-bit (NE1000).
+    @exclusivity(unchecked)
     var wordMode = true
     /// The card decodes 32-bit data-port accesses (RTL8029).
+    @exclusivity(unchecked)
     var dwordIO = false
+    @exclusivity(unchecked)
     var isOpen = false
     /// Between the overflow recovery's restart and the ring being drained.
+    @exclusivity(unchecked)
     var recoveringFromOverflow = false
+    @exclusivity(unchecked)
     var filter: ReceiveFilter = [.directed, .broadcast]
+    @exclusivity(unchecked)
     var multicastFilter: UInt64 = 0
 
     public init(bus: DriverBus, location: Location) {

@@ -26,11 +26,16 @@ public final class RTL8139Driver: NICDriver {
 
     public let name = "RTL8139"
     public let maxFrameSize = 1514
+    @exclusivity(unchecked)
     public private(set) var info = NICInfo(bus: .pci(PCIAddress(device: 0)), vendorID: 0x10EC, deviceID: 0x8139)
+    @exclusivity(unchecked)
     public private(set) var permanentAddress = MACAddress.zero
+    @exclusivity(unchecked)
     public private(set) var stationAddress = MACAddress.zero
+    @exclusivity(unchecked)
     public internal(set) var statistics = DriverStatistics()
     /// True once probe found a chip that keeps the C+ bits in CPCR.
+    @exclusivity(unchecked)
     public private(set) var chipHasCPlus = false
     /// True when the C+ rings are in use.
     public var usesCPlus: Bool { chipHasCPlus && mode == .automatic }
@@ -39,28 +44,42 @@ public final class RTL8139Driver: NICDriver {
     let mode: Mode
     let access: RegisterAccess
     private let requestedAddress: PCIAddress?
+    @exclusivity(unchecked)
     var address = PCIAddress(device: 0)
+    @exclusivity(unchecked)
     var window = RTL8139Window.io(0)
+    @exclusivity(unchecked)
     var filter: ReceiveFilter = [.directed, .broadcast]
+    @exclusivity(unchecked)
     var multicast: [MACAddress] = []
 
     // Classic datapath
     static let classicRingSize = 32 * 1024
     static let transmitSlots = 4
     static let bufferSize = 1536
+    @exclusivity(unchecked)
     var rxRing: UInt64 = 0
+    @exclusivity(unchecked)
     var rxOffset = 0
+    @exclusivity(unchecked)
     var txBuffers: UInt64 = 0
+    @exclusivity(unchecked)
     var txProduced = 0
+    @exclusivity(unchecked)
     var txCompleted = 0
 
     // C+ datapath
     static let descriptorCount = 16
+    @exclusivity(unchecked)
     var txDescriptors: UInt64 = 0
+    @exclusivity(unchecked)
     var rxDescriptors: UInt64 = 0
+    @exclusivity(unchecked)
     var rxBuffers: UInt64 = 0
+    @exclusivity(unchecked)
     var rxNext = 0
 
+    @exclusivity(unchecked)
     private var allocated = false
 
     /// - Parameters:

@@ -35,28 +35,38 @@ public final class UNDI {
 
     public let driver: NICDriver
     public let bus: DriverBus
+    @exclusivity(unchecked)
     var phase: Phase = .stopped
     /// True once `driver.probe()` has found the card and read its address.
+    @exclusivity(unchecked)
     var probed = false
     /// The card is reset and quiet (after SHUTDOWN), so INITIALIZE must
     /// probe it again.
+    @exclusivity(unchecked)
     var needsReinitialize = false
 
     /// Filter and multicast list the NIC is (or will be) opened with.
+    @exclusivity(unchecked)
     public internal(set) var packetFilter: ReceiveFilter = [.directed, .broadcast]
+    @exclusivity(unchecked)
     public internal(set) var multicastList: [MACAddress] = []
 
     /// Real-mode segment of the option ROM, reported by GET_INFORMATION.
+    @exclusivity(unchecked)
     public var romSegment: UInt16 = 0
     /// Link speed in bit/s for GET_IFACE_INFO.
+    @exclusivity(unchecked)
     public var linkSpeed: UInt32
 
     // ISR bookkeeping.
     /// Transmissions completed but not yet reported by ISR GET_NEXT.
+    @exclusivity(unchecked)
     var pendingTransmitCompletions = 0
     /// FORCE_INTERRUPT was called: the next ISR START says OURS.
+    @exclusivity(unchecked)
     var forcedInterrupt = false
     /// Between ISR START (or PROCESS) and the GET_NEXT that says DONE.
+    @exclusivity(unchecked)
     var isrInProgress = false
 
     let transmitBuffer: FrameBuffer

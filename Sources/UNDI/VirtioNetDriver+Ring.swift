@@ -13,15 +13,20 @@ final class VirtioDriverRing {
     let used: UInt64
     private let memory: GuestMemory
     /// Next available index the driver publishes.
+    @exclusivity(unchecked)
     private(set) var availableIndex: UInt16 = 0
     /// Next used index the driver reads.
+    @exclusivity(unchecked)
     private(set) var lastUsed: UInt16 = 0
     /// The available index at the last kick decision.
+    @exclusivity(unchecked)
     private var lastKicked: UInt16 = 0
     /// VIRTIO_F_RING_EVENT_IDX in force: kicks follow avail_event and
     /// interrupts follow used_event (2.7.10).
+    @exclusivity(unchecked)
     var eventIndex = false
     /// The driver wants used-buffer interrupts.
+    @exclusivity(unchecked)
     private var interruptsWanted = true
 
     static let next: UInt16 = 1

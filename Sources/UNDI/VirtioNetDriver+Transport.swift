@@ -93,6 +93,7 @@ final class VirtioModernDriverTransport: VirtioDriverTransport {
     let bus: DriverBus
     let layout: VirtioModernLayout
     let isModern = true
+    @exclusivity(unchecked)
     private var notifyAddresses = [UInt64](repeating: 0, count: 8)
 
     init(bus: DriverBus, layout: VirtioModernLayout) {

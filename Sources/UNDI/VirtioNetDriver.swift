@@ -57,37 +57,60 @@ public final class VirtioNetDriver: NICDriver {
     public let name = "virtio-net"
     public let bus: DriverBus
     public let options: Options
+    @exclusivity(unchecked)
     public private(set) var info: NICInfo
+    @exclusivity(unchecked)
     public private(set) var permanentAddress: MACAddress = .zero
+    @exclusivity(unchecked)
     public private(set) var stationAddress: MACAddress = .zero
     public let maxFrameSize = 1514
+    @exclusivity(unchecked)
     public internal(set) var statistics = DriverStatistics()
     /// The features in force after `open`.
+    @exclusivity(unchecked)
     public private(set) var negotiatedFeatures: UInt64 = 0
     /// Which interface the driver uses (valid after `probe`).
     public var usesModernInterface: Bool { transport?.isModern ?? false }
 
     private let requestedAddress: PCIAddress?
+    @exclusivity(unchecked)
     var transport: VirtioDriverTransport?
+    @exclusivity(unchecked)
     var rx: VirtioDriverRing?
+    @exclusivity(unchecked)
     var tx: VirtioDriverRing?
+    @exclusivity(unchecked)
     var ctrl: VirtioDriverRing?
     /// Guest buffers: receive area, transmit slots, control command area.
+    @exclusivity(unchecked)
     var rxBuffers: UInt64 = 0
+    @exclusivity(unchecked)
     var rxBufferSize = 0
+    @exclusivity(unchecked)
     var rxBufferCount = 0
+    @exclusivity(unchecked)
     var txBuffers: UInt64 = 0
+    @exclusivity(unchecked)
     var txHeaders: UInt64 = 0
+    @exclusivity(unchecked)
     var txSlotCount = 0
+    @exclusivity(unchecked)
     var txFreeSlots: [UInt16] = []
     /// Slot `s` is in flight (the device has it): guards against a device
     /// that returns a slot twice.
+    @exclusivity(unchecked)
     var txInFlight: [Bool] = []
+    @exclusivity(unchecked)
     var ctrlBuffer: UInt64 = 0
+    @exclusivity(unchecked)
     var headerLength = 12
+    @exclusivity(unchecked)
     var isOpen = false
+    @exclusivity(unchecked)
     var softwareFilter: ReceiveFilter = [.directed, .broadcast]
+    @exclusivity(unchecked)
     var softwareMulticast: [MACAddress] = []
+    @exclusivity(unchecked)
     var interruptCauses: UInt8 = 0
 
     /// - Parameter address: the function to drive; nil to take the first

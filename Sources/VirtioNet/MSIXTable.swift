@@ -17,15 +17,21 @@ public final class MSIXTable: RegisterBlock {
 
     public let vectorCount: Int
     public let size = UInt64(MSIXTable.barSize)
+    @exclusivity(unchecked)
     private var entries: [UInt32]
+    @exclusivity(unchecked)
     private var pending: [Bool]
     /// Messages sent per vector.
+    @exclusivity(unchecked)
     public private(set) var deliveries: [Int]
     /// The last message sent: address and data as the guest programmed them.
+    @exclusivity(unchecked)
     public private(set) var lastMessage: (vector: Int, address: UInt64, data: UInt32)?
     /// Called for every message sent.
+    @exclusivity(unchecked)
     public var onMessage: ((_ address: UInt64, _ data: UInt32) -> Void)?
     /// The capability's Function Mask, read from config space.
+    @exclusivity(unchecked)
     var isFunctionMasked: () -> Bool = { false }
 
     init(vectors: Int) {

@@ -62,40 +62,57 @@ public final class VirtQueue {
     /// The largest size the device supports (Queue Size read at reset).
     public let maxSize: UInt16
     /// The size in use (legacy: always `maxSize`).
+    @exclusivity(unchecked)
     public var size: UInt16
     /// queue_enable (modern) or a nonzero PFN (legacy).
+    @exclusivity(unchecked)
     public var isEnabled = false
     /// Guest-physical address of the descriptor table.
+    @exclusivity(unchecked)
     public var descriptorTable: UInt64 = 0
     /// Guest-physical address of the available ring (the driver area).
+    @exclusivity(unchecked)
     public var availableRing: UInt64 = 0
     /// Guest-physical address of the used ring (the device area).
+    @exclusivity(unchecked)
     public var usedRing: UInt64 = 0
     /// MSI-X vector for this queue's interrupts.
+    @exclusivity(unchecked)
     public var msixVector: UInt16 = VirtQueue.noVector
     /// The legacy Queue Address register (page frame number), as written.
+    @exclusivity(unchecked)
     public var legacyPFN: UInt32 = 0
 
     /// Next available-ring slot the device will read.
+    @exclusivity(unchecked)
     public private(set) var lastAvailableIndex: UInt16 = 0
     /// The used index the device last published.
+    @exclusivity(unchecked)
     public private(set) var usedIndex: UInt16 = 0
     /// Used entries written but not yet published.
+    @exclusivity(unchecked)
     public internal(set) var pendingUsed: UInt16 = 0
     /// VIRTIO_F_RING_EVENT_IDX negotiated.
+    @exclusivity(unchecked)
     public var eventIndex = false
     /// VIRTIO_F_RING_INDIRECT_DESC negotiated.
+    @exclusivity(unchecked)
     public var indirectAllowed = false
     /// VIRTIO_F_RING_PACKED negotiated: the descriptor area is a packed
     /// descriptor ring and the driver and device areas are event
     /// suppression structures (see `VirtQueue+Packed`).
+    @exclusivity(unchecked)
     public var isPacked = false
 
     // Packed ring state (2.8.1): next slots and the Device Ring Wrap
     // Counters for reading available and writing used descriptors.
+    @exclusivity(unchecked)
     var packedNextAvailable: UInt16 = 0
+    @exclusivity(unchecked)
     var packedAvailableWrap = true
+    @exclusivity(unchecked)
     var packedNextUsed: UInt16 = 0
+    @exclusivity(unchecked)
     var packedUsedWrap = true
     /// Used elements waiting for `publishUsed` on a packed ring: id, length, slots.
     let packedPending: UnsafeMutablePointer<(id: UInt16, length: UInt32, slots: UInt16)>

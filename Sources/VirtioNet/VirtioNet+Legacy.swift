@@ -40,17 +40,23 @@ final class VirtioLegacyRegisters: FieldRegisterBlock {
         return size
     }
 
-    unowned let device: VirtioNet
+    // SAFETY: the device creates this window and keeps it for its
+    // lifetime; a Board or ABI host maps it only while it holds the
+    // device. Held unretained, so a register cycle costs no reference
+    // counting (the device is weakly referenced by its port, which makes
+    // every retain of it a slow one).
+    private let owner: Unmanaged<VirtioNet>
+    private var device: VirtioNet { owner.takeUnretainedValue() }
     let size: UInt64
 
     init(device: VirtioNet, hasMSIX: Bool) {
-        self.device = device
+        owner = .passUnretained(device)
         size = UInt64(Self.barSize(hasMSIX: hasMSIX))
     }
 
     /// Where the device config space starts now: it moves when MSI-X is on.
     private var deviceConfigStart: Int {
-        device.msixEnabled ? VirtioLegacyRegister.deviceConfigWithMSIX : VirtioLegacyRegister.deviceConfig
+        owner._withUnsafeGuaranteedRef { $0.msixEnabled } ? VirtioLegacyRegister.deviceConfigWithMSIX : VirtioLegacyRegister.deviceConfig
     }
 
     func read(offset: UInt64, width: AccessWidth) -> UInt64 { fieldRead(offset: offset, width: width) }
@@ -79,44 +85,48 @@ final class VirtioLegacyRegisters: FieldRegisterBlock {
     }
 
     func readField(at start: Int) -> UInt64 {
-        typealias R = VirtioLegacyRegister
-        let cfg = deviceConfigStart
-        if start >= cfg { return UInt64(device.deviceConfigByte(start - cfg)) }
-        switch start {
-        case R.hostFeatures: return UInt64(device.legacyOfferedFeatures.word(0))
-        case R.guestFeatures: return UInt64(device.driverFeatures.word(0))
-        case R.queueAddress: return UInt64(device.selectedQueue?.legacyPFN ?? 0)
-        case R.queueSize: return UInt64(device.selectedQueue?.maxSize ?? 0)
-        case R.queueSelect: return UInt64(device.queueSelect)
-        case R.queueNotify: return 0
-        case R.deviceStatus: return UInt64(device.status.rawValue)
-        case R.isrStatus: return UInt64(device.readAndClearISR())
-        case R.configVector: return UInt64(device.msixConfigVector)
-        case R.queueVector: return UInt64(device.selectedQueue?.msixVector ?? VirtQueue.noVector)
-        default: return 0
+        owner._withUnsafeGuaranteedRef { (device: VirtioNet) -> UInt64 in
+            typealias R = VirtioLegacyRegister
+            let cfg = device.msixEnabled ? R.deviceConfigWithMSIX : R.deviceConfig
+            if start >= cfg { return UInt64(device.deviceConfigByte(start - cfg)) }
+            switch start {
+            case R.hostFeatures: return UInt64(device.legacyOfferedFeatures.word(0))
+            case R.guestFeatures: return UInt64(device.driverFeatures.word(0))
+            case R.queueAddress: return UInt64(device.selectedQueue?.legacyPFN ?? 0)
+            case R.queueSize: return UInt64(device.selectedQueue?.maxSize ?? 0)
+            case R.queueSelect: return UInt64(device.queueSelect)
+            case R.queueNotify: return 0
+            case R.deviceStatus: return UInt64(device.status.rawValue)
+            case R.isrStatus: return UInt64(device.readAndClearISR())
+            case R.configVector: return UInt64(device.msixConfigVector)
+            case R.queueVector: return UInt64(device.selectedQueue?.msixVector ?? VirtQueue.noVector)
+            default: return 0
+            }
         }
     }
 
     func writeField(at start: Int, value: UInt64) {
-        typealias R = VirtioLegacyRegister
-        let cfg = deviceConfigStart
-        if start >= cfg {
-            device.writeDeviceConfigByte(start - cfg, UInt8(truncatingIfNeeded: value), legacy: true)
-            return
-        }
-        switch start {
-        case R.guestFeatures: device.writeLegacyGuestFeatures(UInt32(truncatingIfNeeded: value))
-        case R.queueAddress:
-            // A queue is set up once and released with PFN 0 (or a reset).
-            guard let q = device.selectedQueue, !device.status.contains(.driverOK) || value == 0 else { return }
-            q.setLegacyPFN(UInt32(truncatingIfNeeded: value))
-        case R.queueSelect: device.queueSelect = UInt16(truncatingIfNeeded: value)
-        case R.queueNotify: device.notify(queue: Int(UInt16(truncatingIfNeeded: value)))
-        case R.deviceStatus: device.writeStatus(UInt8(truncatingIfNeeded: value))
-        case R.configVector: device.msixConfigVector = device.acceptedVector(UInt16(truncatingIfNeeded: value))
-        case R.queueVector:
-            device.selectedQueue?.msixVector = device.acceptedVector(UInt16(truncatingIfNeeded: value))
-        default: break
+        owner._withUnsafeGuaranteedRef { (device: VirtioNet) -> Void in
+            typealias R = VirtioLegacyRegister
+            let cfg = device.msixEnabled ? R.deviceConfigWithMSIX : R.deviceConfig
+            if start >= cfg {
+                device.writeDeviceConfigByte(start - cfg, UInt8(truncatingIfNeeded: value), legacy: true)
+                return
+            }
+            switch start {
+            case R.guestFeatures: device.writeLegacyGuestFeatures(UInt32(truncatingIfNeeded: value))
+            case R.queueAddress:
+                // A queue is set up once and released with PFN 0 (or a reset).
+                guard let q = device.selectedQueue, !device.status.contains(.driverOK) || value == 0 else { return }
+                q.setLegacyPFN(UInt32(truncatingIfNeeded: value))
+            case R.queueSelect: device.queueSelect = UInt16(truncatingIfNeeded: value)
+            case R.queueNotify: device.notify(queue: Int(UInt16(truncatingIfNeeded: value)))
+            case R.deviceStatus: device.writeStatus(UInt8(truncatingIfNeeded: value))
+            case R.configVector: device.msixConfigVector = device.acceptedVector(UInt16(truncatingIfNeeded: value))
+            case R.queueVector:
+                device.selectedQueue?.msixVector = device.acceptedVector(UInt16(truncatingIfNeeded: value))
+            default: break
+            }
         }
     }
 }

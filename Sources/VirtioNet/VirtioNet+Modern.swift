@@ -67,10 +67,14 @@ final class VirtioModernRegisters: FieldRegisterBlock {
     static let notifyMultiplier = 4
     static let regionSize = 0x1000
 
-    unowned let device: VirtioNet
+    // SAFETY: as for the legacy window: the device owns this one and its
+    // hosts map it only while they hold the device. Unretained, so a
+    // register cycle costs no reference counting.
+    private let owner: Unmanaged<VirtioNet>
+    private var device: VirtioNet { owner.takeUnretainedValue() }
     let size = VirtioModernRegisters.barSize
 
-    init(device: VirtioNet) { self.device = device }
+    init(device: VirtioNet) { owner = .passUnretained(device) }
 
     /// Adds the vendor capabilities (struct virtio_pci_cap: cap_vndr,
     /// cap_next, cap_len, cfg_type, bar, id, padding[2], offset le32,
@@ -125,51 +129,55 @@ final class VirtioModernRegisters: FieldRegisterBlock {
     }
 
     func readField(at start: Int) -> UInt64 {
-        typealias C = VirtioCommonConfig
-        let q = device.selectedQueue
-        switch start {
-        case Self.isrOffset: return UInt64(device.readAndClearISR())
-        case Self.deviceOffset..<(Self.deviceOffset + VirtioNetConfigField.size):
-            return UInt64(device.deviceConfigByte(start - Self.deviceOffset))
-        case Self.notifyOffset...: return 0
-        case C.deviceFeatureSelect: return UInt64(device.deviceFeatureSelect)
-        case C.deviceFeature: return UInt64(device.offeredFeatures.word(device.deviceFeatureSelect))
-        case C.driverFeatureSelect: return UInt64(device.driverFeatureSelect)
-        case C.driverFeature: return UInt64(device.driverFeatures.word(device.driverFeatureSelect))
-        case C.msixConfig: return UInt64(device.msixConfigVector)
-        case C.numQueues: return UInt64(device.queues.count)
-        case C.deviceStatus: return UInt64(device.status.rawValue)
-        case C.configGeneration: return UInt64(device.configGeneration)
-        case C.queueSelect: return UInt64(device.queueSelect)
-        // A queue that does not exist reads as size 0 (4.1.4.3).
-        case C.queueSize: return UInt64(q?.size ?? 0)
-        case C.queueMSIXVector: return UInt64(q?.msixVector ?? VirtQueue.noVector)
-        case C.queueEnable: return q?.isEnabled == true ? 1 : 0
-        case C.queueNotifyOff: return UInt64(q?.index ?? 0)
-        case C.queueDesc: return q?.descriptorTable ?? 0
-        case C.queueDriver: return q?.availableRing ?? 0
-        case C.queueDevice: return q?.usedRing ?? 0
-        default: return 0
+        owner._withUnsafeGuaranteedRef { (device: VirtioNet) -> UInt64 in
+            typealias C = VirtioCommonConfig
+            let q = device.selectedQueue
+            switch start {
+            case Self.isrOffset: return UInt64(device.readAndClearISR())
+            case Self.deviceOffset..<(Self.deviceOffset + VirtioNetConfigField.size):
+                return UInt64(device.deviceConfigByte(start - Self.deviceOffset))
+            case Self.notifyOffset...: return 0
+            case C.deviceFeatureSelect: return UInt64(device.deviceFeatureSelect)
+            case C.deviceFeature: return UInt64(device.offeredFeatures.word(device.deviceFeatureSelect))
+            case C.driverFeatureSelect: return UInt64(device.driverFeatureSelect)
+            case C.driverFeature: return UInt64(device.driverFeatures.word(device.driverFeatureSelect))
+            case C.msixConfig: return UInt64(device.msixConfigVector)
+            case C.numQueues: return UInt64(device.queues.count)
+            case C.deviceStatus: return UInt64(device.status.rawValue)
+            case C.configGeneration: return UInt64(device.configGeneration)
+            case C.queueSelect: return UInt64(device.queueSelect)
+            // A queue that does not exist reads as size 0 (4.1.4.3).
+            case C.queueSize: return UInt64(q?.size ?? 0)
+            case C.queueMSIXVector: return UInt64(q?.msixVector ?? VirtQueue.noVector)
+            case C.queueEnable: return q?.isEnabled == true ? 1 : 0
+            case C.queueNotifyOff: return UInt64(q?.index ?? 0)
+            case C.queueDesc: return q?.descriptorTable ?? 0
+            case C.queueDriver: return q?.availableRing ?? 0
+            case C.queueDevice: return q?.usedRing ?? 0
+            default: return 0
+            }
         }
     }
 
     func writeField(at start: Int, value: UInt64) {
-        typealias C = VirtioCommonConfig
-        let v32 = UInt32(truncatingIfNeeded: value)
-        let v16 = UInt16(truncatingIfNeeded: value)
-        switch start {
-        case Self.deviceOffset..<(Self.deviceOffset + VirtioNetConfigField.size):
-            device.writeDeviceConfigByte(start - Self.deviceOffset, UInt8(truncatingIfNeeded: value), legacy: false)
-        case Self.notifyOffset...:
-            device.notify(queue: (start - Self.notifyOffset) / Self.notifyMultiplier)
-        case C.deviceFeatureSelect: device.deviceFeatureSelect = v32
-        case C.driverFeatureSelect: device.driverFeatureSelect = v32
-        case C.driverFeature: device.writeDriverFeatures(word: device.driverFeatureSelect, value: v32)
-        case C.msixConfig: device.msixConfigVector = device.acceptedVector(v16)
-        case C.deviceStatus: device.writeStatus(UInt8(truncatingIfNeeded: value))
-        case C.queueSelect: device.queueSelect = v16
-        case C.queueMSIXVector: device.selectedQueue?.msixVector = device.acceptedVector(v16)
-        default: writeQueueSetup(at: start, value: value)
+        owner._withUnsafeGuaranteedRef { (device: VirtioNet) -> Void in
+            typealias C = VirtioCommonConfig
+            let v32 = UInt32(truncatingIfNeeded: value)
+            let v16 = UInt16(truncatingIfNeeded: value)
+            switch start {
+            case Self.deviceOffset..<(Self.deviceOffset + VirtioNetConfigField.size):
+                device.writeDeviceConfigByte(start - Self.deviceOffset, UInt8(truncatingIfNeeded: value), legacy: false)
+            case Self.notifyOffset...:
+                device.notify(queue: (start - Self.notifyOffset) / Self.notifyMultiplier)
+            case C.deviceFeatureSelect: device.deviceFeatureSelect = v32
+            case C.driverFeatureSelect: device.driverFeatureSelect = v32
+            case C.driverFeature: device.writeDriverFeatures(word: device.driverFeatureSelect, value: v32)
+            case C.msixConfig: device.msixConfigVector = device.acceptedVector(v16)
+            case C.deviceStatus: device.writeStatus(UInt8(truncatingIfNeeded: value))
+            case C.queueSelect: device.queueSelect = v16
+            case C.queueMSIXVector: device.selectedQueue?.msixVector = device.acceptedVector(v16)
+            default: writeQueueSetup(at: start, value: value)
+            }
         }
     }
 

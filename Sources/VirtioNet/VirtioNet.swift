@@ -57,33 +57,47 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
 
     // MARK: Transport state
 
+    @exclusivity(unchecked)
     public internal(set) var status: VirtioDeviceStatus = []
     public let offeredFeatures: VirtioFeatures
     /// What the driver last wrote to the driver feature bits.
+    @exclusivity(unchecked)
     public internal(set) var driverFeatures: VirtioFeatures = []
     /// The features in force (set at FEATURES_OK, or by a legacy
     /// driver's Guest Features write).
+    @exclusivity(unchecked)
     public internal(set) var negotiatedFeatures: VirtioFeatures = []
+    @exclusivity(unchecked)
     var deviceFeatureSelect: UInt32 = 0
+    @exclusivity(unchecked)
     var driverFeatureSelect: UInt32 = 0
+    @exclusivity(unchecked)
     var queueSelect: UInt16 = 0
     /// ISR status: bit 0 used-buffer notification, bit 1 configuration change.
+    @exclusivity(unchecked)
     public internal(set) var isr: UInt8 = 0
     /// config_generation, bumped on every change of the device config space.
+    @exclusivity(unchecked)
     public internal(set) var configGeneration: UInt8 = 0
     /// MSI-X vector for configuration changes.
+    @exclusivity(unchecked)
     public internal(set) var msixConfigVector: UInt16 = VirtQueue.noVector
     /// The violation that set DEVICE_NEEDS_RESET, until the next reset.
+    @exclusivity(unchecked)
     public internal(set) var lastError: VirtioNetError?
+    @exclusivity(unchecked)
     public internal(set) var counters = VirtioNetCounters()
 
     // MARK: Network state
 
     /// The address in the config space now (a legacy driver may write it).
+    @exclusivity(unchecked)
     public internal(set) var currentMAC: MACAddress
     /// Carrier as the backend reports it.
+    @exclusivity(unchecked)
     public internal(set) var linkUp = true
     /// The receive filter programmed through the control queue.
+    @exclusivity(unchecked)
     public internal(set) var rxFilter = VirtioNetRxFilter()
 
     // MARK: MSI-X
@@ -93,6 +107,7 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
     /// Where VIRTIO_PCI_CAP_PCI_CFG sits in config space (modern interface only).
     let pciConfigWindowOffset: Int?
     /// Set while the device reads its own window bytes.
+    @exclusivity(unchecked)
     var configWindowBusy = false
 
     // MARK: Scratch, allocated once
@@ -104,7 +119,9 @@ public final class VirtioNet: PCIFunction, FrameReceiver, NetworkDevice {
     /// Largest control command (class, command, data) the device reads.
     static let maxControlBytes = 4096
 
+    @exclusivity(unchecked)
     private(set) var legacyRegisters: VirtioLegacyRegisters?
+    @exclusivity(unchecked)
     private(set) var modernRegisters: VirtioModernRegisters?
 
     /// - Parameters:

@@ -35,11 +35,14 @@ public final class TFTPTransferLog {
     public static let requestPort: UInt16 = 69
 
     /// Finished transfers, in the order they ended.
+    @exclusivity(unchecked)
     public private(set) var records: TFTPTransferRecords
     public let maximumTransfers: Int
     /// Transfers open now.
+    @exclusivity(unchecked)
     public private(set) var openTransfers = 0
     /// Open transfers closed early to make room for new ones.
+    @exclusivity(unchecked)
     public private(set) var evicted = 0
 
     /// What identifies a transfer on the wire. Every frame is matched
@@ -75,8 +78,11 @@ public final class TFTPTransferLog {
         var lastActive: UInt64 = 0
     }
 
+    @exclusivity(unchecked)
     private var keys: [Key]
+    @exclusivity(unchecked)
     private var slots: [Transfer]
+    @exclusivity(unchecked)
     private var tick: UInt64 = 0
 
     /// Only this station's requests are followed, when set: a switch

@@ -116,6 +116,17 @@ struct Replay: ParsableCommand {
             }
             return any
         }
+        /// Takes the one frame the model has just accepted; false if the
+        /// driver did not find it.
+        func takeOne() -> Bool {
+            let n = buffer.withUnsafeMutableBytes { pc.driver.receive(into: $0) }
+            guard let n else { return false }
+            received += 1
+            if wire.recorder != nil {
+                buffer.withUnsafeBytes { wire.record(UnsafeRawBufferPointer(rebasing: $0[0..<min(n, $0.count)]), .inbound) }
+            }
+            return true
+        }
         /// Lets the board and driver run until the port holds nothing back.
         func settle() {
             for _ in 0..<10_000 {
@@ -136,9 +147,20 @@ struct Replay: ParsableCommand {
                 continue
             }
             frames += 1
-            settle()
-            pc.port.offer(packet.bytes)
-            settle()
+            // The common case needs no settling: the model took the frame
+            // (or its filter refused it) and the driver takes it straight
+            // from the ring. The board runs only when there is something
+            // for it to do: a frame held back for want of room, a frame the
+            // driver did not find, or outside sources (a live host link)
+            // to poll.
+            let offered = pc.port.offer(packet.bytes)
+            let direct: Bool
+            switch offered {
+            case .delivered: direct = takeOne()
+            case .filtered: direct = true
+            case .queued, .dropped: direct = false
+            }
+            if !direct || pc.board.hasSources { settle() }
         }
         settle()
         try? wire.recorder?.close()

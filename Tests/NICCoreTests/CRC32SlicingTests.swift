@@ -18,11 +18,12 @@ final class CRC32SlicingTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
     }
 
-    /// Every length from 0 to 100 (all alignments of the 8-byte slices and
-    /// tails) and a full frame agree with the bitwise definition.
+    /// Every length from 0 to 300 (all alignments of the 16-byte slices,
+    /// the folded blocks and their tails) and the longest frames agree with
+    /// the bitwise definition.
     func testSlicedCRCMatchesBitwiseDefinition() {
         var rng = SeededRandom(seed: 8139)
-        for length in Array(0...100) + [1514] {
+        for length in Array(0...300) + [1514, 1518, 4096, 9018] {
             let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             XCTAssertEqual(CRC32.checksum(bytes), reference(bytes), "length \(length)")
         }
@@ -34,5 +35,22 @@ final class CRC32SlicingTests: XCTestCase {
         let padded = [0x55] + bytes
         let unaligned = padded.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[1...])) }
         XCTAssertEqual(unaligned, reference(bytes))
+    }
+
+    /// Folding (frames of 64 bytes and more, on CPUs with PCLMULQDQ) and
+    /// the table agree on every length and start offset, continuing from
+    /// any running CRC.
+    func testFoldedCRCMatchesTable() {
+        var rng = SeededRandom(seed: 8029)
+        let buffer = (0..<2100).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        buffer.withUnsafeBytes { all in
+            for length in stride(from: 60, through: 2048, by: 7) {
+                for offset in 0..<4 {
+                    let bytes = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+                    let start = UInt32(truncatingIfNeeded: rng.next())
+                    XCTAssertEqual(CRC32.update(start, bytes), CRC32.tableUpdate(start, bytes), "length \(length) at \(offset)")
+                }
+            }
+        }
     }
 }

@@ -71,19 +71,27 @@ public struct DHCPResult: Sendable {
 /// options, proxyDHCP, and boot-server discovery on port 4011.
 public final class DHCPClient {
     public let ip: IPStack
+    @exclusivity(unchecked)
     public var identity: PXEClientIdentity
+    @exclusivity(unchecked)
     public var timing = DHCPTiming()
     /// Boot-server type to pick from an option 43 menu; nil takes the first
     /// item (as a ROM does when the menu prompt times out).
+    @exclusivity(unchecked)
     public var menuSelection: UInt16?
     /// Progress, as it happens.
+    @exclusivity(unchecked)
     public var onEvent: ((PXEEvent) -> Void)?
+    @exclusivity(unchecked)
     private var random: SeededRandom
     /// Without a seed the transaction IDs come from the station address,
     /// read at the first run: before UNDI bring-up the driver may not know
     /// it yet, and clients sharing a link must not share IDs.
+    @exclusivity(unchecked)
     private var seedFromStation: Bool
+    @exclusivity(unchecked)
     private var transactionID: UInt32 = 0
+    @exclusivity(unchecked)
     private var startTime: UInt64 = 0
 
     public init(ip: IPStack, identity: PXEClientIdentity = PXEClientIdentity(), seed: UInt64? = nil) {

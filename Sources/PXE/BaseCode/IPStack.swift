@@ -12,15 +12,22 @@ import Wire
 /// virtual clock.
 public final class IPStack {
     public let undi: UNDI
+    @exclusivity(unchecked)
     public var address: IPv4Address = .any
+    @exclusivity(unchecked)
     public var subnetMask: IPv4Address = .any
+    @exclusivity(unchecked)
     public var router: IPv4Address = .any
+    @exclusivity(unchecked)
     public var arpCache = ARPCache()
     /// ARP requests sent for one resolution before giving up.
+    @exclusivity(unchecked)
     public var arpAttempts = 4
     /// How long each ARP request waits for its reply.
+    @exclusivity(unchecked)
     public var arpTimeout: UInt64 = VirtualClock.second
     private let transmitBuffer = FrameBuffer(capacity: 2048)
+    @exclusivity(unchecked)
     private var identification: UInt16 = 0
 
     public init(undi: UNDI) {

@@ -18,11 +18,15 @@ public final class PXEBaseCode {
     public let ip: IPStack
     public let dhcp: DHCPClient
     public let tftp: TFTPClient
+    @exclusivity(unchecked)
     public var tftpOptions = TFTPTransferOptions()
+    @exclusivity(unchecked)
     public internal(set) var state: State = .running
     /// The DHCP outcome, once `boot()` has run.
+    @exclusivity(unchecked)
     public internal(set) var dhcpResult: DHCPResult?
     /// The three GET_CACHED_INFO packets, encoded, as the wire carried them.
+    @exclusivity(unchecked)
     public internal(set) var cachedPackets: [CachedPacketType: [UInt8]] = [:]
 
     /// Progress of DHCP and TFTP, as it happens.
@@ -34,6 +38,7 @@ public final class PXEBaseCode {
     }
 
     /// PXENV_UDP_OPEN happened (and no UDP_CLOSE since).
+    @exclusivity(unchecked)
     var udpOpen = false
     /// The UDP source port UDP_WRITE uses when the caller gives 0.
     static let defaultUDPSourcePort: UInt16 = 2069

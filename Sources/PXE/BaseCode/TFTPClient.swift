@@ -104,28 +104,44 @@ public final class TFTPClient {
     }
 
     public let ip: IPStack
+    @exclusivity(unchecked)
     public private(set) var transfer: Transfer?
     /// Every block delivered so far, for statistics.
+    @exclusivity(unchecked)
     public private(set) var blocksReceived = 0
+    @exclusivity(unchecked)
     public private(set) var retransmissions = 0
     /// Progress, as it happens.
+    @exclusivity(unchecked)
     public var onEvent: ((PXEEvent) -> Void)?
     /// Bytes delivered in the current (or last) transfer.
+    @exclusivity(unchecked)
     public private(set) var bytesReceived = 0
 
+    @exclusivity(unchecked)
     private var localPort: UInt16
+    @exclusivity(unchecked)
     private var nextLocalPort: UInt16
+    @exclusivity(unchecked)
     private var serverPort: UInt16 = 0
+    @exclusivity(unchecked)
     private var gateway: IPv4Address = .any
+    @exclusivity(unchecked)
     private var options = TFTPTransferOptions()
+    @exclusivity(unchecked)
     private var expected: UInt16 = 1
+    @exclusivity(unchecked)
     private var inWindow = 0
+    @exclusivity(unchecked)
     private var finished = false
+    @exclusivity(unchecked)
     private var lastAck: UInt16 = 0
+    @exclusivity(unchecked)
     private var gapAckedFor: UInt16?
     /// A DATA 1 that answered the request directly (the server took no
     /// options); the first `read` returns it.
     private let pending = FrameBuffer(capacity: 65536)
+    @exclusivity(unchecked)
     private var pendingValid = false
     private let scratch = FrameBuffer(capacity: 600)
 
