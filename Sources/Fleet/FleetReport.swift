@@ -186,11 +186,4 @@ public enum FleetReportFile {
         }
         return byIndex.keys.sorted().map { byIndex[$0]! }
     }
-
-    /// One record as a JSON line (keys sorted, so equal records print alike).
-    public static func line<T: Encodable>(_ value: T) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? e.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
 }

@@ -3,17 +3,23 @@ import PXE
 import NICCore
 import Wire
 
-/// A report the CLI prints as one JSON object, keys sorted.
+/// nicsim's one JSON encoding, for every report and record the CLI prints:
+/// one line, keys sorted (so equal values print alike), slashes as they are.
+public enum JSONLine {
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A report the CLI prints as one JSON object (`JSONLine`).
 public protocol JSONReport: Encodable {}
 
 extension JSONReport {
     /// The report as one line of JSON, keys sorted.
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    public func json() -> String { JSONLine.encode(self) }
 }
 
 /// What `nicsim boot` reports: the summary lines, or one JSON object.

@@ -209,8 +209,8 @@ struct FleetBoot: ParsableCommand {
         let summary = FleetSummary(records: fleet.records, lagSeconds: lagSeconds, withheld: withheld)
         let seconds = Double(wall.elapsed) / 1e9
         if json {
-            for r in fleet.records { fleetPrint(FleetReportFile.line(withheld ? r.withoutTimings : r)) }
-            fleetPrint(FleetReportFile.line(summary))
+            for r in fleet.records { fleetPrint(JSONLine.encode(withheld ? r.withoutTimings : r)) }
+            fleetPrint(JSONLine.encode(summary))
         } else {
             let network = bridge.map { "host interface \($0)" } ?? tap.map { "TAP \($0)" } ?? "embedded server 10.0.0.1"
             let title = shard == .whole ? "fleet on \(network)" : "fleet shard \(shard) on \(network)"
@@ -263,8 +263,8 @@ struct FleetMerge: ParsableCommand {
         do throws(FleetError) { merged = try FleetReportFile.merge(sets) } catch { throw NICSimError(description: error.description) }
         let summary = FleetSummary(records: merged, lagSeconds: lag, withheld: withheld)
         if json {
-            for r in merged { fleetPrint(FleetReportFile.line(r)) }
-            fleetPrint(FleetReportFile.line(summary))
+            for r in merged { fleetPrint(JSONLine.encode(r)) }
+            fleetPrint(JSONLine.encode(summary))
         } else {
             for line in summary.lines(title: "merged \(files.count) shards") { fleetPrint(line) }
         }

@@ -39,7 +39,7 @@ struct Replay: ParsableCommand {
         if let mac, MACAddress(mac) == nil { throw ValidationError("--mac must look like 52:54:00:12:34:56") }
     }
 
-    struct Report: Encodable {
+    struct Report: JSONReport {
         var model: String
         var mac: String
         /// Ethernet frames read from the trace.
@@ -172,9 +172,7 @@ struct Replay: ParsableCommand {
                             filtered: counters.filteredFrames, transmitted: wire.transmitted, skipped: skipped,
                             lost: max(0, counters.deliveredFrames - received) + counters.droppedNoRoom)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            emit(String(decoding: (try? encoder.encode(report)) ?? Data("{}".utf8), as: UTF8.self))
+            emit(report.json())
         } else {
             emit("nicsim replay: \(trace) into \(pc.modelName) \(macAddress)")
             emit("frames: \(frames) read, \(received) delivered, \(counters.filteredFrames) filtered, \(wire.transmitted) transmitted"

@@ -103,12 +103,12 @@ final class BootROMCommandTests: XCTestCase {
         XCTAssertEqual(r.stderr, "nicsim: error: the console never showed \"never-printed\" (stopped: timeout)\n")
     }
 
-    /// --boot-file names the embedded server's file for a ROM; without
-    /// --rom it is a usage error (exit 2).
+    /// --boot-file names the embedded server's file for a ROM or for UEFI
+    /// firmware; with neither it is a usage error (exit 2).
     func testBootFileNeedsROM() throws {
         let r = try NicsimProcess.run(["boot", "--boot-file", "x"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "nicsim: error: --boot-file needs --rom\n")
+        XCTAssertEqual(r.stderr, "nicsim: error: --boot-file needs --rom or --firmware uefi\n")
     }
 
     /// --nbp chooses how nicsim's own PXE ROM runs the NBP; a real ROM
