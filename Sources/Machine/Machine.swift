@@ -90,10 +90,10 @@ public final class Machine {
 
     /// Port I/O cycles (IN/OUT) the guest has made.
     @exclusivity(unchecked)
-    public private(set) var portCycles = 0
+    public internal(set) var portCycles = 0
     /// MMIO cycles the guest has made above `PCMemoryMap.mmioStart`.
     @exclusivity(unchecked)
-    public private(set) var mmioCycles = 0
+    public internal(set) var mmioCycles = 0
 
     /// The last POST code written to port 80h.
     public var lastPOSTCode: UInt8 { postCode.last }
@@ -275,34 +275,10 @@ public final class Machine {
 
 // MARK: - Host side of the CPU
 
-extension Machine: X86Host {
-    func portRead(_ port: UInt16, width: Int) -> UInt32 {
-        portCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        return UInt32(truncatingIfNeeded: board.io.read(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte))
-    }
-
-    func portWrite(_ port: UInt16, width: Int, value: UInt32) {
-        portCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        board.io.write(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte, value: UInt64(value))
-    }
-
-    func mmioRead(_ address: UInt64, width: Int) -> UInt64 {
-        mmioCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        return board.mmio.read(address, width: AccessWidth(rawValue: width) ?? .byte)
-    }
-
-    func mmioWrite(_ address: UInt64, width: Int, value: UInt64) {
-        mmioCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        board.mmio.write(address, width: AccessWidth(rawValue: width) ?? .byte, value: value)
-    }
-
+extension Machine: BoardBusHost {
     /// Moves virtual time on while the CPU runs, and watches for the
     /// moment a pending interrupt can be taken.
-    private func elapse(_ ns: UInt64) {
+    func elapse(_ ns: UInt64) {
         board.advance(by: ns)
         cpu.timeStampBase = board.clock.now
         pic.sample(board.interrupts)

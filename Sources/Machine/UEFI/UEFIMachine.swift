@@ -68,8 +68,8 @@ public final class UEFIMachine {
     /// Called with every service call and its result (for debugging a guest).
     public var trace: ((String) -> Void)?
 
-    public private(set) var portCycles = 0
-    public private(set) var mmioCycles = 0
+    public internal(set) var portCycles = 0
+    public internal(set) var mmioCycles = 0
     public var instructionsExecuted: UInt64 { cpu.instructionsExecuted }
 
     // MARK: Service dispatch state
@@ -493,31 +493,7 @@ public final class UEFIMachine {
     }
 }
 
-extension UEFIMachine: X86Host {
-    func portRead(_ port: UInt16, width: Int) -> UInt32 {
-        portCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        return UInt32(truncatingIfNeeded: board.io.read(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte))
-    }
-
-    func portWrite(_ port: UInt16, width: Int, value: UInt32) {
-        portCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        board.io.write(UInt64(port), width: AccessWidth(rawValue: width) ?? .byte, value: UInt64(value))
-    }
-
-    func mmioRead(_ address: UInt64, width: Int) -> UInt64 {
-        mmioCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        return board.mmio.read(address, width: AccessWidth(rawValue: width) ?? .byte)
-    }
-
-    func mmioWrite(_ address: UInt64, width: Int, value: UInt64) {
-        mmioCycles += 1
-        elapse(nanosecondsPerIOCycle)
-        board.mmio.write(address, width: AccessWidth(rawValue: width) ?? .byte, value: value)
-    }
-
+extension UEFIMachine: BoardBusHost {
     func elapse(_ ns: UInt64) {
         board.advance(by: ns)
         cpu.timeStampBase = board.clock.now
