@@ -35,6 +35,22 @@ final class BootUEFITests: XCTestCase {
         }
     }
 
+    /// GRUB asks the embedded server for `/grub/grub.cfg` with a leading
+    /// slash; the server takes it from the TFTP root, as dnsmasq does.
+    func testGRUBReadsItsConfigurationFromTheEmbeddedServer() throws {
+        let grub = "/usr/lib/grub/x86_64-efi/monolithic/grubnetx64.efi"
+        try HostTools.require(grub, package: "grub-efi-amd64-bin")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("grub"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: grub, toPath: tree.appendingPathComponent("grubnetx64.efi").path)
+        try Data("set timeout=0\necho \"nicsim grub.cfg from the embedded server\"\nsleep 1\n".utf8)
+            .write(to: tree.appendingPathComponent("grub/grub.cfg"))
+        let r = try BootJSON.parse(try NicsimProcess.run(["boot", "--firmware", "uefi", "--model", "virtio-net", "--dir", tree.path,
+                                                          "--boot-file", "grubnetx64.efi",
+                                                          "--until", "nicsim grub.cfg from the embedded server", "--json"], timeout: 120))
+        XCTAssertEqual(r.stop, "condition", r.console ?? "")
+        XCTAssertTrue(r.files.contains { $0.name == "/grub/grub.cfg" }, "\(r.files.map(\.name))")
+    }
+
     /// The EFI driver of QEMU's efi-rtl8139.rom drives our RTL8139 and
     /// boots through its Load File protocol.
     func testEFIOptionROMBootsThroughItsLoadFileProtocol() throws {
