@@ -46,16 +46,15 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         }
     }
 
+    /// A client due to run: its slot, and the slot's generation when it
+    /// was queued (an older generation is stale).
     private struct Due {
-        var deadline: UInt64
-        var sequence: UInt64
         var slot: Int
         var generation: UInt64
     }
 
     private var slots: [Slot] = []
-    private var heap: [Due] = []
-    private var sequence: UInt64 = 0
+    private var queue = DeadlineQueue<Due>()
     private var ready: [Int] = []
     private var readyHead = 0
     private let back = DispatchSemaphore(value: 0)
@@ -97,44 +96,15 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
 
     private func push(_ slot: Slot, deadline: UInt64) {
         slot.generation &+= 1
-        let e = Due(deadline: deadline, sequence: sequence, slot: slot.index, generation: slot.generation)
-        sequence &+= 1
-        heap.append(e)
-        var i = heap.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard Self.before(heap[i], heap[p]) else { break }
-            heap.swapAt(i, p)
-            i = p
-        }
-    }
-
-    private static func before(_ a: Due, _ b: Due) -> Bool {
-        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
-    }
-
-    private func popHeap() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < heap.count, Self.before(heap[l], heap[m]) { m = l }
-            if r < heap.count, Self.before(heap[r], heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
+        queue.push(deadline: deadline, Due(slot: slot.index, generation: slot.generation))
     }
 
     /// The earliest live deadline (stale entries dropped).
-    private var nextDue: Due? {
-        while let top = heap.first {
-            let s = slots[top.slot]
-            if top.generation == s.generation, s.state == .parked || s.state == .waitingToStart { return top }
-            popHeap()
+    private var nextDue: DeadlineQueue<Due>.Entry? {
+        while let top = queue.first {
+            let s = slots[top.payload.slot]
+            if top.payload.generation == s.generation, s.state == .parked || s.state == .waitingToStart { return top }
+            queue.popFirst()
         }
         return nil
     }
@@ -163,8 +133,8 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
                 continue
             }
             if let due = nextDue, due.deadline <= clock.now {
-                popHeap()
-                resume(slots[due.slot])
+                queue.popFirst()
+                resume(slots[due.payload.slot])
                 idlePolls = 0
                 continue
             }

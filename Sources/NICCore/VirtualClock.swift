@@ -13,23 +13,16 @@ public final class VirtualClock {
     @exclusivity(unchecked)
     public private(set) var now: UInt64 = 0
 
-    private struct Entry {
-        var deadline: UInt64
-        var sequence: UInt64
-        var id: UInt64
-    }
-
     private struct Timer {
         var period: UInt64
         var action: () -> Void
     }
 
+    /// Timer IDs by deadline, FIFO among equal deadlines.
     @exclusivity(unchecked)
-    private var heap: [Entry] = []
+    private var queue = DeadlineQueue<UInt64>()
     @exclusivity(unchecked)
     private var timers: [UInt64: Timer] = [:]
-    @exclusivity(unchecked)
-    private var nextSequence: UInt64 = 0
     @exclusivity(unchecked)
     private var nextID: UInt64 = 1
 
@@ -54,8 +47,7 @@ public final class VirtualClock {
         let id = nextID
         nextID += 1
         timers[id] = Timer(period: period, action: action)
-        push(Entry(deadline: max(deadline, now), sequence: nextSequence, id: id))
-        nextSequence += 1
+        queue.push(deadline: max(deadline, now), id)
         return TimerID(rawValue: id)
     }
 
@@ -71,7 +63,7 @@ public final class VirtualClock {
     /// The deadline of the next live timer, if any.
     public var nextDeadline: UInt64? {
         dropCancelled()
-        return heap.first?.deadline
+        return queue.first?.deadline
     }
 
     /// Moves time forward by `delta`, firing every timer due on the way.
@@ -98,60 +90,24 @@ public final class VirtualClock {
     }
 
     private func fireNext() {
-        let entry = pop()
-        guard let timer = timers[entry.id] else { return }
+        guard let entry = queue.popFirst() else { return }
+        let id = entry.payload
+        guard let timer = timers[id] else { return }
         now = max(now, entry.deadline)
         if timer.period > 0 {
             let (deadline, overflow) = entry.deadline.addingReportingOverflow(timer.period)
             if !overflow {
-                push(Entry(deadline: deadline, sequence: nextSequence, id: entry.id))
-                nextSequence += 1
+                queue.push(deadline: deadline, id)
             } else {
-                timers[entry.id] = nil
+                timers[id] = nil
             }
         } else {
-            timers[entry.id] = nil
+            timers[id] = nil
         }
         timer.action()
     }
 
     private func dropCancelled() {
-        while let first = heap.first, timers[first.id] == nil { _ = pop() }
-    }
-
-    // MARK: Binary min-heap on (deadline, sequence)
-
-    private static func before(_ a: Entry, _ b: Entry) -> Bool {
-        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
-    }
-
-    private func push(_ e: Entry) {
-        heap.append(e)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard Self.before(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    private func pop() -> Entry {
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count, Self.before(heap[l], heap[m]) { m = l }
-                if r < heap.count, Self.before(heap[r], heap[m]) { m = r }
-                if m == i { break }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
+        while let first = queue.first, timers[first.payload] == nil { queue.popFirst() }
     }
 }
