@@ -103,7 +103,7 @@ let package = Package(
         // corpora; the libFuzzer binary is the separate package in `Fuzz/`.
         .target(name: "NICSimFuzz", dependencies: ["NICSimC", "CNICSim", "NICCore", "Board", "UNDI", "NE2000", "RTL8139", "VirtioNet", "Wire", "BootServer", "PXE", "Bridge", "QTest", "OptionROM", "Machine"], swiftSettings: swiftSettings),
         // Many simulated PCs on one clock and switch: `nicsim fleet`.
-        .target(name: "Fleet", dependencies: ["NICCore", "Board", "NICCatalogue", "UNDI", "Wire", "BootServer", "PXE", "Bridge"], swiftSettings: swiftSettings),
+        .target(name: "Fleet", dependencies: ["NICCore", "Board", "NICCatalogue", "UNDI", "Wire", "BootServer", "PXE", "Bridge", "Machine"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "nicsim",
             dependencies: [

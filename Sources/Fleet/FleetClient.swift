@@ -15,13 +15,13 @@ final class FleetClient {
 
     private var discovers = 0
     private var requests = 0
-    private var offers = 0
-    private var naks = 0
-    private var leaseAt: UInt64?
+    var offers = 0
+    var naks = 0
+    var leaseAt: UInt64?
     /// Set once the fleet's time limit has cut the client off: what it
     /// does then (every wait failing at once) is not counted.
     private var cutOff: () -> Bool = { false }
-    private var completed: [String: UInt64] = [:]
+    var completed: [String: UInt64] = [:]
 
     init(identity: FleetClientIdentity, run: FleetRun, dhcpOnly: Bool) {
         self.identity = identity
@@ -39,7 +39,9 @@ final class FleetClient {
             record.detail = "not powered on before the fleet's time limit"
             return record
         }
-        guard let machine = FleetMachine(model: identity.model, mac: identity.mac, loadArea: run.loadArea, clock: run.clock) else {
+        var layout = FleetMachine.Layout.builtin(loadArea: run.loadArea)
+        if case .exec(let memory, _) = run.nbp, !dhcpOnly { layout = .exec(memory: memory) }
+        guard let machine = FleetMachine(model: identity.model, mac: identity.mac, layout: layout, clock: run.clock) else {
             record.failure = "other"
             record.detail = "no PCI card \(identity.model)"
             return record
@@ -58,31 +60,37 @@ final class FleetClient {
             taps.append(tap)
             machine.port.receiver = tap
         }
-        run.plug(machine.port)
-
-        let client: PXEClient
-        do {
-            client = try PXEClient(board: board, driver: machine.driver, identity: PXEClientIdentity(uuid: identity.uuid))
-        } catch {
-            record.failure = "other"
-            record.detail = error.description
-            return record
-        }
-        client.loader.loadAddress = machine.loadStart
-        client.loader.loadLimit = machine.loadEnd
-        client.onEvent = { [unowned self] event in self.note(event, at: board.clock.now) }
+        let switchPort = run.plug(machine.port)
         cutOff = { [unowned slot] in slot.cancelled }
-        let tftp = client.baseCode.tftp
-        slot.onCancel = { [unowned self, unowned tftp] in self.tftpRetransmissionsAtCutOff = tftp.retransmissions }
-        defer { slot.onCancel = nil }
-        steps(client, board: board, machine: machine, slot: slot, into: &record)
+
+        let tftp: TFTPClient
+        if case .exec(_, let until) = run.nbp, !dhcpOnly {
+            guard let rom = execute(machine: machine, slot: slot, switchPort: switchPort, until: until, into: &record) else { return record }
+            tftp = rom.client.baseCode.tftp
+        } else {
+            let client: PXEClient
+            do {
+                client = try PXEClient(board: board, driver: machine.driver, identity: PXEClientIdentity(uuid: identity.uuid))
+            } catch {
+                record.failure = "other"
+                record.detail = error.description
+                return record
+            }
+            client.loader.loadAddress = machine.loadStart
+            client.loader.loadLimit = machine.loadEnd
+            client.onEvent = { [unowned self] event in self.note(event, at: board.clock.now) }
+            tftp = client.baseCode.tftp
+            slot.onCancel = { [unowned self, unowned tftp] in self.tftpRetransmissionsAtCutOff = tftp.retransmissions }
+            defer { slot.onCancel = nil }
+            steps(client, board: board, machine: machine, slot: slot, into: &record)
+        }
         if slot.cancelled, !record.succeeded {
             record.failure = "timeout"
             record.detail = "cut off at the fleet's time limit" + (record.detail.map { " (\($0))" } ?? "")
         }
         // Counted after the steps, whichever way they ended.
         record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
-        record.tftpRetransmissions = tftpRetransmissionsAtCutOff ?? client.baseCode.tftp.retransmissions
+        record.tftpRetransmissions = tftpRetransmissionsAtCutOff ?? tftp.retransmissions
         return record
     }
 
@@ -150,9 +158,9 @@ final class FleetClient {
     }
 
     private var taps: [FleetWakeTap] = []
-    private var tftpRetransmissionsAtCutOff: Int?
+    var tftpRetransmissionsAtCutOff: Int?
 
-    private func note(_ event: PXEEvent, at now: UInt64) {
+    func note(_ event: PXEEvent, at now: UInt64) {
         guard !cutOff() else { return }
         switch event {
         case .dhcpDiscover: discovers += 1

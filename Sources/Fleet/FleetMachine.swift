@@ -7,15 +7,24 @@ import UNDI
 /// RAM sized to what the boot loads, its card in slot 3 with resources
 /// assigned as firmware would, and the card's UNDI driver.
 ///
-/// Guest RAM: the first MiB (the PXE ROM's structures and the NBP at
-/// 0000:7C00), then `loadArea` bytes where the built-in pxelinux puts the
-/// kernel and initrds, then 1 MiB for the driver's rings and buffers. A
-/// default `nicsim boot` board has 64 MiB; a fleet client only what its
-/// files need, so a thousand of them fit in a few GiB.
+/// Guest RAM, with the built-in pxelinux: the first MiB (the PXE ROM's
+/// structures and the NBP at 0000:7C00), then `loadArea` bytes where it
+/// puts the kernel and initrds, then 1 MiB for the driver's rings and
+/// buffers. With the real NBP on an x86 machine: `memory` bytes, the last
+/// MiB the driver's (the machine's BIOS reports it reserved, so the NBP
+/// loads nothing there). A default `nicsim boot` board has 64 MiB; a
+/// fleet client only what its files need, so a thousand of them fit in a
+/// few GiB.
 final class FleetMachine {
     static let slot = PCIAddress(device: 3)
     static let conventional: UInt64 = 0x10_0000
     static let dmaArea: UInt64 = 0x10_0000
+
+    /// How a client's RAM is laid out.
+    enum Layout {
+        case builtin(loadArea: UInt64)
+        case exec(memory: UInt64)
+    }
 
     let board: Board
     let port: FramePort
@@ -24,14 +33,25 @@ final class FleetMachine {
     /// Where pxelinux may load: [loadStart, loadEnd).
     let loadStart: UInt64 = FleetMachine.conventional
     let loadEnd: UInt64
+    /// The driver's rings and buffers.
+    let dmaRegion: Range<UInt64>
     var ramBytes: Int { Int(board.memory.size) }
 
     /// Nil when the catalogue has no PCI card of that name.
-    init?(model: String, mac: MACAddress, loadArea: UInt64, clock: VirtualClock) {
+    init?(model: String, mac: MACAddress, layout: Layout, clock: VirtualClock) {
         guard let entry = NICCatalogue.entry(named: model), entry.bus == .pci else { return nil }
-        let load = (loadArea + 0xFFF) & ~0xFFF
-        loadEnd = Self.conventional + load
-        let board = Board(memorySize: Int(loadEnd + Self.dmaArea), clock: clock)
+        let size: UInt64
+        switch layout {
+        case .builtin(let loadArea):
+            let load = (loadArea + 0xFFF) & ~0xFFF
+            loadEnd = Self.conventional + load
+            size = loadEnd + Self.dmaArea
+        case .exec(let memory):
+            size = max((memory + 0xFFFFF) & ~0xFFFFF, Self.conventional + 2 * Self.dmaArea)
+            loadEnd = size - Self.dmaArea
+        }
+        dmaRegion = loadEnd..<size
+        let board = Board(memorySize: Int(size), clock: clock)
         var options = NICOptions(pairs: [("mac", mac.description)])
         // As `nicsim boot`: UNDI and the PXE ROM use INTx, not MSI-X.
         if entry.driver == .virtioNet { options = NICOptions(pairs: options.pairs + [("vectors", "0")]) }
@@ -42,7 +62,7 @@ final class FleetMachine {
         board.attach(function, at: Self.slot)
         port = card.port
         modelName = card.device.modelName
-        driver = entry.driver.makeDriver(bus: DriverBus(board: board, dmaRegion: loadEnd..<(loadEnd + Self.dmaArea)))
+        driver = entry.driver.makeDriver(bus: DriverBus(board: board, dmaRegion: dmaRegion))
         board.assignResources()
         board.add(port: port)
         self.board = board

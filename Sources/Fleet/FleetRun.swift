@@ -16,6 +16,18 @@ public enum FleetPeer {
     case live(HostLink)
 }
 
+/// The NBP each client of a fleet runs.
+public enum FleetNBPMode: Sendable, Equatable {
+    /// nicsim's pxelinux in Swift, over the client's PXE API.
+    case builtin
+    /// The real NBP, entered by nicsim's PXE ROM on the client's own x86
+    /// machine with `memory` bytes of RAM. The client has booted when the
+    /// NBP unloads the PXE stack to start the operating system it loaded
+    /// (a Linux kernel among its files), or, with `until`, when the
+    /// machine's console shows that text.
+    case exec(memory: UInt64, until: String?)
+}
+
 /// Live progress: clients leased, loaded (kernel and initrds in memory), failed.
 public struct FleetProgress: Sendable {
     public var total: Int
@@ -43,6 +55,8 @@ public final class FleetRun {
     public var loss: Double = 0
     /// Virtual seconds a client may take before it is cut off.
     public var timeLimit: UInt64 = 600 * VirtualClock.second
+    /// The NBP the clients run. Set before `run`.
+    public var nbp = FleetNBPMode.builtin
     /// Called on the scheduler's thread as clients lease, load, fail.
     public var onProgress: ((FleetProgress) -> Void)?
     /// With a live peer: the most virtual time ever fell behind real time (ns).
@@ -95,6 +109,12 @@ public final class FleetRun {
 
     /// Runs the fleet to its end; `records` then holds the shard's clients in index order.
     public func run() {
+        if case .exec = nbp {
+            let tap = FleetTransferTap(clock: clock)
+            tap.next = fabric.tap
+            fabric.tap = tap
+            transfers = tap
+        }
         let range = shard.range(of: plan.clients)
         // With the embedded server every client of the fleet takes its lease,
         // so each shard's server sees the same DHCP traffic; only the shard's own boot on.
@@ -117,18 +137,10 @@ public final class FleetRun {
             let wall = WallClock()
             let origin = clock.now
             scheduler.poll = { live.poll() }
-            scheduler.pace = { [unowned self] target in
-                let virtual = self.clock.now &- origin
-                let real = wall.elapsed
-                if real > virtual { self.lag = max(self.lag, real - virtual) }
-                let goal = target &- origin
-                guard goal > real else { return target }
-                // At most 1 ms asleep at a time, so the link is polled often.
-                usleep(useconds_t(min(goal - real, VirtualClock.millisecond) / 1000))
-                return min(target, origin &+ max(virtual, wall.elapsed))
-            }
+            scheduler.realTime = { origin &+ wall.elapsed }
         }
         scheduler.run(limit: clock.now &+ timeLimit &+ plan.spread)
+        lag = scheduler.lag
         try? recorder?.close()
         records = range.compactMap { results[$0] }
     }
@@ -138,10 +150,14 @@ public final class FleetRun {
         onProgress?(progress)
     }
 
-    /// A new port on the switch for client `index`'s card.
-    func plug(_ port: FramePort) {
-        fabric.connect(device: port, faults: FaultProfile(lossRate: loss, delay: latency))
+    /// A new port on the switch for a client's card; returns its index.
+    func plug(_ port: FramePort) -> Int {
+        fabric.connect(device: port, faults: FaultProfile(lossRate: loss, delay: latency)).index
     }
+
+    /// Exec clients' ports, whose TFTP transfers are followed on the wire
+    /// (the real NBP's are not the ROM's to see); ahead of the capture.
+    private(set) var transfers: FleetTransferTap?
 }
 
 /// CLOCK_MONOTONIC since creation, in ns.

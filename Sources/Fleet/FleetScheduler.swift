@@ -7,13 +7,16 @@ import NICCore
 ///
 /// Each client's PXE code is straight-line and blocking (it waits through
 /// `Board.run(until:)` and `Board.advance(by:)`), so each client runs on
-/// its own thread; but only one thread ever runs at a time, handing a
-/// baton back and forth with the scheduler, so the simulation stays single
-/// threaded in effect and deterministic. A client that waits parks with a
-/// deadline; it runs again when that deadline comes, or at once when its
-/// card takes a frame it may be waiting for (`wake(_:)`). With nothing to
-/// run at the current instant the scheduler moves the clock to the next
-/// timer or deadline, whichever is first.
+/// its own thread; but only one thread ever runs at a time, the one that
+/// holds the baton, so the simulation stays single threaded in effect and
+/// deterministic. A client that waits parks with a deadline; it runs again
+/// when that deadline comes, or at once when its card takes a frame it may
+/// be waiting for (`wake(_:)`). The thread that parks (or finishes) picks
+/// what runs next itself: with nothing to run at the current instant it
+/// moves the clock to the next timer or deadline, whichever is first, and
+/// hands the baton straight to the client due, or keeps it when that is
+/// itself (an x86 machine's CPU waits a slice at a time: most of its waits
+/// cost no thread switch at all).
 final class FleetScheduler: BoardScheduler, @unchecked Sendable {
     let clock: VirtualClock
 
@@ -57,19 +60,23 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
     private var queue = DeadlineQueue<Due>()
     private var ready: [Int] = []
     private var readyHead = 0
-    private let back = DispatchSemaphore(value: 0)
     private(set) var finished = 0
     /// Thread stack per client: the PXE code's frames, with room to spare.
     static let stackSize = 1 << 20
 
     /// Called between turns, on the scheduler's thread: outside sources
-    /// (a live host link) are polled and the wall clock kept; returns true
-    /// if it delivered anything.
+    /// (a live host link) are polled; returns true if it delivered anything.
     var poll: (() -> Bool)?
-    /// Called before the clock moves to `target`: the real-time pacer
-    /// sleeps here when virtual time would run ahead of the wall clock.
-    /// Returns the target it allows (sooner, to poll live sources again).
-    var pace: ((UInt64) -> UInt64)?
+    /// With a live link: where virtual time should stand by the wall clock
+    /// now (the run's start plus real time elapsed). The run keeps virtual
+    /// time there: it moves the clock up to it (running what fell due on
+    /// the way, in order) before it polls, so frames from the link arrive
+    /// at the virtual time they arrived in reality, and it sleeps while
+    /// the next event is ahead of it.
+    var realTime: (() -> UInt64)?
+    /// With a live link: the most virtual time ever stood behind the wall
+    /// clock when the run took a turn (ns), sleeping's granularity included.
+    private(set) var lag: UInt64 = 0
 
     init(clock: VirtualClock) {
         self.clock = clock
@@ -109,15 +116,30 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         return nil
     }
 
-    // MARK: Scheduler side
+    // MARK: Choosing what runs
 
-    /// Runs until every client has finished, or until virtual time reaches
-    /// `limit`; then the clients left are cancelled (their waits return at
-    /// once, so their own time-outs end them) and run out.
+    /// Where the run stops moving time.
+    private var limit: UInt64 = .max
+    /// Polls in a row that delivered frames but woke nobody: bounded, so a
+    /// flood on a live link can't hold off the clients' own deadlines.
+    private var idlePolls = 0
+    /// Signalled when the last client has finished.
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Runs until every client has finished; at virtual time `limit` the
+    /// clients left are cancelled (their waits return at once, so their
+    /// own time-outs end them) and run out.
     func run(limit: UInt64) {
-        // Polls in a row that delivered frames but woke nobody: bounded, so
-        // a flood on a live link can't hold virtual time still for ever.
-        var idlePolls = 0
+        self.limit = limit
+        guard let first = next() else { return }
+        start(first)
+        done.wait()
+    }
+
+    /// The client to run next, moving the clock (and, with a live link,
+    /// polling it and keeping to the wall clock) until one is due; nil
+    /// when every client has finished. Runs on the baton holder's thread.
+    private func next() -> Slot? {
         while finished < slots.count {
             if readyHead < ready.count {
                 let i = ready[readyHead]
@@ -128,77 +150,116 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
                 }
                 let s = slots[i]
                 s.queued = false
-                if s.state == .parked { resume(s) }
                 idlePolls = 0
+                if s.state == .parked || s.state == .waitingToStart { return s }
                 continue
             }
             if let due = nextDue, due.deadline <= clock.now {
                 queue.popFirst()
-                resume(slots[due.payload.slot])
                 idlePolls = 0
-                continue
-            }
-            if idlePolls < 64, let poll, poll() {
-                idlePolls += 1
-                continue
+                return slots[due.payload.slot]
             }
             let timer = clock.nextDeadline
             let wakeAt = nextDue?.deadline
-            guard var target = [timer, wakeAt].compactMap({ $0 }).min() else { break }
-            if target >= limit {
+            guard let next = [timer, wakeAt].compactMap({ $0 }).min() else {
+                // Nothing will ever wake the clients left: end them.
                 cancelAll()
                 continue
             }
-            if let pace {
-                target = pace(target)
+            if let realTime {
+                let real = realTime()
+                if real > clock.now {
+                    // Behind the wall clock: catch up, event by event,
+                    // then look at the link at this instant.
+                    lag = max(lag, real - clock.now)
+                    if next <= real {
+                        if next >= limit { cancelAll(); continue }
+                        step(to: next, timer: timer)
+                        idlePolls = 0
+                        continue
+                    }
+                    clock.advance(to: min(real, limit))
+                }
                 if idlePolls < 64, let poll, poll() {
                     idlePolls += 1
                     continue
                 }
+                if next >= limit { cancelAll(); continue }
+                // Ahead of the wall clock: wait for it, at most 1 ms at a
+                // time so the link is polled often.
+                if next > clock.now { usleep(useconds_t(min(next - clock.now, VirtualClock.millisecond) / 1000)) }
+                idlePolls = 0
+                continue
             }
-            if let timer, timer <= target {
-                clock.runNextTimer()
-            } else {
-                clock.advance(to: target)
+            if next >= limit {
+                cancelAll()
+                continue
             }
-            idlePolls = 0
+            step(to: next, timer: timer)
         }
-        if finished < slots.count { cancelAll() }
+        return nil
     }
 
+    /// Moves the clock to `target`, the earliest of the next timer and the
+    /// next client due: the timer runs if it is that one.
+    private func step(to target: UInt64, timer: UInt64?) {
+        if let timer, timer <= target {
+            clock.runNextTimer()
+        } else {
+            clock.advance(to: target)
+        }
+    }
+
+    /// Cancels every client not finished and makes them all ready, started
+    /// or not: each runs to its end, every wait failing at once.
     private func cancelAll() {
         for s in slots where s.state != .finished {
             s.cancelled = true
             s.generation &+= 1
-        }
-        // Clients started or not: each runs to its end, every wait failing at once.
-        for s in slots where s.state == .parked || s.state == .waitingToStart {
-            resume(s)
+            if (s.state == .parked || s.state == .waitingToStart), !s.queued {
+                s.queued = true
+                ready.append(s.index)
+            }
         }
     }
 
-    private func resume(_ slot: Slot) {
+    /// Gives `slot` the baton: its thread starts, or it returns from `park`.
+    private func start(_ slot: Slot) {
         slot.generation &+= 1
         let first = slot.state == .waitingToStart
         slot.state = .running
-        if first {
-            let thread = Thread { [slot] in
-                slot.body(slot)
-                slot.state = .finished
-                slot.board?.scheduler = nil
-                slot.board = nil
-                self.finishedOne()
-                self.back.signal()
-            }
-            thread.stackSize = Self.stackSize
-            thread.start()
-        } else {
+        guard first else {
             slot.go.signal()
+            return
         }
-        back.wait()
+        let thread = Thread { [slot] in
+            slot.body(slot)
+            slot.state = .finished
+            slot.board?.scheduler = nil
+            slot.board = nil
+            self.finished += 1
+            self.handOff(from: nil)
+        }
+        thread.stackSize = Self.stackSize
+        thread.start()
     }
 
-    private func finishedOne() { finished += 1 }
+    /// The baton holder stops running (`current` has parked, or its client
+    /// finished: nil): it picks what runs next and hands the baton over,
+    /// or keeps it when that is `current`. Returns once `current` runs again.
+    private func handOff(from current: Slot?) {
+        guard let n = next() else {
+            done.signal()
+            return
+        }
+        if let current, n === current {
+            n.generation &+= 1
+            n.state = .running
+            return
+        }
+        start(n)
+        current?.go.wait()
+    }
 
     // MARK: Client side (on the client's thread)
 
@@ -219,14 +280,13 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
         board.scheduler = nil
     }
 
-    /// Hands the baton to the scheduler until `deadline` (or a frame, if
-    /// `frames`), then takes it back.
+    /// Waits until `deadline` (or a frame, if `frames`): what runs
+    /// meanwhile is chosen here, on this thread, and may be this client.
     private func park(_ slot: Slot, until deadline: UInt64, frames: Bool) {
         slot.state = .parked
         slot.wakeOnFrames = frames
         push(slot, deadline: deadline)
-        back.signal()
-        slot.go.wait()
+        handOff(from: slot)
     }
 
     func run(_ board: Board, until condition: () -> Bool, timeout: UInt64) -> Bool {

@@ -45,7 +45,7 @@ extension BIOS {
                     let size = paragraphs << 4
                     let align = flags & PMM.aligned != 0 ? UInt32(1) << (32 - size.leadingZeroBitCount) : 16
                     result = pmm.allocate(size: size, alignment: align, handle: handle,
-                                          limit: UInt32(min(machine.memory.size, UInt64(PMMArena.end)))) ?? 0
+                                          limit: UInt32(min(contiguousExtendedEnd, UInt64(PMMArena.end)))) ?? 0
                 }
             }
             // Conventional memory is not handed out: option ROMs fall back

@@ -13,14 +13,50 @@ extension BIOS {
     static let smap: UInt32 = 0x534D_4150
 
     /// The memory map: conventional RAM below the EBDA, the EBDA and the
-    /// BIOS reserved, and extended RAM from 1 MiB to the end of the board's RAM.
+    /// BIOS reserved, and extended RAM from 1 MiB to the end of the board's
+    /// RAM, with the machine's `reservedRAM` cut out of it as reserved ranges.
     var memoryMap: [MemoryRange] {
-        [
+        var map = [
             MemoryRange(base: 0, length: PCMemoryMap.ebda, type: 1),
             MemoryRange(base: PCMemoryMap.ebda, length: 0xA_0000 - PCMemoryMap.ebda, type: 2),
             MemoryRange(base: PCMemoryMap.bios, length: 0x1_0000, type: 2),
-            MemoryRange(base: PCMemoryMap.extendedMemory, length: machine.memory.size - PCMemoryMap.extendedMemory, type: 1),
         ]
+        var at = PCMemoryMap.extendedMemory
+        for hole in extendedHoles {
+            if hole.lowerBound > at { map.append(MemoryRange(base: at, length: hole.lowerBound - at, type: 1)) }
+            map.append(MemoryRange(base: hole.lowerBound, length: hole.upperBound - hole.lowerBound, type: 2))
+            at = hole.upperBound
+        }
+        let size = machine.memory.size
+        if size > at { map.append(MemoryRange(base: at, length: size - at, type: 1)) }
+        return map
+    }
+
+    /// `reservedRAM` within extended memory: clamped to [1 MiB, end of
+    /// RAM), sorted, overlapping ranges merged.
+    var extendedHoles: [Range<UInt64>] {
+        let size = machine.memory.size
+        let clamped = machine.reservedRAM
+            .compactMap { r -> Range<UInt64>? in
+                let low = max(r.lowerBound, PCMemoryMap.extendedMemory), high = min(r.upperBound, size)
+                return low < high ? low..<high : nil
+            }
+            .sorted { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<UInt64>] = []
+        for r in clamped {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                merged.append(r)
+            }
+        }
+        return merged
+    }
+
+    /// Where the usable RAM that starts at 1 MiB ends: the first reserved
+    /// range, or the end of RAM. E801h and 88h report only this much.
+    var contiguousExtendedEnd: UInt64 {
+        extendedHoles.first?.lowerBound ?? machine.memory.size
     }
 
     func systemService() {
@@ -34,7 +70,7 @@ extension BIOS {
         default:
             if ah == 0x88 {
                 // Extended memory in KiB above 1 MiB, capped at 64 MiB - 1 KiB.
-                ax = UInt16(min((machine.memory.size - PCMemoryMap.extendedMemory) >> 10, 0xFFFF))
+                ax = UInt16(min((contiguousExtendedEnd - PCMemoryMap.extendedMemory) >> 10, 0xFFFF))
                 returnCarry(false)
             } else {
                 unsupported()
@@ -69,7 +105,7 @@ extension BIOS {
     /// E801h: AX=CX KiB between 1 MiB and 16 MiB (at most 3C00h), BX=DX
     /// 64 KiB blocks above 16 MiB.
     private func e801() {
-        let size = machine.memory.size
+        let size = contiguousExtendedEnd
         let low = min(size, 16 << 20) - PCMemoryMap.extendedMemory
         let high = size > 16 << 20 ? (size - (16 << 20)) >> 16 : 0
         ax = UInt16(low >> 10)

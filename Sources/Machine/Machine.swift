@@ -27,6 +27,16 @@ public final class Machine {
     public var nanosecondsPerInstruction: UInt64 = 10 {
         didSet { cpu.timeStampPerInstruction = nanosecondsPerInstruction }
     }
+    /// Instructions the CPU runs between two looks at the clock: the
+    /// virtual time they take is added to the clock, and interrupts and
+    /// the run's condition are checked, at the end of each such slice (and
+    /// whenever the CPU stops). Shorter slices take interrupts sooner;
+    /// longer ones cost less when many machines share one clock (a fleet's
+    /// clients take turns a slice at a time).
+    public var instructionsPerSlice: UInt64 {
+        get { cpu.sliceLength }
+        set { cpu.sliceLength = max(newValue, 1) }
+    }
     /// Virtual time one port or MMIO cycle takes (about an ISA cycle).
     @exclusivity(unchecked)
     public var nanosecondsPerIOCycle: UInt64 = 1_000
@@ -84,6 +94,13 @@ public final class Machine {
         try resetToRealMode()
         pit.startTimer()
     }
+
+    /// Guest RAM the BIOS reports reserved instead of usable: E820h lists
+    /// these ranges as type 2, and E801h, 88h and PMM stop below the
+    /// first. For buffers a host keeps in the guest's RAM while the guest
+    /// runs, such as a Swift UNDI driver's rings: an NBP must not load a
+    /// kernel or initrd where the card is still writing frames.
+    public var reservedRAM: [Range<UInt64>] = []
 
     /// Instructions the CPU has executed.
     public var instructionsExecuted: UInt64 { cpu.instructionsExecuted }

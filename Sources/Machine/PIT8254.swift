@@ -35,6 +35,12 @@ final class PIT8254: RegisterBlock {
         self.clock = clock
     }
 
+    /// The clock may be shared with other machines and outlive this one
+    /// (a fleet's): its periodic timer must not fire for a PIT that is gone.
+    deinit {
+        if let t = tickTimer { clock.cancel(t) }
+    }
+
     /// Starts channel 0's periodic interrupt (what the BIOS's POST does).
     func startTimer() {
         if let t = tickTimer { clock.cancel(t) }

@@ -36,6 +36,9 @@ public struct SimulatedPC {
     /// The card's wire side.
     public let port: FramePort
     public let driver: NICDriver
+    /// The guest RAM the driver keeps its rings and buffers in: a machine
+    /// running an NBP on this PC reports it reserved (`Machine.reservedRAM`).
+    public let dmaRegion: Range<UInt64>
     /// The card's receive filter as its driver programs it.
     public let stationFilter: StationFilterSource
 
@@ -62,7 +65,9 @@ public struct SimulatedPC {
         port = card.port
         modelName = card.device.modelName
         stationFilter = filter
-        driver = model.driver.makeDriver(bus: DriverBus(board: board))
+        let bus = DriverBus(board: board)
+        dmaRegion = bus.dmaRegion
+        driver = model.driver.makeDriver(bus: bus)
         board.assignResources()
         board.add(port: port)
         self.board = board

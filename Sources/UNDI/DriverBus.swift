@@ -38,6 +38,8 @@ public enum DriverError: Error, Equatable, Sendable, CustomStringConvertible {
 /// exactly as a real driver's would.
 public final class DriverBus {
     public let board: Board
+    /// Where drivers on this bus allocate their DMA buffers.
+    public let dmaRegion: Range<UInt64>
     @exclusivity(unchecked)
     private var nextDMA: UInt64
     private let dmaLimit: UInt64
@@ -51,6 +53,7 @@ public final class DriverBus {
         memory = board.memory
         let size = board.memory.size
         let region = dmaRegion ?? (size >= 0x200_0000 ? 0x100_0000..<0x200_0000 : size / 2..<size)
+        self.dmaRegion = region
         nextDMA = region.lowerBound
         dmaLimit = region.upperBound
     }

@@ -76,7 +76,13 @@ public final class TFTPTransferLog {
         /// The client sent ACK 0: it accepted the OACK and wants the data.
         var acceptedOptions = false
         var lastActive: UInt64 = 0
+        /// Which bytes of the Linux boot protocol's "HdrS" at 202h matched (bit k: byte 202h + k).
+        var kernelMagic: UInt8 = 0
     }
+
+    /// "HdrS", the Linux boot protocol's header signature (its bytes as a
+    /// little-endian word), at 202h of a bzImage.
+    private static let kernelMagic: (offset: Int, bytes: UInt32) = (0x202, 0x5372_6448)
 
     @exclusivity(unchecked)
     private var keys: [Key]
@@ -216,6 +222,7 @@ public final class TFTPTransferLog {
             // A duplicate, a retransmit or a block after a gap: the client drops it too.
             guard block == expected else { return }
             let data = UnsafeRawBufferPointer(rebasing: payload[4...])
+            if slots[i].size <= Self.kernelMagic.offset + 3 { matchKernelMagic(data, at: slots[i].size, slot: i) }
             slots[i].lastBlock = block
             slots[i].size += data.count
             slots[i].hash.update(data)
@@ -247,6 +254,18 @@ public final class TFTPTransferLog {
             record(slot: i, outcome: .serverError(code: code, message: message))
         default:
             break
+        }
+    }
+
+    /// Notes which bytes of "HdrS" at 202h a block starting at file offset
+    /// `start` holds (a block boundary may split them).
+    private func matchKernelMagic(_ data: UnsafeRawBufferPointer, at start: Int, slot i: Int) {
+        let m = Self.kernelMagic
+        for k in 0..<4 {
+            let offset = m.offset + k - start
+            if offset >= 0, offset < data.count, data[offset] == UInt8(truncatingIfNeeded: m.bytes >> (8 * k)) {
+                slots[i].kernelMagic |= 1 << k
+            }
         }
     }
 
@@ -295,7 +314,8 @@ public final class TFTPTransferLog {
     private func record(slot i: Int, outcome: TFTPTransferRecord.Outcome) {
         let t = slots[i], key = keys[i]
         records.append(TFTPTransferRecord(client: t.client, clientIP: key.clientIP, clientPort: key.clientPort, server: key.server,
-                                          file: t.file, mode: t.mode, size: t.size, outcome: outcome))
+                                          file: t.file, mode: t.mode, size: t.size, outcome: outcome,
+                                          linuxKernel: t.kernelMagic == 0xF))
         release(slot: i)
     }
 

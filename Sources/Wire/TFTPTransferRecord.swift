@@ -36,9 +36,12 @@ public struct TFTPTransferRecord: Sendable, Equatable {
     /// Bytes received in order: the whole file when completed.
     public var size: Int
     public var outcome: Outcome
+    /// The bytes received carry the Linux boot protocol's header ("HdrS"
+    /// at offset 202h): the file is a kernel a loader boots by that protocol.
+    public var linuxKernel: Bool
 
     public init(client: MACAddress, clientIP: IPv4Address, clientPort: UInt16, server: IPv4Address, file: String,
-                mode: String = "octet", size: Int, outcome: Outcome) {
+                mode: String = "octet", size: Int, outcome: Outcome, linuxKernel: Bool = false) {
         self.client = client
         self.clientIP = clientIP
         self.clientPort = clientPort
@@ -47,6 +50,7 @@ public struct TFTPTransferRecord: Sendable, Equatable {
         self.mode = mode
         self.size = size
         self.outcome = outcome
+        self.linuxKernel = linuxKernel
     }
 
     public var isCompleted: Bool {

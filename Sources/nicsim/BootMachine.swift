@@ -48,6 +48,7 @@ extension Boot {
         let rom: SoftwarePXEROM
         do {
             machine = try Machine(board: board)
+            machine.reservedRAM = [pc.dmaRegion]
             rom = try SoftwarePXEROM(machine: machine, driver: pc.driver, at: SimulatedPC.slot, identity: identity)
         } catch { throw CLIError(description: "\(error)") }
         TransferProgress.attach(to: rom.client, on: network.fabric, enabled: !json)

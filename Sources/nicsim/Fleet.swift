@@ -59,8 +59,14 @@ struct FleetBoot: ParsableCommand {
     @Option(help: "With --tap: make the TAP a port of this Linux bridge.")
     var attach: String?
 
-    @Option(help: "The NBP: builtin (nicsim's pxelinux). exec (the real NBP on an x86 machine per client) is not available in fleets yet.")
+    @Option(help: "The NBP: builtin (nicsim's pxelinux in Swift) or exec (the real NBP, on an x86 machine per client).")
     var nbp: FleetNBP = .builtin
+
+    @Option(help: "With --nbp exec: MiB of RAM per client (default: what the NBP, the kernel and initrds of --dir need).")
+    var memory: Int?
+
+    @Option(help: "With --nbp exec: a client has booted when its console shows this text (default: when the NBP unloads the PXE stack to start a Linux kernel it loaded).")
+    var until: String?
 
     @Option(help: "Simulate shard I of N (I from 0): clients I*C/N ..< (I+1)*C/N. Default: from JOB_COMPLETION_INDEX and --shards.")
     var shard: String?
@@ -106,9 +112,10 @@ struct FleetBoot: ParsableCommand {
         guard latency >= 0, latency <= 10_000 else { throw ValidationError("--latency must be 0...10000 ms") }
         guard (0...1).contains(loss) else { throw ValidationError("--loss is a probability 0...1") }
         if let loadKiB, !(4...(1 << 22)).contains(loadKiB) { throw ValidationError("--load-kib must be 4...4194304") }
-        if nbp == .exec {
-            throw ValidationError("--nbp exec is not available in fleets yet (each client would need its own x86 machine); use builtin")
-        }
+        if let memory, !(4...4096).contains(memory) { throw ValidationError("--memory must be 4...4096 MiB") }
+        if nbp != .exec, memory != nil { throw ValidationError("--memory needs --nbp exec (builtin clients take --load-kib)") }
+        if nbp != .exec, until != nil { throw ValidationError("--until needs --nbp exec") }
+        if let until, until.isEmpty { throw ValidationError("--until needs some text") }
     }
 
     /// --shard, else JOB_COMPLETION_INDEX with --shards or NICSIM_FLEET_SHARDS, else the whole fleet.
@@ -142,6 +149,14 @@ struct FleetBoot: ParsableCommand {
         return top.isEmpty ? nil : top.reduce(0, +) + 0x1000
     }
 
+    /// RAM for an exec client: the first MiB, room for pxelinux to hold the
+    /// kernel and initrds twice (it reads them into its heap, then moves
+    /// them into place), its own heap and modules, and the driver's MiB.
+    static func execMemory(loadArea: UInt64) -> UInt64 {
+        let bytes = (1 << 20) + 2 * loadArea + (6 << 20) + (1 << 20)
+        return (bytes + 0xFFFFF) & ~0xFFFFF
+    }
+
     func run() throws {
         let wall = WallTime()
         // Guest RAM (a few MiB per client) comes and goes with each client:
@@ -166,6 +181,9 @@ struct FleetBoot: ParsableCommand {
             area = 64 << 20
         }
         let fleet = FleetRun(plan: plan, shard: shard, loadArea: area)
+        if nbp == .exec {
+            fleet.nbp = .exec(memory: memory.map { UInt64($0) << 20 } ?? Self.execMemory(loadArea: area), until: until)
+        }
         fleet.timeLimit = UInt64(timeLimit * 1e9)
         fleet.latency = UInt64(latency * 1e6)
         fleet.loss = loss

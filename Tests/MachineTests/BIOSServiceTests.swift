@@ -119,6 +119,30 @@ final class BIOSServiceTests: XCTestCase {
         XCTAssertEqual(last.2, 1)
     }
 
+    /// RAM the host keeps for itself (a driver's rings) is a reserved hole
+    /// in E820h's map, and E801h, 88h stop below it, so an NBP never loads
+    /// a file there; ranges outside extended memory are ignored.
+    func testReservedRAMIsAHoleInTheMemoryMap() throws {
+        let m = try H.machine(ramMiB: 64)
+        m.reservedRAM = [(48 << 20)..<(80 << 20), (16 << 20)..<(32 << 20), 0x8_0000..<0x9_0000, (20 << 20)..<(24 << 20)]
+        var ebx: UInt32 = 0
+        var ranges: [[UInt64]] = []
+        repeat {
+            _ = try H.int(m, 0x15, [.eax: 0xE820, .ebx: ebx, .ecx: 24, .edx: 0x534D_4150, .es: 0, .edi: 0x500])
+            XCTAssertFalse(H.carry(m))
+            ranges.append([try m.board.memory.readU64(0x500), try m.board.memory.readU64(0x508), UInt64(try m.board.memory.readU32(0x510))])
+            ebx = m[.ebx]
+        } while ebx != 0 && ranges.count < 16
+        XCTAssertEqual(Array(ranges.suffix(4)), [[0x10_0000, 15 << 20, 1], [16 << 20, 16 << 20, 2],
+                                                 [32 << 20, 16 << 20, 1], [48 << 20, 16 << 20, 2]])
+        XCTAssertEqual(ranges.count, 7)
+        _ = try H.int(m, 0x15, [.eax: 0xE801])
+        XCTAssertEqual(m[.eax] & 0xFFFF, 15 * 1024)
+        XCTAssertEqual(m[.ebx] & 0xFFFF, 0)
+        _ = try H.int(m, 0x15, [.eax: 0x8800])
+        XCTAssertEqual(m[.eax] & 0xFFFF, 15 * 1024)
+    }
+
     /// E820h without "SMAP" in EDX fails with CF set.
     func testE820WithoutSignatureFails() throws {
         let m = try H.machine()

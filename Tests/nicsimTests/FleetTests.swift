@@ -261,7 +261,7 @@ final class FleetTests: XCTestCase {
     }
 
     func testFleetCommandRejectsBadInputInOneLine() throws {
-        for args in [["--clients", "0"], ["--shard", "4/4"], ["--model", "rtl8139:0"], ["--mac-base", "zz"], ["--nbp", "exec"],
+        for args in [["--clients", "0"], ["--shard", "4/4"], ["--model", "rtl8139:0"], ["--mac-base", "zz"], ["--nbp", "uefi"],
                      ["--start-spread", "-1"], ["--bridge", "a", "--tap", "b"]] {
             let r = try NicsimProcess.run(["fleet"] + args, timeout: 30)
             XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
