@@ -236,7 +236,8 @@ struct FleetBoot: ParsableCommand {
             fleetPrint(String(format: "wall time %.2f s", seconds))
         }
         if withheld {
-            throw NICSimError(description: String(format: "the simulation fell %.3f s behind real time (limit %.3f s): timings withheld", lagSeconds ?? 0, maxLag))
+            // %g: a lag or limit below a millisecond shows as itself, not as 0.000.
+            throw NICSimError(description: String(format: "the simulation fell %.3g s behind real time (limit %g s): timings withheld", lagSeconds ?? 0, maxLag))
         }
         if summary.failed > 0 {
             throw NICSimError(description: "\(summary.failed) of \(summary.clients) clients failed to boot")
