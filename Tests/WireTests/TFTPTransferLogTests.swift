@@ -106,6 +106,27 @@ final class TFTPTransferLogTests: XCTestCase {
         XCTAssertEqual(log.entries.first?.clientPort, 2070)
     }
 
+    /// A file with the Linux boot protocol's "HdrS" at 202h is marked a
+    /// kernel, whichever blocks the four bytes fall in; other files are not.
+    func testLinuxKernelsAreRecognisedByTheirBootHeader() {
+        for blockSize in [512, 8, 515, 1432] {
+            let log = TFTPTransferLog()
+            let wire = Wire(log)
+            var kernel = file(4000)
+            kernel.replaceSubrange(0x202..<0x206, with: Array("HdrS".utf8))
+            var almost = kernel
+            almost[0x205] = 0x73
+            let options = blockSize == 512 ? [] : [TFTPOption("blksize", String(blockSize))]
+            for (name, bytes) in [("vmlinuz", kernel), ("initrd.img", file(4000, seed: 2)), ("not-a-kernel", almost), ("short", Array(kernel[0..<0x204]))] {
+                wire.rrq(name, options)
+                if !options.isEmpty { wire.oack(options) ; wire.ack(0) }
+                wire.send(bytes, blockSize: blockSize)
+            }
+            XCTAssertEqual(log.entries.map(\.file), ["vmlinuz", "initrd.img", "not-a-kernel", "short"], "blksize \(blockSize)")
+            XCTAssertEqual(log.entries.map(\.linuxKernel), [true, false, false, false], "blksize \(blockSize)")
+        }
+    }
+
     /// RFC 1350: a file whose size is a multiple of the block size ends
     /// with an empty DATA block.
     func testExactMultipleOfBlockSizeEndsWithAnEmptyBlock() {
