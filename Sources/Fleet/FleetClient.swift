@@ -40,7 +40,7 @@ final class FleetClient {
             return record
         }
         var layout = FleetMachine.Layout.builtin(loadArea: run.loadArea)
-        if case .exec(let memory, _) = run.nbp, !dhcpOnly { layout = .exec(memory: memory) }
+        if case .exec(let options) = run.nbp, !dhcpOnly { layout = .exec(memory: options.memory) }
         guard let machine = FleetMachine(model: identity.model, mac: identity.mac, layout: layout, clock: run.clock) else {
             record.failure = "other"
             record.detail = "no PCI card \(identity.model)"
@@ -64,8 +64,8 @@ final class FleetClient {
         cutOff = { [unowned slot] in slot.cancelled }
 
         let tftp: TFTPClient
-        if case .exec(_, let until) = run.nbp, !dhcpOnly {
-            guard let rom = execute(machine: machine, slot: slot, switchPort: switchPort, until: until, into: &record) else { return record }
+        if case .exec(let options) = run.nbp, !dhcpOnly {
+            guard let rom = execute(machine: machine, slot: slot, switchPort: switchPort, options: options, into: &record) else { return record }
             tftp = rom.client.baseCode.tftp
         } else {
             let client: PXEClient

@@ -73,7 +73,7 @@ final class FleetTransferTap: SwitchTap {
 extension FleetClient {
     /// Characters of console an exec client keeps (for its failure's detail).
     static let execConsoleLimit = 16 << 10
-    /// Instructions per CPU slice (100 us of virtual time): clients whose
+    /// Instructions per CPU slice at 100 MIPS (100 us of virtual time): clients whose
     /// machines run at the same time take turns a slice at a time, and a
     /// turn costs a thread switch. 40 clients started within 0.2 s boot
     /// in 36 s of wall time at this length, 56 s at the Machine's default
@@ -88,8 +88,9 @@ extension FleetClient {
     /// from its port; the kernel is the last file that carries the Linux
     /// boot header, the initrds the files that came after it. Returns the
     /// ROM (for its TFTP counters), nil when the machine could not be built.
-    func execute(machine fleetMachine: FleetMachine, slot: FleetScheduler.Slot, switchPort: Int, until: String?,
+    func execute(machine fleetMachine: FleetMachine, slot: FleetScheduler.Slot, switchPort: Int, options: FleetExecOptions,
                  into record: inout FleetClientRecord) -> SoftwarePXEROM? {
+        let until = options.until
         let board = fleetMachine.board
         let start = identity.start
         func seconds(_ t: UInt64?) -> Double? { t.map { Double($0 &- start) / 1e9 } }
@@ -99,7 +100,9 @@ extension FleetClient {
             machine = try Machine(board: board)
             machine.reservedRAM = [fleetMachine.dmaRegion]
             machine.bios.consoleLimit = Self.execConsoleLimit
-            machine.instructionsPerSlice = Self.execSlice
+            machine.nanosecondsPerInstruction = max(1000 / options.mips, 1)
+            // A slice of 100 us of virtual time, whatever the CPU's speed.
+            machine.instructionsPerSlice = max(Self.execSlice * options.mips / 100, 1)
             rom = try SoftwarePXEROM(machine: machine, driver: fleetMachine.driver, at: FleetMachine.slot,
                                      identity: PXEClientIdentity(uuid: identity.uuid))
         } catch {

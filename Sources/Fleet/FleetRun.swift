@@ -21,11 +21,28 @@ public enum FleetNBPMode: Sendable, Equatable {
     /// nicsim's pxelinux in Swift, over the client's PXE API.
     case builtin
     /// The real NBP, entered by nicsim's PXE ROM on the client's own x86
-    /// machine with `memory` bytes of RAM. The client has booted when the
-    /// NBP unloads the PXE stack to start the operating system it loaded
-    /// (a Linux kernel among its files), or, with `until`, when the
-    /// machine's console shows that text.
-    case exec(memory: UInt64, until: String?)
+    /// machine.
+    case exec(FleetExecOptions)
+}
+
+/// The machine of each exec client, and when its boot is done.
+public struct FleetExecOptions: Sendable, Equatable {
+    /// Guest RAM per client.
+    public var memory: UInt64
+    /// The client has booted when the machine's console shows this text;
+    /// nil: when the NBP unloads the PXE stack to start the operating
+    /// system it loaded (a Linux kernel among its files).
+    public var until: String?
+    /// The virtual speed of each client's CPU, in million instructions per
+    /// virtual second. With a live link the host must emulate every
+    /// client's CPU in real time: this bounds how many can run at once.
+    public var mips: UInt64
+
+    public init(memory: UInt64, until: String? = nil, mips: UInt64 = 100) {
+        self.memory = memory
+        self.until = until
+        self.mips = max(mips, 1)
+    }
 }
 
 /// Live progress: clients leased, loaded (kernel and initrds in memory), failed.

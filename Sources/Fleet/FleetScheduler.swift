@@ -167,28 +167,29 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
                 continue
             }
             if let realTime {
+                // Virtual time follows the wall clock: catch up to it (but
+                // not past the next event), then look at the link, so its
+                // frames arrive at the virtual time they arrived in
+                // reality; the link is looked at on every turn, even while
+                // the run is behind (a busy CPU, a long hash) and catching up.
                 let real = realTime()
                 if real > clock.now {
-                    // Behind the wall clock: catch up, event by event,
-                    // then look at the link at this instant.
                     lag = max(lag, real - clock.now)
-                    if next <= real {
-                        if next >= limit { cancelAll(); continue }
-                        step(to: next, timer: timer)
-                        idlePolls = 0
-                        continue
-                    }
-                    clock.advance(to: min(real, limit))
+                    if next > real { clock.advance(to: min(real, limit)) }
                 }
                 if idlePolls < 64, let poll, poll() {
                     idlePolls += 1
                     continue
                 }
+                idlePolls = 0
                 if next >= limit { cancelAll(); continue }
+                if next <= real {
+                    step(to: next, timer: timer)
+                    continue
+                }
                 // Ahead of the wall clock: wait for it, at most 1 ms at a
                 // time so the link is polled often.
                 if next > clock.now { usleep(useconds_t(min(next - clock.now, VirtualClock.millisecond) / 1000)) }
-                idlePolls = 0
                 continue
             }
             if next >= limit {

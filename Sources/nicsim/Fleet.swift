@@ -68,6 +68,9 @@ struct FleetBoot: ParsableCommand {
     @Option(help: "With --nbp exec: a client has booted when its console shows this text (default: when the NBP unloads the PXE stack to start a Linux kernel it loaded).")
     var until: String?
 
+    @Option(help: "With --nbp exec: each client's CPU speed in million instructions per second (default 100; with --bridge/--tap \(FleetBoot.liveMIPS), which the host can emulate for several clients at once in real time).")
+    var mips: Int?
+
     @Option(help: "Simulate shard I of N (I from 0): clients I*C/N ..< (I+1)*C/N. Default: from JOB_COMPLETION_INDEX and --shards.")
     var shard: String?
 
@@ -115,6 +118,8 @@ struct FleetBoot: ParsableCommand {
         if let memory, !(4...4096).contains(memory) { throw ValidationError("--memory must be 4...4096 MiB") }
         if nbp != .exec, memory != nil { throw ValidationError("--memory needs --nbp exec (builtin clients take --load-kib)") }
         if nbp != .exec, until != nil { throw ValidationError("--until needs --nbp exec") }
+        if nbp != .exec, mips != nil { throw ValidationError("--mips needs --nbp exec") }
+        if let mips, !(1...1000).contains(mips) { throw ValidationError("--mips must be 1...1000") }
         if let until, until.isEmpty { throw ValidationError("--until needs some text") }
     }
 
@@ -149,6 +154,12 @@ struct FleetBoot: ParsableCommand {
         return top.isEmpty ? nil : top.reduce(0, +) + 0x1000
     }
 
+    /// Exec clients' CPU speed with a live link: one core of the
+    /// development machine emulates about 35 million of pxelinux's
+    /// instructions a second, so at 10 MIPS it keeps three clients' CPUs
+    /// in real time (their busy moments seldom coincide, so more boot).
+    static let liveMIPS = 10
+
     /// RAM for an exec client: the first MiB, room for pxelinux to hold the
     /// kernel and initrds twice (it reads them into its heap, then moves
     /// them into place), its own heap and modules, and the driver's MiB.
@@ -182,7 +193,9 @@ struct FleetBoot: ParsableCommand {
         }
         let fleet = FleetRun(plan: plan, shard: shard, loadArea: area)
         if nbp == .exec {
-            fleet.nbp = .exec(memory: memory.map { UInt64($0) << 20 } ?? Self.execMemory(loadArea: area), until: until)
+            let speed = mips ?? (live ? Self.liveMIPS : 100)
+            fleet.nbp = .exec(FleetExecOptions(memory: memory.map { UInt64($0) << 20 } ?? Self.execMemory(loadArea: area),
+                                               until: until, mips: UInt64(speed)))
         }
         fleet.timeLimit = UInt64(timeLimit * 1e9)
         fleet.latency = UInt64(latency * 1e6)
