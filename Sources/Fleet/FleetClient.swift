@@ -56,7 +56,7 @@ final class FleetClient {
         }
         if let card = machine.port.receiver {
             let index = slot.index
-            let tap = FleetWakeTap(card: card, mac: identity.mac) { [unowned scheduler] in scheduler.wake(index) }
+            let tap = FleetWakeTap(card: card, mac: identity.mac, clock: run.clock) { [unowned scheduler] in scheduler.wake(index) }
             taps.append(tap)
             machine.port.receiver = tap
         }
@@ -90,7 +90,7 @@ final class FleetClient {
         }
         // Counted after the steps, whichever way they ended.
         record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
-        record.tftpRetransmissions = tftpRetransmissionsAtCutOff ?? tftp.retransmissions
+        record.tftpRetransmissions = wireTFTPRetransmissions ?? tftpRetransmissionsAtCutOff ?? tftp.retransmissions
         return record
     }
 
@@ -157,8 +157,11 @@ final class FleetClient {
         return
     }
 
-    private var taps: [FleetWakeTap] = []
+    var taps: [FleetWakeTap] = []
     var tftpRetransmissionsAtCutOff: Int?
+    /// An exec client's TFTP retransmissions, the ROM's and its NBP's, as
+    /// seen on its wire (nil for a builtin client, whose client counts them).
+    var wireTFTPRetransmissions: Int?
 
     func note(_ event: PXEEvent, at now: UInt64) {
         guard !cutOff() else { return }

@@ -5,10 +5,13 @@ import NICCore
 import PXE
 import Wire
 
-/// Follows the TFTP transfers of exec clients on their switch ports: what
-/// the real NBP fetched, with the virtual time each transfer ended. The
-/// ROM's own transfers are its events; the NBP's (pxelinux's TFTP over the
-/// PXE API's UDP calls, say) are only seen on the wire.
+/// Follows the TFTP transfers of exec clients: what the real NBP fetched,
+/// with the virtual time each transfer ended. The ROM's own transfers are
+/// its events; the NBP's (pxelinux's TFTP over the PXE API's UDP calls,
+/// say) are only seen on the wire: what the client sent, from its switch
+/// port, and what it received, from its card (`FleetWakeTap`), only the
+/// frames the card took, so an answer its full ring dropped is not seen
+/// and the client's request for it again counts as a retransmission.
 final class FleetTransferTap: SwitchTap {
     /// One client's port: its log, and when each of the log's records ended.
     final class Watch {
@@ -61,7 +64,7 @@ final class FleetTransferTap: SwitchTap {
     }
 
     func switchPort(_ index: Int, saw frame: UnsafeRawBufferPointer, direction: TraceDirection, at time: UInt64) {
-        if index < watches.count, let w = watches[index] { w.observe(frame, at: time) }
+        if direction == .inbound, index < watches.count, let w = watches[index] { w.observe(frame, at: time) }
         next?.switchPort(index, saw: frame, direction: direction, at: time)
     }
 
@@ -112,7 +115,11 @@ extension FleetClient {
         }
         guard let transfers = run.transfers else { return nil }
         let watch = transfers.watch(port: switchPort, station: identity.mac)
-        defer { transfers.unwatch(port: switchPort) }
+        for tap in taps { tap.watch = watch }
+        defer {
+            transfers.unwatch(port: switchPort)
+            for tap in taps { tap.watch = nil }
+        }
         var leased = false
         rom.client.onEvent = { [unowned self, unowned run] event in
             self.note(event, at: board.clock.now)
@@ -121,8 +128,7 @@ extension FleetClient {
                 run.leased()
             }
         }
-        let tftp = rom.client.baseCode.tftp
-        slot.onCancel = { [unowned self, unowned tftp] in self.tftpRetransmissionsAtCutOff = tftp.retransmissions }
+        slot.onCancel = { [unowned self] in self.wireTFTPRetransmissions = watch.log.clientRetransmissions }
         defer { slot.onCancel = nil }
 
         let baseCode = rom.client.baseCode
@@ -137,6 +143,7 @@ extension FleetClient {
             return rom
         }
         let transfersSeen = watch.finish(at: board.clock.now)
+        if wireTFTPRetransmissions == nil { wireTFTPRetransmissions = watch.log.clientRetransmissions }
 
         // What the ROM did: DHCP, then the NBP.
         if let dhcp = rom.dhcp {

@@ -82,10 +82,14 @@ final class FleetWakeTap: FrameReceiver {
     /// The client's IPv4 address once leased (0 before).
     var ip: UInt32 = 0
     let wake: () -> Void
+    /// An exec client's transfers: fed every frame the card took.
+    var watch: FleetTransferTap.Watch?
+    let clock: VirtualClock
 
-    init(card: FrameReceiver, mac: MACAddress, wake: @escaping () -> Void) {
+    init(card: FrameReceiver, mac: MACAddress, clock: VirtualClock, wake: @escaping () -> Void) {
         self.card = card
         self.mac = mac
+        self.clock = clock
         self.wake = wake
     }
 
@@ -94,7 +98,9 @@ final class FleetWakeTap: FrameReceiver {
         switch outcome {
         case .filtered: break
         case .noRoom: wake()
-        case .accepted: if Self.concerns(frame, mac: mac, ip: ip) { wake() }
+        case .accepted:
+            watch?.observe(frame, at: clock.now)
+            if Self.concerns(frame, mac: mac, ip: ip) { wake() }
         }
         return outcome
     }

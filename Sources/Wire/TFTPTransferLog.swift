@@ -44,6 +44,12 @@ public final class TFTPTransferLog {
     /// Open transfers closed early to make room for new ones.
     @exclusivity(unchecked)
     public private(set) var evicted = 0
+    /// Requests and acknowledgements the clients sent again: a read request
+    /// for a file whose earlier request is still unanswered (from any of
+    /// the client's ports), and an ACK repeating the transfer's last one.
+    /// What a client retransmits when an answer never reached it.
+    @exclusivity(unchecked)
+    public private(set) var clientRetransmissions = 0
 
     /// What identifies a transfer on the wire. Every frame is matched
     /// against these, so they are kept apart from the rest of a transfer:
@@ -78,6 +84,8 @@ public final class TFTPTransferLog {
         var lastActive: UInt64 = 0
         /// Which bytes of the Linux boot protocol's "HdrS" at 202h matched (bit k: byte 202h + k).
         var kernelMagic: UInt8 = 0
+        /// The block the client last acknowledged (-1: none yet).
+        var lastAcknowledged = -1
     }
 
     /// "HdrS", the Linux boot protocol's header signature (its bytes as a
@@ -180,14 +188,21 @@ public final class TFTPTransferLog {
                          to server: IPv4Address) {
         guard case .readRequest(let request)? = try? TFTPPacket(parsing: payload) else { return }
         tick &+= 1
+        let file = TFTPTransferRecord.sanitized(request.filename)
         if let i = keys.firstIndex(where: { $0.isOpen && $0.clientIP == clientIP && $0.clientPort == clientPort && $0.server == server }) {
             if keys[i].serverPort == nil {
                 // Unanswered: the client repeated its request (or changed
                 // its mind before any answer); follow the latest.
+                if slots[i].file == file { clientRetransmissions += 1 }
                 release(slot: i)
             } else {
                 close(slot: i, abandoned: .restarted)
             }
+        } else if let i = keys.indices.first(where: { keys[$0].isOpen && keys[$0].serverPort == nil && keys[$0].clientIP == clientIP
+                                                        && keys[$0].server == server && slots[$0].file == file }) {
+            // The same request again from a new port: no answer reached it.
+            clientRetransmissions += 1
+            release(slot: i)
         }
         let slot: Int
         if let free = keys.firstIndex(where: { !$0.isOpen }) {
@@ -202,7 +217,7 @@ public final class TFTPTransferLog {
         keys[slot] = Key(isOpen: true, clientMAC: mac, clientIP: clientIP, clientPort: clientPort, server: server, serverPort: nil)
         var t = Transfer()
         t.client = mac
-        t.file = TFTPTransferRecord.sanitized(request.filename)
+        t.file = file
         t.mode = request.mode
         t.askedRolloverToOne = request.option("rollover") == "1"
         t.lastActive = tick
@@ -279,6 +294,9 @@ public final class TFTPTransferLog {
         switch TFTPOpcode(rawValue: opcode) {
         case .acknowledgement:
             guard payload.count >= 4 else { return }
+            let acknowledged = Int(payload.be16(at: 2))
+            if acknowledged == slots[i].lastAcknowledged { clientRetransmissions += 1 }
+            slots[i].lastAcknowledged = acknowledged
             if slots[i].lastBlock == 0, slots[i].size == 0 {
                 // RFC 2347: ACK 0 accepts the OACK; the data starts at block 1.
                 if payload.be16(at: 2) == 0 { slots[i].acceptedOptions = true }

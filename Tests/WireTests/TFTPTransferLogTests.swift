@@ -312,6 +312,42 @@ final class TFTPTransferLogTests: XCTestCase {
         XCTAssertEqual(r?.failure, "aborted by the client after 1024 bytes: TFTP error 0: transfer aborted")
     }
 
+    /// What a client sends again because no answer reached it counts as a
+    /// retransmission: an unanswered request repeated (same port or a new
+    /// one) and an ACK repeated. A size probe followed by the real request
+    /// does not.
+    func testClientRetransmissionsAreCounted() {
+        let log = TFTPTransferLog()
+        var wire = Wire(log)
+        let bytes = file(3 * 512 + 7)
+        wire.rrq("pxelinux.cfg/default")
+        wire.rrq("pxelinux.cfg/default")
+        XCTAssertEqual(log.clientRetransmissions, 1, "the same port")
+        wire.client.port += 1
+        wire.rrq("pxelinux.cfg/default")
+        XCTAssertEqual(log.clientRetransmissions, 2, "a new port")
+        wire.client.port += 1
+        wire.rrq("another-file")
+        XCTAssertEqual(log.clientRetransmissions, 2, "a different file is a new request")
+        wire.send(bytes)
+        XCTAssertEqual(log.clientRetransmissions, 2)
+
+        wire.client.port += 1
+        wire.rrq("vmlinuz", [TFTPOption("tsize", "0")])
+        wire.oack([TFTPOption("tsize", String(bytes.count))])
+        wire.clientError(.notDefined, "size probe")
+        wire.client.port += 1
+        wire.rrq("vmlinuz")
+        XCTAssertEqual(log.clientRetransmissions, 2, "a probe, then the transfer")
+        wire.data(1, bytes[0..<512])
+        wire.ack(1)
+        wire.ack(1)
+        XCTAssertEqual(log.clientRetransmissions, 3, "ACK 1 again: block 2 never came")
+        wire.data(2, bytes[512..<1024])
+        wire.ack(2)
+        XCTAssertEqual(log.clientRetransmissions, 3)
+    }
+
     func testTransferStillOpenAtTheEndIsUnfinished() {
         let log = TFTPTransferLog()
         var wire = Wire(log)
