@@ -53,6 +53,7 @@ final class FleetClient {
         defer {
             machine.port.setLink(up: false)
             scheduler.unbind(board)
+            run.hashes.submit(toHash, client: identity.index, memory: board.memory)
         }
         if let card = machine.port.receiver {
             let index = slot.index
@@ -132,7 +133,7 @@ final class FleetClient {
             return
         }
         record.nbp = seconds(board.clock.now)
-        record.files.append(Self.file(dhcp.bootFile, at: PXEBaseCode.nbpAddress, size: nbpSize, in: board.memory))
+        record.files.append(file(dhcp.bootFile, at: PXEBaseCode.nbpAddress, size: nbpSize, position: record.files.count))
 
         // The built-in pxelinux: configuration, kernel, initrds.
         // While it waits (its PROMPT timeout) pxelinux's idle loop polls the
@@ -148,9 +149,9 @@ final class FleetClient {
             return
         }
         record.kernel = seconds(completed[boot.kernel.name] ?? board.clock.now)
-        record.files.append(Self.file(boot.kernel.name, at: boot.kernel.address, size: boot.kernel.size, in: board.memory))
+        record.files.append(file(boot.kernel.name, at: boot.kernel.address, size: boot.kernel.size, position: record.files.count))
         for initrd in boot.initrds {
-            record.files.append(Self.file(initrd.name, at: initrd.address, size: initrd.size, in: board.memory))
+            record.files.append(file(initrd.name, at: initrd.address, size: initrd.size, position: record.files.count))
         }
         record.initrd = boot.initrds.isEmpty ? nil : seconds(boot.initrds.compactMap { completed[$0.name] }.max() ?? board.clock.now)
         record.outcome = "ok"
@@ -158,6 +159,15 @@ final class FleetClient {
     }
 
     var taps: [FleetWakeTap] = []
+    /// Files in the client's RAM to hash once it has finished.
+    private var toHash: [FleetHashes.Pending] = []
+
+    /// A file's entry in the record; its SHA-256, of the bytes in the
+    /// client's RAM, comes when the run is over (`FleetHashes`).
+    private func file(_ name: String, at address: UInt64, size: Int, position: Int) -> FleetFile {
+        toHash.append(FleetHashes.Pending(position: position, address: address, size: size))
+        return FleetFile(name: name, size: size, sha256: "")
+    }
     var tftpRetransmissionsAtCutOff: Int?
     /// An exec client's TFTP retransmissions, the ROM's and its NBP's, as
     /// seen on its wire (nil for a builtin client, whose client counts them).
@@ -176,12 +186,6 @@ final class FleetClient {
         case .tftpCompleted(let file, _): completed[file] = now
         default: break
         }
-    }
-
-    static func file(_ name: String, at address: UInt64, size: Int, in memory: GuestMemory) -> FleetFile {
-        var hash = SHA256()
-        if let bytes = try? memory.readBytes(at: address, count: size) { hash.update(bytes) }
-        return FleetFile(name: name, size: size, sha256: hash.finalize())
     }
 
     /// The failure's kind, from the PXE status the ROM or the NBP's call ended with.

@@ -81,6 +81,8 @@ public final class FleetRun {
     public private(set) var progress: FleetProgress
     public private(set) var records: [FleetClientRecord] = []
 
+    /// The SHA-256 of files in clients' RAM, computed off the simulation.
+    let hashes = FleetHashes()
     private var live: HostLink?
     private let scheduler: FleetScheduler
     private var recorder: SwitchCapture?
@@ -158,6 +160,7 @@ public final class FleetRun {
         }
         scheduler.run(limit: clock.now &+ timeLimit &+ plan.spread)
         lag = scheduler.lag
+        hashes.fill(&results)
         try? recorder?.close()
         records = range.compactMap { results[$0] }
     }
