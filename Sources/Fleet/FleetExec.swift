@@ -76,7 +76,8 @@ final class FleetTransferTap: SwitchTap {
 extension FleetClient {
     /// Characters of console an exec client keeps (for its failure's detail).
     static let execConsoleLimit = 16 << 10
-    /// Instructions per CPU slice at 100 MIPS (100 us of virtual time): clients whose
+    /// Instructions per CPU slice (100 us of virtual time at 100 MIPS, 1 ms at
+    /// 10): clients whose
     /// machines run at the same time take turns a slice at a time, and a
     /// turn costs a thread switch. 40 clients started within 0.2 s boot
     /// in 36 s of wall time at this length, 56 s at the Machine's default
@@ -104,8 +105,7 @@ extension FleetClient {
             machine.reservedRAM = [fleetMachine.dmaRegion]
             machine.bios.consoleLimit = Self.execConsoleLimit
             machine.nanosecondsPerInstruction = max(1000 / options.mips, 1)
-            // A slice of 100 us of virtual time, whatever the CPU's speed.
-            machine.instructionsPerSlice = max(Self.execSlice * options.mips / 100, 1)
+            machine.instructionsPerSlice = Self.execSlice
             rom = try SoftwarePXEROM(machine: machine, driver: fleetMachine.driver, at: FleetMachine.slot,
                                      identity: PXEClientIdentity(uuid: identity.uuid))
         } catch {

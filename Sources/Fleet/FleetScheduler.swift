@@ -123,6 +123,9 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
     /// Polls in a row that delivered frames but woke nobody: bounded, so a
     /// flood on a live link can't hold off the clients' own deadlines.
     private var idlePolls = 0
+    /// With a live link: when (wall-clock virtual time) it is next looked at.
+    private var nextPoll: UInt64 = 0
+    static let pollInterval = 100 * VirtualClock.microsecond
     /// Signalled when the last client has finished.
     private let done = DispatchSemaphore(value: 0)
 
@@ -177,9 +180,15 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
                     lag = max(lag, real - clock.now)
                     if next > real { clock.advance(to: min(real, limit)) }
                 }
-                if idlePolls < 64, let poll, poll() {
-                    idlePolls += 1
-                    continue
+                // Looked at every 100 us of wall time at most while events
+                // are due (a CPU's slices come faster), and always before
+                // sleeping: a look is a system call.
+                if idlePolls < 64, let poll, next > real || real >= nextPoll {
+                    nextPoll = real &+ Self.pollInterval
+                    if poll() {
+                        idlePolls += 1
+                        continue
+                    }
                 }
                 idlePolls = 0
                 if next >= limit { cancelAll(); continue }
