@@ -34,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case httpServer = "http-server"
     case cABI = "cabi"
     case uefiImage = "uefi-image"
+    case tftpLog = "tftp-log"
 
     /// The name used on the command line, in file paths and in reports.
     public var name: String { rawValue }
@@ -55,6 +56,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .httpServer: 64 << 10
         case .cABI: 64 << 10
         case .uefiImage: 64 << 10
+        case .tftpLog: 64 << 10
         }
     }
 
@@ -86,6 +88,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .httpServer: HTTPServerFuzz.run(&input)
         case .cABI: CABIFuzz.run(&input)
         case .uefiImage: UEFIFuzz.run(&input)
+        case .tftpLog: TFTPLogFuzz.run(&input)
         }
     }
 

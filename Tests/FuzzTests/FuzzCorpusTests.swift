@@ -56,10 +56,11 @@ final class FuzzCorpusTests: XCTestCase {
     func testHTTPServerCorpus() throws { try replay(.httpServer) }
     func testCABICorpus() throws { try replay(.cABI) }
     func testUEFIImageCorpus() throws { try replay(.uefiImage) }
+    func testTFTPLogCorpus() throws { try replay(.tftpLog) }
 
     /// Every target has a test above, and every corpus directory names a target.
     func testEveryTargetHasACorpusAndEveryCorpusATarget() throws {
-        XCTAssertEqual(FuzzTarget.allCases.count, 24)
+        XCTAssertEqual(FuzzTarget.allCases.count, 25)
         let directories = try FileManager.default.contentsOfDirectory(atPath: Self.corpusRoot.path).sorted()
         XCTAssertEqual(directories, FuzzTarget.allCases.map(\.name).sorted())
     }

@@ -32,6 +32,7 @@ public enum FuzzSeeds {
         case .httpServer: seeds = HTTPSeeds.seeds()
         case .cABI: seeds = CABISeeds.seeds()
         case .uefiImage: seeds = UEFISeeds.seeds()
+        case .tftpLog: seeds = TFTPLogSeeds.seeds()
         }
         return seeds.map { (name: $0.0, bytes: $0.1) }
     }
