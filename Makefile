@@ -68,7 +68,7 @@ fleet: setup
 		| grep -v -e '^\s*\(Average\|Major\|Minor\|Voluntary\|Involuntary\|Swaps\|File system\|Socket\|Signals\|Page size\|Exit status\|Percent\|System time\|User time\)'
 
 # The same with every client running Debian's pxelinux.0 on its own x86
-# machine (--nbp exec): 1000 clients take about 8 minutes of one core.
+# machine (--nbp exec): 1000 clients took 17 minutes here.
 fleet-exec: setup
 	$(MAKE) fleet FLEET_ARGS="$(FLEET_ARGS) --nbp exec"
 
