@@ -173,8 +173,8 @@ final class FleetScheduler: BoardScheduler, @unchecked Sendable {
                 // Virtual time follows the wall clock: catch up to it (but
                 // not past the next event), then look at the link, so its
                 // frames arrive at the virtual time they arrived in
-                // reality; the link is looked at on every turn, even while
-                // the run is behind (a busy CPU, a long hash) and catching up.
+                // reality; the link is looked at even while the run is
+                // behind (a busy CPU) and catching up.
                 let real = realTime()
                 if real > clock.now {
                     lag = max(lag, real - clock.now)
