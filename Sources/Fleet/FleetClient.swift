@@ -64,10 +64,8 @@ final class FleetClient {
         let switchPort = run.plug(machine.port)
         cutOff = { [unowned slot] in slot.cancelled }
 
-        let tftp: TFTPClient
         if case .exec(let options) = run.nbp, !dhcpOnly {
-            guard let rom = execute(machine: machine, slot: slot, switchPort: switchPort, options: options, into: &record) else { return record }
-            tftp = rom.client.baseCode.tftp
+            execute(machine: machine, slot: slot, switchPort: switchPort, options: options, into: &record)
         } else {
             let client: PXEClient
             do {
@@ -80,10 +78,13 @@ final class FleetClient {
             client.loader.loadAddress = machine.loadStart
             client.loader.loadLimit = machine.loadEnd
             client.onEvent = { [unowned self] event in self.note(event, at: board.clock.now) }
-            tftp = client.baseCode.tftp
-            slot.onCancel = { [unowned self, unowned tftp] in self.tftpRetransmissionsAtCutOff = tftp.retransmissions }
+            // The client's own count, as it stood when it was cut off.
+            let tftp = client.baseCode.tftp
+            var atCutOff: Int?
+            slot.onCancel = { [unowned tftp] in atCutOff = tftp.retransmissions }
             defer { slot.onCancel = nil }
             steps(client, board: board, machine: machine, slot: slot, into: &record)
+            record.tftpRetransmissions = atCutOff ?? tftp.retransmissions
         }
         if slot.cancelled, !record.succeeded {
             record.failure = "timeout"
@@ -91,7 +92,6 @@ final class FleetClient {
         }
         // Counted after the steps, whichever way they ended.
         record.dhcpRetransmissions = max(0, discovers - 1) + max(0, requests - 1)
-        record.tftpRetransmissions = wireTFTPRetransmissions ?? tftpRetransmissionsAtCutOff ?? tftp.retransmissions
         return record
     }
 
@@ -168,10 +168,6 @@ final class FleetClient {
         toHash.append(FleetHashes.Pending(position: position, address: address, size: size))
         return FleetFile(name: name, size: size, sha256: "")
     }
-    var tftpRetransmissionsAtCutOff: Int?
-    /// An exec client's TFTP retransmissions, the ROM's and its NBP's, as
-    /// seen on its wire (nil for a builtin client, whose client counts them).
-    var wireTFTPRetransmissions: Int?
 
     func note(_ event: PXEEvent, at now: UInt64) {
         guard !cutOff() else { return }

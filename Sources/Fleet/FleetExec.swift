@@ -25,20 +25,20 @@ final class FleetTransferTap: SwitchTap {
         }
 
         func observe(_ frame: UnsafeRawBufferPointer, at time: UInt64) {
-            let before = log.records.entries.count
             log.observe(frame)
-            let after = log.records.entries.count
-            if after > before {
-                for _ in before..<after { ended.append(time) }
-            }
+            stampNewRecords(time)
         }
 
         /// Closes what is still open; returns the records with their end times.
         func finish(at time: UInt64) -> [(record: TFTPTransferRecord, ended: UInt64)] {
-            let before = log.records.entries.count
             log.finish()
-            for _ in before..<log.records.entries.count { ended.append(time) }
+            stampNewRecords(time)
             return Array(zip(log.records.entries, ended))
+        }
+
+        /// Records the log ended since the last look ended at `time`.
+        private func stampNewRecords(_ time: UInt64) {
+            while ended.count < log.records.entries.count { ended.append(time) }
         }
     }
 
@@ -93,7 +93,7 @@ extension FleetClient {
     /// boot header, the initrds the files that came after it. Returns the
     /// ROM (for its TFTP counters), nil when the machine could not be built.
     func execute(machine fleetMachine: FleetMachine, slot: FleetScheduler.Slot, switchPort: Int, options: FleetExecOptions,
-                 into record: inout FleetClientRecord) -> SoftwarePXEROM? {
+                 into record: inout FleetClientRecord) {
         let until = options.until
         let board = fleetMachine.board
         let start = identity.start
@@ -111,9 +111,9 @@ extension FleetClient {
         } catch {
             record.failure = "other"
             record.detail = "the x86 machine: \(error)"
-            return nil
+            return
         }
-        guard let transfers = run.transfers else { return nil }
+        guard let transfers = run.transfers else { return }
         let watch = transfers.watch(port: switchPort, station: identity.mac)
         for tap in taps { tap.watch = watch }
         defer {
@@ -128,7 +128,9 @@ extension FleetClient {
                 run.leased()
             }
         }
-        slot.onCancel = { [unowned self] in self.wireTFTPRetransmissions = watch.log.clientRetransmissions }
+        // Counted on the wire, as they stood when the client was cut off.
+        var atCutOff: Int?
+        slot.onCancel = { atCutOff = watch.log.clientRetransmissions }
         defer { slot.onCancel = nil }
 
         let baseCode = rom.client.baseCode
@@ -140,10 +142,10 @@ extension FleetClient {
         } catch {
             record.failure = "other"
             record.detail = "the NBP: \(error)"
-            return rom
+            return
         }
         let transfersSeen = watch.finish(at: board.clock.now)
-        if wireTFTPRetransmissions == nil { wireTFTPRetransmissions = watch.log.clientRetransmissions }
+        record.tftpRetransmissions = atCutOff ?? watch.log.clientRetransmissions
 
         // What the ROM did: DHCP, then the NBP.
         if let dhcp = rom.dhcp {
@@ -187,7 +189,6 @@ extension FleetClient {
             record.failure = "other"
             record.detail = "the machine stopped (\(stop)) before the NBP started a system; console: \(consoleTail)"
         }
-        return rom
     }
 
     /// The console's last non-empty line, at most 200 characters.
